@@ -1,0 +1,31 @@
+# aksproxy: `make demo` runs the main job against the local ARM emulator, `make test` runs the tests.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: venv wheel demo test lint bench clean
+
+$(BIN)/az: requirements-dev.txt
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(BIN)/az
+
+venv: $(BIN)/az
+
+wheel: venv
+	rm -rf dist build
+	$(BIN)/python setup.py --quiet bdist_wheel
+
+demo: wheel
+	$(BIN)/python -m tests.demo
+
+test: wheel
+	$(BIN)/ruff check azext_aksproxy tests bench
+	$(BIN)/mypy azext_aksproxy/proxy_config
+	$(BIN)/python -m pytest -n 2 tests
+
+bench: wheel
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) dist build *.egg-info .demo

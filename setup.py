@@ -1,0 +1,26 @@
+#!/usr/bin/env python
+"""aksproxy: validated AKS HTTP proxy configuration for the Azure CLI."""
+from setuptools import find_packages, setup
+
+VERSION = "0.1.0"
+
+setup(
+    name="aksproxy",
+    version=VERSION,
+    description="Validated HTTP proxy configuration for az aks create/update, and the az aks http-proxy commands.",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    license="MIT",
+    author="aksproxy developers",
+    url="https://github.com/aksproxy/aksproxy",
+    classifiers=[
+        "Development Status :: 4 - Beta",
+        "Programming Language :: Python :: 3",
+        "License :: OSI Approved :: MIT License",
+    ],
+    packages=find_packages(include=["azext_aksproxy", "azext_aksproxy.*"]),
+    package_data={"azext_aksproxy": ["azext_metadata.json", "proxy_config/schema.json"]},
+    # az ships cryptography and jsonschema's dependencies differ by az version: declare what we import.
+    install_requires=["jsonschema>=4.0"],
+    python_requires=">=3.9",
+)
