@@ -1,0 +1,45 @@
+"""Adapters from the pure core's findings to az: errors become azure-cli error classes, warnings az warnings."""
+from typing import Iterable, Optional
+
+from knack.log import get_logger
+
+logger = get_logger(__name__)
+
+
+def format_findings(findings: Iterable, header: str) -> str:
+    lines = [header]
+    for f in findings:
+        lines.append(f"  - [{f.code}] {f}")
+    return "\n".join(lines)
+
+
+def warn(findings: Iterable) -> None:
+    for f in findings:
+        if not f.is_error:
+            logger.warning("%s: %s Fix: %s", f.path, f.message, f.fix)
+
+
+def raise_for_errors(findings: list, subject: str, error_cls: Optional[type] = None) -> None:
+    """Warn about notices, then raise one az error listing every error finding (if any)."""
+    from azure.cli.core.azclierror import InvalidArgumentValueError
+
+    warn(findings)
+    errors = [f for f in findings if f.is_error]
+    if errors:
+        header = f"{subject}: {len(errors)} problem(s) must be fixed; nothing was sent to Azure."
+        raise (error_cls or InvalidArgumentValueError)(format_findings(errors, header))
+
+
+def exit_after_output(cli_ctx, message: str, code: int = 1) -> None:
+    """Let az print the command's output as usual, then exit non-zero with ``message`` as the error.
+
+    az has no way for a handler to return both a result and a failing exit code; CI pipelines need both (the
+    findings on stdout, the verdict in the exit code), so this exits once the output is written.
+    """
+    from knack.events import EVENT_CLI_SUCCESSFUL_EXECUTE
+
+    def _exit(_cli_ctx, **_kwargs):
+        logger.error(message)
+        raise SystemExit(code)
+
+    cli_ctx.register_event(EVENT_CLI_SUCCESSFUL_EXECUTE, _exit)

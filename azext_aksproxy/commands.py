@@ -1,0 +1,39 @@
+"""Command table: core's aks create/update wrapped, plus the aks http-proxy group.
+
+Each http-proxy command's handler lives with the feature it adapts (custom.py for validate, node_image.py,
+cluster_view.py, generate.py, preflight_command.py), so a reader goes from the command to its module directly.
+"""
+
+
+def _managed_clusters(cli_ctx, *_):
+    from azure.cli.command_modules.acs._client_factory import cf_managed_clusters
+
+    return cf_managed_clusters(cli_ctx)
+
+
+def _handlers(module):
+    from azure.cli.core.commands import CliCommandType
+
+    return CliCommandType(operations_tmpl=f"azext_aksproxy.{module}#{{}}")
+
+
+def load_command_table(self, _):
+    from azext_aksproxy._format import findings_table_format
+
+    with self.command_group("aks", client_factory=_managed_clusters) as g:
+        g.custom_command("create", "aks_create", supports_no_wait=True)
+        g.custom_command("update", "aks_update", supports_no_wait=True)
+
+    with self.command_group("aks http-proxy", is_preview=True) as g:
+        g.custom_command("validate", "http_proxy_validate", table_transformer=findings_table_format)
+    with self.command_group("aks http-proxy", custom_command_type=_handlers("cluster_view"),
+                            client_factory=_managed_clusters) as g:
+        g.custom_show_command("show", "http_proxy_show")
+        g.custom_command("diff", "http_proxy_diff")
+    with self.command_group("aks http-proxy", custom_command_type=_handlers("generate")) as g:
+        g.custom_command("generate", "http_proxy_generate")
+    with self.command_group("aks http-proxy", custom_command_type=_handlers("preflight_command")) as g:
+        g.custom_command("check", "http_proxy_check", table_transformer=findings_table_format)
+    with self.command_group("aks http-proxy", custom_command_type=_handlers("node_image"),
+                            client_factory=_managed_clusters) as g:
+        g.custom_command("upgrade-nodes", "http_proxy_upgrade_nodes", supports_no_wait=True)

@@ -1,0 +1,76 @@
+"""Command handlers: thin adapters between az and aksproxy's pure core.
+
+``aks_create``/``aks_update`` take exactly core's parameters plus ours: their signatures are built from the
+installed core handlers, so every core flag of that az version keeps working.
+"""
+import inspect
+
+from azure.cli.command_modules.acs import custom as core_custom
+from knack.log import get_logger
+
+from azext_aksproxy._reporting import exit_after_output
+
+logger = get_logger(__name__)
+
+
+def _signature_with(core_handler, **extra_defaults) -> inspect.Signature:
+    sig = inspect.signature(core_handler)
+    extra = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d) for n, d in extra_defaults.items()]
+    # Keyword-only parameters must come after every positional-or-keyword one.
+    return sig.replace(parameters=[*sig.parameters.values(), *extra])
+
+
+def _preflight(check_proxy):
+    if not check_proxy:
+        return None
+    from azext_aksproxy.preflight_command import run_preflight
+
+    return run_preflight
+
+
+def aks_create(cmd, client, check_proxy=False, **core_params):
+    from azext_aksproxy.decorators import core_handler_using, create_decorator
+
+    with core_handler_using("AKSManagedClusterCreateDecorator", create_decorator(_preflight(check_proxy))):
+        return core_custom.aks_create(cmd, client, **core_params)
+
+
+def aks_update(cmd, client, upgrade_node_image=False, check_proxy=False, **core_params):
+    from azext_aksproxy.decorators import core_handler_using, update_decorator
+
+    no_wait = core_params.get("no_wait", False)
+    if upgrade_node_image:
+        # Pools can only be upgraded once the cluster update is done: wait for it, apply --no-wait to the pools.
+        core_params["no_wait"] = False
+    with core_handler_using("AKSManagedClusterUpdateDecorator", update_decorator(_preflight(check_proxy))):
+        mc = core_custom.aks_update(cmd, client, **core_params)
+    if upgrade_node_image and mc is not None:
+        from azext_aksproxy.node_image import upgrade_node_images
+
+        upgrade_node_images(cmd, core_params["resource_group_name"], core_params["name"], no_wait=no_wait,
+                            assume_yes=True)
+    return mc
+
+
+aks_create.__signature__ = _signature_with(core_custom.aks_create, check_proxy=False)
+aks_update.__signature__ = _signature_with(core_custom.aks_update, upgrade_node_image=False, check_proxy=False)
+
+
+def http_proxy_validate(cmd, config, resource_group_name=None, name=None, strict=False):
+    from azext_aksproxy.proxy_config import check_file
+
+    result = check_file(config)
+    findings = list(result.findings)
+    if resource_group_name and name:
+        from azext_aksproxy.commands import _managed_clusters
+        from azext_aksproxy.proxy_config.cluster import pool_findings, update_findings
+
+        cluster = _managed_clusters(cmd.cli_ctx).get(resource_group_name, name).as_dict()
+        findings += pool_findings(cluster)
+        if result.config is not None:
+            findings += update_findings(cluster, result.config)
+    errors = [f for f in findings if f.is_error or strict]
+    if errors:
+        exit_after_output(cmd.cli_ctx, f"{config}: {len(errors)} finding(s) fail validation"
+                                       f"{' (--strict)' if strict else ''}.")
+    return [f.to_dict() for f in findings]

@@ -1,0 +1,143 @@
+"""Core's aks create/update decorators, with only the HTTP proxy steps replaced.
+
+Core's ``aks_create``/``aks_update`` handlers import their decorator class from ``managed_cluster_decorator`` at call
+time; ``core_handler_using`` points that name at our subclass for the duration of one call, so every other step of
+core's handler (existence checks, prompts, polling, post-processing) runs unchanged for the installed az version.
+"""
+from contextlib import contextmanager
+from functools import partial
+
+from azure.cli.command_modules.acs import managed_cluster_decorator as core
+from azure.cli.core.azclierror import MutuallyExclusiveArgumentError
+from knack.log import get_logger
+
+from ._reporting import raise_for_errors, warn
+
+logger = get_logger(__name__)
+
+_VALIDATED = "aksproxy_http_proxy_config"
+
+
+@contextmanager
+def core_handler_using(core_name: str, replacement):
+    original = getattr(core, core_name)
+    setattr(core, core_name, replacement)
+    try:
+        yield
+    finally:
+        setattr(core, core_name, original)
+
+
+class ProxyConfigContext(core.AKSManagedClusterContext):
+    """Reads ``--http-proxy-config`` through aksproxy's rules and returns the canonical SDK model."""
+
+    def get_http_proxy_config(self):
+        path = self.raw_param.get("http_proxy_config")
+        if not path:
+            return super().get_http_proxy_config()
+        model = self.get_intermediate(_VALIDATED)
+        if model is None:
+            from .proxy_config import check_file
+
+            result = check_file(path)
+            raise_for_errors(result.findings, f"--http-proxy-config {path}")
+            config = dict(result.config)
+            if "enabled" in config and (
+                (config["enabled"] and self.raw_param.get("disable_http_proxy"))
+                or (not config["enabled"] and self.raw_param.get("enable_http_proxy"))
+            ):
+                flag = "--disable-http-proxy" if config["enabled"] else "--enable-http-proxy"
+                raise MutuallyExclusiveArgumentError(
+                    f"{path} sets \"enabled\": {str(config['enabled']).lower()} but {flag} was given. "
+                    f"Remove \"enabled\" from the file or drop {flag}.")
+            model = self.models.ManagedClusterHTTPProxyConfig(config)
+            self.set_intermediate(_VALIDATED, model, overwrite_exists=True)
+        return model
+
+
+def _refuse_unsupported_pools(mc) -> None:
+    from .proxy_config.cluster import pool_findings
+
+    raise_for_errors(pool_findings(mc.as_dict()), f"Cluster {mc.name}")
+
+
+class ProxyAwareCreateDecorator(core.AKSManagedClusterCreateDecorator):
+    def __init__(self, cmd, client, raw_parameters, resource_type, preflight=None):
+        self._preflight = preflight
+        self._raw_parameters = raw_parameters
+        super().__init__(cmd, client, raw_parameters, resource_type)
+
+    def init_context(self) -> None:
+        self.context = ProxyConfigContext(
+            self.cmd, core.AKSManagedClusterParamDict(self._raw_parameters), self.models, core.DecoratorMode.CREATE)
+
+    def construct_mc_profile_default(self, bypass_restore_defaults: bool = False):
+        # Check the proxy config before any other step: some of them write (service principals, role assignments).
+        if self.context.raw_param.get("http_proxy_config"):
+            config = self.context.get_http_proxy_config()
+            vm_set_type = self.agentpool_context.get_vm_set_type()
+            if vm_set_type.lower() == "availabilityset":
+                raise_for_errors(
+                    _availability_set_finding(), "--vm-set-type AvailabilitySet with --http-proxy-config")
+            if self._preflight:
+                self._preflight(config.as_dict())
+        return super().construct_mc_profile_default(bypass_restore_defaults)
+
+
+def _availability_set_finding():
+    from .proxy_config.cluster import pool_findings
+
+    return pool_findings({"agentPoolProfiles": [{"name": "(the new system pool)", "type": "AvailabilitySet"}]})
+
+
+class ProxyAwareUpdateDecorator(core.AKSManagedClusterUpdateDecorator):
+    def __init__(self, cmd, client, raw_parameters, resource_type, preflight=None):
+        self._preflight = preflight
+        self._raw_parameters = raw_parameters
+        super().__init__(cmd, client, raw_parameters, resource_type)
+
+    def init_context(self) -> None:
+        self.context = ProxyConfigContext(
+            self.cmd, core.AKSManagedClusterParamDict(self._raw_parameters), self.models, core.DecoratorMode.UPDATE)
+
+    def _proxy_requested(self) -> bool:
+        return bool(self.context.raw_param.get("http_proxy_config") or self.context.raw_param.get("enable_http_proxy"))
+
+    def update_mc_profile_default(self):
+        # Validate the file before the first request, so bad input costs no round trip and writes nothing.
+        if self.context.raw_param.get("http_proxy_config"):
+            config = self.context.get_http_proxy_config()
+            if self._preflight:
+                self._preflight(config.as_dict())
+        return super().update_mc_profile_default()
+
+    def fetch_mc(self):
+        mc = super().fetch_mc()
+        # Right after the GET, before any other update step: refuse clusters AKS cannot proxy.
+        if self._proxy_requested():
+            _refuse_unsupported_pools(mc)
+        return mc
+
+    def update_http_proxy_config(self, mc):
+        new = self.context.get_http_proxy_config() if self.context.raw_param.get("http_proxy_config") else None
+        if new is not None:
+            from .proxy_config.cluster import update_findings
+
+            current = mc.http_proxy_config
+            warn(update_findings(mc.as_dict(), new.as_dict()))
+            # A PUT without "enabled" could silently re-enable a disabled proxy: keep the cluster's state.
+            if (new.enabled is None and current is not None and current.enabled is False
+                    and not self.context.raw_param.get("enable_http_proxy")):
+                new.enabled = False
+                logger.warning("The cluster's HTTP proxy is disabled and stays disabled; "
+                               "pass --enable-http-proxy to enable it.")
+            mc.http_proxy_config = new
+        return mc
+
+
+def create_decorator(preflight=None):
+    return partial(ProxyAwareCreateDecorator, preflight=preflight)
+
+
+def update_decorator(preflight=None):
+    return partial(ProxyAwareUpdateDecorator, preflight=preflight)

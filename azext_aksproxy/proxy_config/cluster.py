@@ -1,0 +1,159 @@
+"""Rules that need the cluster as well as the file: unsupported pools, and what an update would change.
+
+Works on ARM REST JSON (``{"properties": {"agentPoolProfiles": [...], "httpProxyConfig": {...}}}``), the shape of
+both a raw GET response and ``ManagedCluster.as_dict()``, so it stays free of azure-cli imports.
+"""
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Any, Dict, List, Mapping, Optional, Set
+
+from .findings import ERROR, WARNING, Finding
+
+# Entries AKS adds to noProxy itself (facts file, "What AKS adds"); the cluster-specific ones (API server FQDN,
+# pod/service CIDRs, VNet space) are read from the cluster.
+AKS_STATIC_NO_PROXY = frozenset({"localhost", "127.0.0.1", "168.63.129.16", "169.254.169.254", "konnectivity"})
+
+# Which part of the cluster must roll for a changed field to take effect: env vars are injected into pods when
+# they are (re)created; node-level settings (containerd, OS trust store) need a node image upgrade.
+ROLLOUT = {
+    "httpProxy": ("pods", "nodes"),
+    "httpsProxy": ("pods", "nodes"),
+    "noProxy": ("pods", "nodes"),
+    "trustedCa": ("nodes",),
+    "enabled": ("pods", "nodes"),
+}
+
+
+def _properties(cluster: Mapping[str, Any]) -> Mapping[str, Any]:
+    props = cluster.get("properties")
+    return props if isinstance(props, Mapping) else cluster
+
+
+def agent_pools(cluster: Mapping[str, Any]) -> List[Mapping[str, Any]]:
+    pools = _properties(cluster).get("agentPoolProfiles") or []
+    return [p for p in pools if isinstance(p, Mapping)]
+
+
+def pool_findings(cluster: Mapping[str, Any]) -> List[Finding]:
+    """Errors for node pools AKS cannot run behind an HTTP proxy (Windows, availability sets)."""
+    findings = []
+    windows = [str(p.get("name")) for p in agent_pools(cluster) if str(p.get("osType", "")).lower() == "windows"]
+    vmas = [str(p.get("name")) for p in agent_pools(cluster) if str(p.get("type", "")).lower() == "availabilityset"]
+    if windows:
+        findings.append(Finding(
+            ERROR, "pool-windows", "agentPoolProfiles",
+            f"HTTP proxy is not supported on Windows node pools; this cluster has: {', '.join(windows)}.",
+            "Remove the Windows node pools (az aks nodepool delete) or keep this cluster without an HTTP proxy.",
+            ", ".join(windows)))
+    if vmas:
+        findings.append(Finding(
+            ERROR, "pool-availability-set", "agentPoolProfiles",
+            f"HTTP proxy is not supported on availability-set (VMAS) node pools; this cluster has: {', '.join(vmas)}.",
+            "Use a cluster with VirtualMachineScaleSets node pools.",
+            ", ".join(vmas)))
+    return findings
+
+
+def aks_managed_no_proxy(cluster: Mapping[str, Any]) -> Set[str]:
+    """The noProxy entries AKS adds to this cluster by itself (lower-cased)."""
+    props = _properties(cluster)
+    managed = set(AKS_STATIC_NO_PROXY)
+    for key in ("fqdn", "privateFQDN", "privateFqdn"):
+        if props.get(key):
+            managed.add(str(props[key]).lower())
+    net = props.get("networkProfile") or {}
+    for key in ("podCidr", "serviceCidr"):
+        if net.get(key):
+            managed.add(str(net[key]).lower())
+    for key in ("podCidrs", "serviceCidrs"):
+        managed.update(str(c).lower() for c in net.get(key) or [])
+    return managed
+
+
+def current_proxy_config(cluster: Mapping[str, Any]) -> Optional[Dict[str, Any]]:
+    value = _properties(cluster).get("httpProxyConfig")
+    return dict(value) if isinstance(value, Mapping) else None
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field of httpProxyConfig as an update with the new file would leave it."""
+
+    field: str
+    action: str  # "add", "change", "remove", "keep"
+    before: Any
+    after: Any
+    rollout: tuple  # ("pods", "nodes") subset; empty when nothing changes
+    note: str = ""
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"field": self.field, "action": self.action, "before": self.before, "after": self.after,
+                "rollout": list(self.rollout), "note": self.note}
+
+
+def _is_cidr(entry: str) -> bool:
+    try:
+        return "/" in entry and bool(ipaddress.ip_network(entry, strict=False))
+    except ValueError:
+        return False
+
+
+def compare(cluster: Mapping[str, Any], new: Mapping[str, Any]) -> List[FieldChange]:
+    """Field-by-field effect of replacing the cluster's httpProxyConfig with ``new`` (a canonical config).
+
+    A PUT replaces the whole object, so a field the file omits is removed; except ``enabled``, which the update
+    path preserves (see ``update_findings``). noProxy is compared with the entries AKS adds set aside.
+    """
+    current = current_proxy_config(cluster) or {}
+    changes = []
+    for field in ("httpProxy", "httpsProxy", "trustedCa"):
+        before, after = current.get(field), new.get(field)
+        if before == after:
+            action = "keep"
+        else:
+            action = "add" if before is None else "remove" if after is None else "change"
+        changes.append(FieldChange(field, action, before, after, () if action == "keep" else ROLLOUT[field]))
+
+    managed = aks_managed_no_proxy(cluster)
+    before_list = [str(e) for e in current.get("noProxy") or []]
+    after_list = [str(e) for e in new.get("noProxy") or []]
+    after_keys = {e.lower() for e in after_list}
+    user_before = [e for e in before_list if e.lower() not in managed]
+    before_keys = {e.lower() for e in user_before}
+    added = [e for e in after_list if e.lower() not in before_keys and e.lower() not in managed]
+    removed = [e for e in user_before if e.lower() not in after_keys]
+    # The VNet address space is added by AKS too but is not in the cluster object: a removed CIDR may be one.
+    maybe_managed = [e for e in removed if _is_cidr(e)]
+    note = ""
+    if maybe_managed:
+        note = (f"{', '.join(maybe_managed)} may be the VNet address space, which AKS adds back by itself.")
+    action = "keep" if not added and not removed else "change"
+    changes.append(FieldChange("noProxy", action, {"removed": removed}, {"added": added},
+                               () if action == "keep" else ROLLOUT["noProxy"], note))
+
+    before_enabled = current.get("enabled", True if current else None)
+    after_enabled = new.get("enabled", before_enabled if before_enabled is not None else True)
+    action = "keep" if before_enabled == after_enabled else "change"
+    changes.append(FieldChange("enabled", action, before_enabled, after_enabled,
+                               () if action == "keep" else ROLLOUT["enabled"]))
+    return changes
+
+
+def update_findings(cluster: Mapping[str, Any], new: Mapping[str, Any]) -> List[Finding]:
+    """Warnings announcing what an update with ``new`` removes from the cluster's proxy config."""
+    findings = []
+    for change in compare(cluster, new):
+        if change.field == "trustedCa" and change.action == "remove":
+            findings.append(Finding(
+                WARNING, "update-removes-trusted-ca", "$.trustedCa",
+                "The cluster has a trustedCa and this file has none: the update removes it from the nodes.",
+                "Add the current trustedCa to the file to keep it (az aks http-proxy show shows it)."))
+        if change.field == "noProxy" and change.before["removed"]:
+            removed = ", ".join(change.before["removed"])
+            findings.append(Finding(
+                WARNING, "update-removes-no-proxy", "$.noProxy",
+                f"The update removes these noProxy entries from the cluster: {removed}. {change.note}".strip(),
+                "Add them to the file's noProxy to keep them.", removed[:80]))
+    return findings
