@@ -1,0 +1,200 @@
+"""Microsoft.ContainerService/managedClusters: GET/PUT/DELETE, lists, upgrade profile, kubernetes versions."""
+from __future__ import annotations
+
+import re
+
+from . import model, operations, proxycfg
+from .state import SUBSCRIPTION_ID, Cluster, Operation, Store
+from .web import Request, Response, Router, error, not_found, rg_not_found
+
+MC = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters"
+CLUSTER_NAME = re.compile(r"^[a-zA-Z0-9]$|^[a-zA-Z0-9][-_a-zA-Z0-9]{0,61}[a-zA-Z0-9]$")
+POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}$")
+
+
+def bad_subscription(req: Request):
+    if req.params.get("sub", "").lower() != SUBSCRIPTION_ID:
+        return error(404, "SubscriptionNotFound", f"The subscription '{req.params.get('sub')}' could not be found.")
+    return None
+
+
+def find_cluster(store: Store, req: Request):
+    """(cluster, None) or (None, the 404 ARM would send)."""
+    err = bad_subscription(req)
+    if err:
+        return None, err
+    rg, name = req.params["rg"], req.params["name"]
+    if store.resource_group(rg) is None:
+        return None, rg_not_found(rg)
+    cluster = store.cluster(rg, name)
+    if cluster is None:
+        return None, not_found("Microsoft.ContainerService/managedClusters", name, rg)
+    return cluster, None
+
+
+def json_body(req: Request):
+    try:
+        body = req.json()
+    except (ValueError, UnicodeDecodeError):
+        body = None
+    if not isinstance(body, dict):
+        return None, error(400, "InvalidRequestContent",
+                           "The request content was invalid and could not be deserialized.")
+    return body, None
+
+
+def windows_conflict(props: dict):
+    if not model.proxy_active(props):
+        return None
+    for pool in props.get("agentPoolProfiles") or []:
+        if (pool.get("osType") or "").lower() == "windows":
+            return proxycfg.windows_refusal(pool.get("name", ""))
+    return None
+
+
+def register(router: Router, store: Store) -> None:
+    def get(req: Request) -> Response:
+        cluster, err = find_cluster(store, req)
+        return err or Response(200, model.render_cluster(store, cluster))
+
+    def put(req: Request) -> Response:
+        err = bad_subscription(req)
+        if err:
+            return err
+        rg, name = req.params["rg"], req.params["name"]
+        if store.resource_group(rg) is None:
+            return rg_not_found(rg)
+        body, err = json_body(req)
+        if err:
+            return err
+        if not CLUSTER_NAME.match(name):
+            return error(400, "InvalidParameter", f"The value of parameter resourceName is invalid: '{name}'.",
+                         target="resourceName")
+        existing = store.cluster(rg, name)
+        if existing:
+            running = store.running((rg.lower(), name.lower()))
+            if running:
+                return operations.conflict(running)
+        elif not body.get("location"):
+            return error(400, "LocationRequired", "The location property is required for this definition.")
+        props = body.get("properties") or {}
+        pools = props.get("agentPoolProfiles") or []
+        if not existing and not pools:
+            return error(400, "InvalidParameter", "The value of parameter agentPoolProfiles is invalid.",
+                         target="agentPoolProfiles")
+        for pool in pools:
+            if not POOL_NAME.match(str(pool.get("name", ""))):
+                return error(400, "InvalidParameter",
+                             f"The value of parameter agentPoolProfile.name is invalid: '{pool.get('name')}'. "
+                             "Agent pool names must start with a lowercase letter, have max length of 12, "
+                             "and only have characters a-z0-9.", target="agentPoolProfile.name")
+        if props.get("httpProxyConfig") is not None:
+            err = proxycfg.validate(props["httpProxyConfig"])
+            if err:
+                return err
+        state = "Updating" if existing else "Creating"
+        cluster = model.build_cluster(store, rg, name, body, existing, state)
+        err = windows_conflict(cluster.props)
+        if err:
+            return err
+        store.save_cluster(cluster)
+        kind = "update" if existing else "create"
+        seconds = store.config["cluster_update_seconds" if existing else "cluster_create_seconds"]
+
+        def done(op: Operation) -> None:
+            current = store.clusters.get(op.cluster_key)
+            if current is None:
+                return
+            if op.status == "Succeeded" and kind == "create":
+                model.provisioned(current)
+            model.settle(current, op.status)
+
+        op = store.start_operation(kind, cluster, seconds, on_finish=done, outcome=req.op_outcome,
+                                   resource_id=model.cluster_id(cluster.rg, cluster.name))
+        return Response(200 if existing else 201, model.render_cluster(store, cluster),
+                        operations.lro_headers(store, req, op))
+
+    def delete(req: Request) -> Response:
+        cluster, err = find_cluster(store, req)
+        if err:
+            return Response(204) if err.status == 404 and err.body["error"]["code"] == "ResourceNotFound" else err
+        running = store.running((cluster.rg.lower(), cluster.name.lower()))
+        if running:
+            return operations.conflict(running)
+        cluster.props["provisioningState"] = "Deleting"
+
+        def done(op: Operation) -> None:
+            if op.status == "Succeeded":
+                store.drop_cluster(op.cluster_key)
+            elif op.cluster_key in store.clusters:
+                model.settle(store.clusters[op.cluster_key], op.status)
+
+        op = store.start_operation("delete", cluster, store.config["cluster_delete_seconds"], on_finish=done,
+                                   outcome=req.op_outcome, resource_id=model.cluster_id(cluster.rg, cluster.name))
+        return Response(202, None, operations.lro_headers(store, req, op, location=True))
+
+    def list_rg(req: Request) -> Response:
+        err = bad_subscription(req)
+        if err:
+            return err
+        if store.resource_group(req.params["rg"]) is None:
+            return rg_not_found(req.params["rg"])
+        rg = req.params["rg"].lower()
+        return Response(200, {"value": [model.render_cluster(store, c) for (r, _), c in sorted(store.clusters.items())
+                                        if r == rg]})
+
+    def list_sub(req: Request) -> Response:
+        err = bad_subscription(req)
+        return err or Response(200, {"value": [model.render_cluster(store, c)
+                                               for _, c in sorted(store.clusters.items())]})
+
+    def upgrade_profile(req: Request) -> Response:
+        cluster, err = find_cluster(store, req)
+        if err:
+            return err
+        return Response(200, cluster_upgrade_profile(store, cluster))
+
+    def k8s_versions(req: Request) -> Response:
+        err = bad_subscription(req)
+        return err or Response(200, kubernetes_versions(store))
+
+    router.add("GET", MC + "/{name}", get)
+    router.add("PUT", MC + "/{name}", put)
+    router.add("DELETE", MC + "/{name}", delete)
+    router.add("GET", MC, list_rg)
+    router.add("GET", "/subscriptions/{sub}/providers/Microsoft.ContainerService/managedClusters", list_sub)
+    router.add("GET", MC + "/{name}/upgradeProfiles/default", upgrade_profile)
+    router.add("GET", "/subscriptions/{sub}/providers/Microsoft.ContainerService/locations/{loc}/kubernetesVersions",
+               k8s_versions)
+
+
+def _upgrades(store: Store, patch: str) -> list:
+    minor = ".".join(patch.split(".")[:2])
+    out = []
+    for m, p in sorted(store.config["kubernetes_versions"].items(), key=lambda kv: [int(x) for x in kv[0].split(".")]):
+        if [int(x) for x in m.split(".")] > [int(x) for x in minor.split(".")]:
+            out.append({"kubernetesVersion": p})
+    return out[:1]
+
+
+def cluster_upgrade_profile(store: Store, cluster: Cluster) -> dict:
+    patch = cluster.props["currentKubernetesVersion"]
+    pools = [{"kubernetesVersion": p.get("currentOrchestratorVersion", patch), "name": p["name"],
+              "osType": p.get("osType", "Linux"),
+              "upgrades": _upgrades(store, p.get("currentOrchestratorVersion", patch))} for p in cluster.pools()]
+    return {"id": model.cluster_id(cluster.rg, cluster.name) + "/upgradeprofiles/default", "name": "default",
+            "type": "Microsoft.ContainerService/managedClusters/upgradeprofiles",
+            "properties": {"controlPlaneProfile": {"kubernetesVersion": patch, "name": None, "osType": "Linux",
+                                                   "upgrades": _upgrades(store, patch)},
+                           "agentPoolProfiles": pools}}
+
+
+def kubernetes_versions(store: Store) -> dict:
+    values = []
+    for minor, patch in sorted(store.config["kubernetes_versions"].items()):
+        entry = {"version": minor, "capabilities": {"supportPlan": ["KubernetesOfficial", "AKSLongTermSupport"]},
+                 "patchVersions": {patch: {"upgrades": [u["kubernetesVersion"] for u in _upgrades(store, patch)]}}}
+        if minor == store.config["default_kubernetes_version"]:
+            entry["isDefault"] = True
+        values.append(entry)
+    return {"values": values}

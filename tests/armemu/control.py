@@ -1,0 +1,173 @@
+"""The /_emu control surface (HTTPS, no auth, never journaled):
+
+GET    /_emu/info                       urls, ports, CA path, ids
+GET    /_emu/journal[?since=N]          {"entries": [...], "last": N}
+DELETE /_emu/journal                    clear the journal (sequence numbers keep growing)
+POST   /_emu/reset                      state, config, faults and journal back to the seed
+GET    /_emu/config   POST /_emu/config  timing/version config; POST merges keys (and "faults": [...] replaces the plan)
+GET    /_emu/faults   POST /_emu/faults  rules (POST one rule or {"rules": [...]}), DELETE /_emu/faults clears
+PUT    /_emu/clusters/{rg}/{name}       seed a cluster directly (server-owned fields may be given)
+GET    /_emu/clusters/{rg}/{name}       {"stored", "rendered", "latestNodeImages", "operations"}
+DELETE /_emu/clusters/{rg}/{name}
+GET    /_emu/operations                 all operations; POST /_emu/operations/finish completes the running ones now
+"""
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING
+
+from . import model
+from .web import Request, Response, Router, error
+
+if TYPE_CHECKING:
+    from .server import Emulator
+
+ENVELOPE = ("location", "identity", "sku", "tags", "properties")
+POOL_SERVER_FIELDS = ("provisioningState", "nodeImageVersion", "currentOrchestratorVersion", "powerState")
+CLUSTER_SERVER_FIELDS = ("provisioningState", "fqdn", "currentKubernetesVersion", "powerState", "resourceUID")
+DEFAULT_POOL = {"name": "nodepool1", "count": 3, "vmSize": "Standard_DS2_v2", "mode": "System", "osType": "Linux"}
+
+
+def seed_cluster(emu: Emulator, rg: str, name: str, spec: dict) -> dict:
+    """Store a cluster as if it had been created and had settled, honouring any server-owned fields given:
+    per pool provisioningState, nodeImageVersion, latestNodeImageVersion, currentOrchestratorVersion, powerState;
+    per cluster provisioningState, fqdn, currentKubernetesVersion, powerState, resourceUID. No validation, so
+    states the service would refuse to create (Windows pool + proxy) can be set up."""
+    store = emu.store
+    spec = copy.deepcopy(spec)
+    if "properties" not in spec:
+        spec = {**{k: spec.pop(k) for k in list(spec) if k in ENVELOPE}, "properties": spec}
+    location = spec.setdefault("location", "westus2")
+    spec.setdefault("identity", {"type": "SystemAssigned"})
+    props = spec["properties"]
+    pools_in = props.get("agentPoolProfiles") or [dict(DEFAULT_POOL)]
+    props["agentPoolProfiles"] = [{k: v for k, v in p.items() if k != "latestNodeImageVersion"} for p in pools_in]
+    overrides = {k: props[k] for k in CLUSTER_SERVER_FIELDS if k in props}
+    if props.get("httpProxyConfig") is not None and not isinstance(props["httpProxyConfig"], dict):
+        raise ValueError("httpProxyConfig must be an object")
+    with store.lock:
+        if store.resource_group(rg) is None:
+            store.put_resource_group(rg, location)
+        cluster = model.build_cluster(store, rg, name, spec, None, "Succeeded")
+        model.provisioned(cluster)
+        cluster.props.update(overrides)
+        for sent, pool in zip(pools_in, cluster.pools()):
+            pool.update({k: sent[k] for k in POOL_SERVER_FIELDS if k in sent})
+            if sent.get("latestNodeImageVersion"):
+                cluster.latest_images[pool["name"].lower()] = sent["latestNodeImageVersion"]
+        store.save_cluster(cluster)
+        return model.render_cluster(store, cluster)
+
+
+def build_router(emu: Emulator) -> Router:
+    store, router = emu.store, Router()
+
+    def body_of(req: Request):
+        try:
+            return req.json() or {}
+        except ValueError:
+            return None
+
+    def info(req: Request) -> Response:
+        return Response(200, emu.info())
+
+    def journal(req: Request) -> Response:
+        since = int(req.query.get("since") or 0)
+        return Response(200, {"entries": emu.journal.entries(since), "last": emu.journal.last})
+
+    def journal_clear(req: Request) -> Response:
+        return Response(200, {"cleared": emu.journal.clear(), "last": emu.journal.last})
+
+    def reset(req: Request) -> Response:
+        emu.reset()
+        return Response(200, {"reset": True})
+
+    def config_get(req: Request) -> Response:
+        with store.lock:
+            return Response(200, copy.deepcopy(store.config))
+
+    def config_post(req: Request) -> Response:
+        body = body_of(req)
+        if not isinstance(body, dict):
+            return error(400, "BadRequest", "config body must be a JSON object")
+        faults = body.pop("faults", None)
+        try:
+            cfg = store.configure(body)
+        except KeyError as exc:
+            return error(400, "BadRequest", f"unknown config key {exc}")
+        if faults is not None:
+            emu.faults.clear()
+            for rule in faults:
+                emu.faults.add(rule)
+        return Response(200, cfg)
+
+    def faults_get(req: Request) -> Response:
+        return Response(200, {"rules": emu.faults.describe()})
+
+    def faults_post(req: Request) -> Response:
+        body = body_of(req)
+        rules = body.get("rules") if isinstance(body, dict) and "rules" in body else [body]
+        try:
+            added = [emu.faults.add(rule) for rule in rules]
+        except (ValueError, TypeError, AttributeError) as exc:
+            return error(400, "BadRequest", str(exc))
+        return Response(200, {"added": added})
+
+    def faults_clear(req: Request) -> Response:
+        emu.faults.clear()
+        return Response(200, {"rules": []})
+
+    def cluster_put(req: Request) -> Response:
+        body = body_of(req)
+        if not isinstance(body, dict):
+            return error(400, "BadRequest", "cluster spec must be a JSON object")
+        try:
+            return Response(200, seed_cluster(emu, req.params["rg"], req.params["name"], body))
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            return error(400, "BadRequest", f"bad cluster spec: {exc!r}")
+
+    def cluster_get(req: Request) -> Response:
+        with store.lock:
+            store.tick()
+            cluster = store.cluster(req.params["rg"], req.params["name"])
+            if cluster is None:
+                return error(404, "NotFound", "no such cluster")
+            ops = [op.describe() for op in store.operations.values()
+                   if op.cluster_key == (cluster.rg.lower(), cluster.name.lower())]
+            return Response(200, {"stored": copy.deepcopy(cluster.resource), "rg": cluster.rg, "name": cluster.name,
+                                  "latestNodeImages": {p["name"]: store.latest_image(cluster, p)
+                                                       for p in cluster.pools()},
+                                  "rendered": model.render_cluster(store, cluster), "operations": ops})
+
+    def cluster_delete(req: Request) -> Response:
+        with store.lock:
+            store.drop_cluster((req.params["rg"].lower(), req.params["name"].lower()))
+        return Response(200, {"deleted": True})
+
+    def ops_get(req: Request) -> Response:
+        with store.lock:
+            store.tick()
+            return Response(200, {"operations": [op.describe() for op in store.operations.values()]})
+
+    def ops_finish(req: Request) -> Response:
+        with store.lock:
+            running = [op for op in store.operations.values() if op.status == "InProgress"]
+            for op in running:
+                store.finish(op)
+            return Response(200, {"finished": [op.id for op in running]})
+
+    router.add("GET", "/_emu/info", info)
+    router.add("GET", "/_emu/journal", journal)
+    router.add("DELETE", "/_emu/journal", journal_clear)
+    router.add("POST", "/_emu/reset", reset)
+    router.add("GET", "/_emu/config", config_get)
+    router.add("POST", "/_emu/config", config_post)
+    router.add("GET", "/_emu/faults", faults_get)
+    router.add("POST", "/_emu/faults", faults_post)
+    router.add("DELETE", "/_emu/faults", faults_clear)
+    router.add("PUT", "/_emu/clusters/{rg}/{name}", cluster_put)
+    router.add("GET", "/_emu/clusters/{rg}/{name}", cluster_get)
+    router.add("DELETE", "/_emu/clusters/{rg}/{name}", cluster_delete)
+    router.add("GET", "/_emu/operations", ops_get)
+    router.add("POST", "/_emu/operations/finish", ops_finish)
+    return router

@@ -1,0 +1,19 @@
+"""The recorded ARM traffic and data files shipped in tests/armemu/recordings/."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+RECORDINGS_DIR = Path(__file__).resolve().parent / "recordings"
+DATA_DIR = RECORDINGS_DIR / "data"
+CREATE_UPDATE = "aks_create_update_http_proxy.json"
+NODE_IMAGE_UPGRADE = "test_aks_upgrade_node_image_only_nodepool.json"
+
+
+def load_recording(name: str) -> list:
+    return json.loads((RECORDINGS_DIR / name).read_text(encoding="utf-8"))
+
+
+def load_data(name: str) -> dict:
+    """One of the --http-proxy-config files (httpproxyconfig.json, httpproxyconfig_update.json, ...)."""
+    return json.loads((DATA_DIR / name).read_text(encoding="utf-8"))
