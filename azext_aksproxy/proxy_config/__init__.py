@@ -1,0 +1,87 @@
+"""aksproxy's config core: bytes in, canonical HTTP proxy config and findings out.
+
+Pure library: no azure-cli import, and jsonschema / cryptography are imported only when a check needs them.
+
+    result = check_file("proxy.json")
+    for finding in result.findings: print(finding)
+    if result.ok: send(result.config)
+"""
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from typing import Any
+
+from .certs import CertificateFacts, aware_now, describe_bundle, encode_pem_bundle
+from .findings import (
+    CODES,
+    ERROR,
+    WARNING,
+    CheckResult,
+    Finding,
+    ProxyConfigError,
+    mask_secrets,
+)
+from .keys import CANONICAL_KEYS
+from .load import parse_bytes, read_file, scan_document
+from .rules import check_config
+from .typecheck import SCHEMA_PATH
+
+__all__ = [
+    "CANONICAL_KEYS",
+    "CODES",
+    "ERROR",
+    "SCHEMA_PATH",
+    "WARNING",
+    "CertificateFacts",
+    "CheckResult",
+    "Finding",
+    "ProxyConfigError",
+    "check_bytes",
+    "check_document",
+    "check_file",
+    "describe_bundle",
+    "encode_pem_bundle",
+    "load_config",
+    "mask_secrets",
+]
+
+
+def check_file(path: str | os.PathLike[str], *, now: datetime | None = None) -> CheckResult:
+    """Check the config file at ``path``. Never raises for bad input: every problem is a finding."""
+    source = os.fspath(path)
+    data, findings = read_file(path)
+    if data is None:
+        return CheckResult(findings=findings, source=source)
+    return check_bytes(data, source=source, now=now)
+
+
+def check_bytes(data: bytes, *, source: str = "<config>", now: datetime | None = None) -> CheckResult:
+    """Check a config given as the file's bytes (size, encoding and JSON syntax included)."""
+    loaded = parse_bytes(bytes(data))
+    if not loaded.parsed:
+        return CheckResult(findings=loaded.findings, source=source)
+    findings, config = check_config(loaded.document, aware_now(now))
+    return _result(loaded.findings + findings, config, source)
+
+
+def check_document(doc: Any, *, source: str = "<config>", now: datetime | None = None) -> CheckResult:
+    """Check an already-parsed JSON value (e.g. from ``json.load``)."""
+    scanned, fatal = scan_document(doc)
+    if fatal:
+        return CheckResult(findings=scanned, source=source)
+    findings, config = check_config(doc, aware_now(now))
+    return _result(scanned + findings, config, source)
+
+
+def load_config(path: str | os.PathLike[str], *, now: datetime | None = None) -> dict[str, Any]:
+    """The canonical config in the file at ``path``; raises ProxyConfigError listing every error."""
+    result = check_file(path, now=now)
+    if not result.ok or result.config is None:
+        raise ProxyConfigError(result)
+    return result.config
+
+
+def _result(findings: list[Finding], config: dict[str, Any] | None, source: str) -> CheckResult:
+    has_error = any(f.is_error for f in findings)
+    return CheckResult(findings=findings, config=None if has_error else config, source=source)

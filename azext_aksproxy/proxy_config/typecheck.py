@@ -1,0 +1,116 @@
+"""Types of the values, decided by schema.json through jsonschema, turned into findings with a concrete fix.
+
+jsonschema is imported on first use and its compiled validator kept for the process.
+"""
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+from .findings import Finding, child_path, error_at
+
+SCHEMA_PATH = Path(__file__).with_name("schema.json")
+_EXAMPLE_URL = '"http://proxy.contoso.com:3128/"'
+_JSON_TYPES = ((bool, "boolean"), (str, "string"), (int, "number"), (float, "number"), (list, "array"),
+               (dict, "object"), (type(None), "null"))
+
+
+@functools.lru_cache(maxsize=1)
+def schema_validator() -> Any:
+    """The compiled validator for schema.json (built once per process)."""
+    import jsonschema
+
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return jsonschema.validators.validator_for(schema)(schema)
+
+
+def json_type(value: Any) -> str:
+    for python_type, name in _JSON_TYPES:
+        if isinstance(value, python_type):
+            return name
+    return type(value).__name__
+
+
+def type_findings(values: dict[str, Any], paths: dict[str, str]) -> tuple[list[tuple[str, Finding]], set[str]]:
+    """(REST key, finding) for each value of the wrong type, and the REST keys whose whole value is wrong.
+
+    ``values`` holds REST keys only (the key rules already mapped or reported the others), so the schema's
+    additionalProperties never fires here; it is filtered anyway so an unknown key is never reported twice.
+    """
+    # jsonschema costs ~10 µs per array item; noProxy lists run to thousands of strings. Strings are what the
+    # schema wants for items (a unit test pins that), so only the other items are handed to the validator.
+    view = dict(values)
+    item_index: list[int] = []
+    entries = values.get("noProxy")
+    if isinstance(entries, list):
+        item_index = [i for i, entry in enumerate(entries) if not isinstance(entry, str)]
+        view["noProxy"] = [entries[i] for i in item_index]
+    found: list[tuple[str, Finding]] = []
+    wrong: set[str] = set()
+    for error in schema_validator().iter_errors(view):
+        if error.validator == "additionalProperties" or not error.absolute_path:
+            continue
+        key, *rest = list(error.absolute_path)
+        path = paths[key]
+        if rest and key == "noProxy":
+            path = child_path(path, item_index[rest[0]])
+        else:
+            wrong.add(key)
+        if error.validator == "type":
+            found.append((key, _type_finding(key, bool(rest), error.instance, error.validator_value, path)))
+        else:
+            found.append((key, error_at(path, "schema", f"`{key}`: {error.message}",
+                                        f"See the `{key}` property in schema.json.", error.instance)))
+    return found, wrong
+
+
+def _type_finding(key: str, is_item: bool, value: Any, expected: Any, path: str) -> Finding:
+    got = json_type(value)
+    if is_item:
+        return error_at(path, "type", f"noProxy entries must be strings, not {_a(got)}.",
+                        f"Write the entry as a quoted string, e.g. {json.dumps(_as_text(value))}.", value)
+    wanted = {"string": "a string", "array": "an array of strings", "boolean": "true or false"}.get(expected, expected)
+    message = f"`{key}` must be {wanted}, not {_a(got)}."
+    return error_at(path, "type", message, _type_fix(key, value), value)
+
+
+def _type_fix(key: str, value: Any) -> str:
+    if value is None:
+        if key == "enabled":
+            return "Write `true` or `false`, or remove `enabled` (it defaults to true)."
+        return f"Remove `{key}` instead of setting it to null."
+    if key == "noProxy":
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+            listed = json.dumps(parts[:4])
+            if len(parts) > 4:
+                listed = listed[:-1] + ", ...]"
+            return f"Write noProxy as a JSON array of strings, one entry per host: {listed}."
+        return 'Write noProxy as a JSON array of strings, e.g. ["localhost", ".corp.contoso.com"].'
+    if key == "enabled":
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return f"Write `{value.strip().lower()}` without quotes."
+        return "Write `true` or `false` (no quotes)."
+    if key == "trustedCa":
+        return ("Give one base64 string; for several PEM files, concatenate them and encode once: "
+                "`cat ca1.pem ca2.pem | base64 -w0`.")
+    return f'Write one URL as a JSON string: "{key}": {_EXAMPLE_URL}.'
+
+
+def _a(type_name: str) -> str:
+    return f"an {type_name}" if type_name[0] in "aeiou" else f"a {type_name}"
+
+
+def a_json_type(value: Any) -> str:
+    """"a string", "an array", ... for messages."""
+    return _a(json_type(value))
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        return str(value)
+    return "host.example.com"
