@@ -1,0 +1,96 @@
+"""What the check reports: one result per target, with its findings and the details behind them."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..proxy_config.findings import ERROR, WARNING, Finding, mask_secrets
+from .chain import CertFacts
+from .targets import Target
+
+INFO = "info"  # a target that is fine (reached, or bypassing the proxy): reported so every target has a row
+
+# Every code the check can report, with its severity and a one-line summary: the documented surface.
+CODES: dict[str, tuple[str, str]] = {
+    "reached": (INFO, "the target answered through the proxy, and its certificate chain is trusted"),
+    "bypass": (INFO, "a noProxy entry covers the target: nodes reach it directly, the proxy is not involved"),
+    "direct": (INFO, "the config has no proxy for the target's scheme: nodes reach it directly"),
+    "proxy-unreachable": (ERROR, "no connection to the proxy (refused, timed out, name not resolved)"),
+    "proxy-auth-required": (ERROR, "the proxy asks for credentials (407); AKS cannot send any"),
+    "connect-refused": (ERROR, "the proxy answered CONNECT with an error status"),
+    "proxy-error": (ERROR, "the proxy answered a plain HTTP request with 502/503/504: it could not reach the target"),
+    "target-unreachable": (ERROR, "the proxy or the target closed, reset or timed out the exchange"),
+    "tls-handshake": (ERROR, "the TLS handshake failed"),
+    "tls-untrusted": (ERROR, "the presented chain leads neither to a public root nor to a trustedCa certificate"),
+    "tls-expired": (ERROR, "a certificate on the presented chain is expired or not yet valid"),
+    "tls-no-san": (ERROR, "the presented leaf has no subjectAltName; Go components refuse CN-only certificates"),
+    "tls-name-mismatch": (ERROR, "no subjectAltName of the presented leaf covers the host"),
+}
+
+_RANK = {ERROR: 0, WARNING: 1, INFO: 2}
+
+
+def finding(code: str, target: Target, message: str, fix: str = "") -> Finding:
+    """A finding about ``target``: its path is the target's URL; the proxy used is in the row, not in ``value``."""
+    return Finding(CODES[code][0], code, target.url, mask_secrets(message), mask_secrets(fix))
+
+
+@dataclass
+class TlsReport:
+    """The chain a TLS peer presented and what trusts it."""
+
+    chain: list[CertFacts]
+    trusted_by: str | None  # "public roots", "trustedCa", or None when nothing does
+    intercepted: bool  # the chain is not publicly trusted: the proxy (or a private origin) signs it
+    anchor: str | None = None  # subject of the trusted certificate the chain ends at
+
+    def to_dict(self) -> dict[str, Any]:
+        leaf = self.chain[0] if self.chain else None
+        return {
+            "subject": leaf.subject if leaf else None,
+            "issuer": leaf.issuer if leaf else None,
+            "sans": list(leaf.sans) if leaf and leaf.sans is not None else None,
+            "verified": self.trusted_by is not None,
+            "trustedBy": self.trusted_by,
+            "anchor": self.anchor,
+            "intercepted": self.intercepted,
+            "chain": [c.to_dict() for c in self.chain],
+        }
+
+
+@dataclass
+class TargetResult:
+    target: Target
+    via: str  # "httpProxy", "httpsProxy", "noProxy" (bypass) or "direct" (no proxy for the scheme)
+    proxy: str | None = None  # the proxy URL used, masked
+    reached: bool = False  # the target answered an HTTP request through the proxy
+    status: int | None = None
+    latency_ms: int | None = None
+    tls: TlsReport | None = None
+    proxy_tls: TlsReport | None = None  # an https:// proxy's own certificate
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return any(f.is_error for f in self.findings)
+
+    @property
+    def summary(self) -> Finding:
+        """The finding that heads this target's row: the first of the worst severity."""
+        return min(self.findings, key=lambda f: _RANK.get(f.severity, 0))
+
+    def to_dict(self) -> dict[str, Any]:
+        row = self.summary.to_dict()
+        row.update({
+            "target": self.target.url,
+            "via": self.via,
+            "proxy": self.proxy,
+            "reached": self.reached,
+            "status": self.status,
+            "latencyMs": self.latency_ms,
+            "tls": self.tls.to_dict() if self.tls else None,
+            "findings": [f.to_dict() for f in self.findings],
+        })
+        if self.proxy_tls is not None:
+            row["proxyTls"] = self.proxy_tls.to_dict()
+        return row

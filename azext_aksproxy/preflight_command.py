@@ -1,0 +1,127 @@
+"""az adapters for the proxy preflight: ``az aks http-proxy check`` and ``--check-proxy`` on create/update.
+
+Settings (az config section ``aksproxy``, or the matching AZURE_AKSPROXY_* environment variables):
+- ``check_targets``: space-separated URLs checked when no --target is given, and by --check-proxy.
+- ``check_timeout``: seconds per target for --check-proxy (default 10).
+- ``public_ca_bundle``: PEM file of the roots nodes trust without trustedCa (default: Mozilla's, from certifi).
+"""
+from knack.log import get_logger
+
+from azext_aksproxy._reporting import (
+    exit_after_output,
+    format_findings,
+    raise_for_errors,
+)
+
+logger = get_logger(__name__)
+
+_SECTION = "aksproxy"
+DEFAULT_TIMEOUT = 10.0
+MAX_TIMEOUT = 300.0
+
+
+def http_proxy_check(cmd, config, targets=None, timeout=DEFAULT_TIMEOUT):
+    from azext_aksproxy.proxy_config import check_file
+
+    result = check_file(config)
+    raise_for_errors(result.findings, config)
+    settings = _Settings(cmd.cli_ctx.config)
+    results = _run(result.config, targets or settings.targets, _timeout(timeout), settings, cmd.cli_ctx)
+    failed = [r for r in results if r.failed]
+    if failed:
+        exit_after_output(cmd.cli_ctx, f"{len(failed)} of {len(results)} target(s) failed through the proxy: "
+                                       f"{', '.join(r.target.url for r in failed)}.")
+    return [r.to_dict() for r in results]
+
+
+def run_preflight(config, cli_ctx=None, targets=None, timeout=None):
+    """Check ``config`` (canonical, REST keys) before create/update writes anything; raise when a target fails."""
+    from azure.cli.core.azclierror import ValidationError
+
+    settings = _Settings(cli_ctx.config if cli_ctx is not None else _az_config())
+    timeout = _timeout(timeout if timeout is not None else settings.timeout)
+    results = _run(config, targets or settings.targets, timeout, settings, cli_ctx)
+    failed = [r for r in results if r.failed]
+    for r in results:
+        logger.info("--check-proxy: %s", r.summary)
+    if failed:
+        findings = [f for r in failed for f in r.findings if f.is_error]
+        raise ValidationError(format_findings(
+            findings, f"--check-proxy: {len(failed)} of {len(results)} target(s) failed through the proxy; "
+                      "nothing was sent to Azure. Details: az aks http-proxy check --config FILE"))
+    logger.warning("--check-proxy: %d target(s) checked from this machine, none failed.", len(results))
+    return results
+
+
+def _run(config, target_texts, timeout, settings, cli_ctx):
+    from azure.cli.core.azclierror import InvalidArgumentValueError
+
+    from azext_aksproxy.preflight import (
+        DEFAULT_TARGETS,
+        TargetError,
+        check_targets,
+        parse_targets,
+    )
+    from azext_aksproxy.preflight.chain import public_roots
+
+    try:
+        targets = parse_targets(target_texts or DEFAULT_TARGETS)
+    except TargetError as exc:
+        raise InvalidArgumentValueError(str(exc)) from None
+    try:
+        roots = public_roots(settings.public_ca_bundle)
+    except OSError as exc:
+        raise InvalidArgumentValueError(
+            f"aksproxy.public_ca_bundle {settings.public_ca_bundle!r} cannot be read: {exc.strerror or exc}. "
+            "Point it at a PEM bundle, or unset it to use the public roots.") from None
+    progress = cli_ctx.get_progress_controller() if cli_ctx is not None else None
+    if progress is not None:
+        progress.begin(message=f"Checking {len(targets)} target(s) through the proxy")
+    try:
+        return check_targets(config, targets, timeout=timeout, public_roots=roots)
+    finally:
+        if progress is not None:
+            progress.end()
+
+
+def _timeout(value):
+    from azure.cli.core.azclierror import InvalidArgumentValueError
+
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if not 0 < seconds <= MAX_TIMEOUT:
+        raise InvalidArgumentValueError(
+            f"--timeout {value}: give the seconds to wait for each target, more than 0 and at most {MAX_TIMEOUT:g}.")
+    return seconds
+
+
+class _Settings:
+    def __init__(self, az_config):
+        self._config = az_config
+
+    def _get(self, option):
+        value = self._config.get(_SECTION, option, None)
+        return value.strip() if isinstance(value, str) and value.strip() else None
+
+    @property
+    def targets(self):
+        value = self._get("check_targets")
+        return value.replace(",", " ").split() if value else None
+
+    @property
+    def timeout(self):
+        return self._get("check_timeout") or DEFAULT_TIMEOUT
+
+    @property
+    def public_ca_bundle(self):
+        return self._get("public_ca_bundle")
+
+
+def _az_config():
+    """az's configuration (file and environment) when no CLI context was handed in."""
+    from azure.cli.core._config import ENV_VAR_PREFIX, GLOBAL_CONFIG_DIR
+    from knack.config import CLIConfig
+
+    return CLIConfig(config_dir=GLOBAL_CONFIG_DIR, config_env_var_prefix=ENV_VAR_PREFIX)
