@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: venv wheel demo test lint bench clean
+.PHONY: venv wheel demo test lint bench clean proxies
 
 $(BIN)/az: requirements-dev.txt
 	$(PY) -m venv $(VENV)
@@ -19,7 +19,18 @@ wheel: venv
 demo: wheel
 	$(BIN)/python -m tests.demo
 
-test: wheel
+# The real proxies the preflight tests start on loopback: squid from Debian, mitmdump in its own venv.
+MITM := .venv-mitm
+proxies: $(MITM)/bin/mitmdump
+	@command -v squid >/dev/null || test -x /usr/sbin/squid || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq squid; }
+
+$(MITM)/bin/mitmdump: requirements-mitm.txt
+	$(PY) -m venv $(MITM)
+	$(MITM)/bin/pip install --quiet --disable-pip-version-check -r requirements-mitm.txt
+	touch $@
+
+test: wheel proxies
 	$(BIN)/ruff check azext_aksproxy tests bench
 	$(BIN)/mypy azext_aksproxy/proxy_config
 	$(BIN)/python -m pytest -n 2 tests

@@ -1,0 +1,295 @@
+"""Real proxies and origins on loopback for the preflight tests: squid (Debian), mitmdump (PyPI), trustme origins.
+
+Everything listens on 127.0.0.1 on a free port, is started by the test that needs it and is stopped (and its temp
+dir removed) when that test is done. `make proxies` installs squid and .venv-mitm; without them the tests fail in
+CI (CI=true) and skip elsewhere, saying what to run.
+"""
+from __future__ import annotations
+
+import base64
+import datetime
+import http.server
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import trustme
+
+REPO = Path(__file__).resolve().parent.parent
+MITMDUMP = REPO / ".venv-mitm" / "bin" / "mitmdump"
+
+
+def require_binary(name: str) -> str:
+    """The path of ``squid`` or ``mitmdump``; fails the test in CI, skips it elsewhere, when missing."""
+    if name == "squid":  # /usr/sbin is not on every user's PATH
+        candidates = [shutil.which("squid"), "/usr/sbin/squid"]
+    else:
+        candidates = [str(MITMDUMP)]
+    path = next((c for c in candidates if c and os.access(c, os.X_OK)), None)
+    if path is None:
+        reason = f"{name} is not installed: run `make proxies` (squid from Debian, mitmdump into .venv-mitm)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def b64_pem(*pems: bytes) -> str:
+    """A trustedCa value: base64 of the PEM text."""
+    return base64.b64encode(b"".join(pems)).decode("ascii")
+
+
+# --- origins -------------------------------------------------------------------------------------------------------
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b"origin ok\n"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args):
+        pass
+
+
+@dataclass
+class Origin:
+    url: str
+    port: int
+    ca: trustme.CA | None  # the CA of its certificate (https origins)
+
+
+@contextmanager
+def origin(ca: trustme.CA | None = None):
+    """An origin on 127.0.0.1 answering 200: HTTPS with a certificate from ``ca`` (trustme), or plain HTTP."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server.daemon_threads = True
+    if ca is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+    port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Origin(f"{'https' if ca else 'http'}://127.0.0.1:{port}/", port, ca)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# --- processes -----------------------------------------------------------------------------------------------------
+
+@dataclass
+class Proxy:
+    url: str
+    port: int
+    workdir: Path
+
+
+@contextmanager
+def _process(argv, port: int, workdir: Path, log: Path, ready_timeout: float = 30.0):
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=workdir, start_new_session=True)
+    try:
+        _wait_listening(proc, port, log, ready_timeout)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+def _wait_listening(proc: subprocess.Popen, port: int, log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{proc.args[0]} is not listening on {port} after {timeout:g} s:\n"
+                       f"{log.read_text(errors='replace')}")
+
+
+@contextmanager
+def _workdir(prefix: str):
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@contextmanager
+def squid(deny_connect_ports=()):
+    """A plain forward proxy (squid, no interception); CONNECT to ``deny_connect_ports`` is refused (403)."""
+    binary = require_binary("squid")
+    port = free_port()
+    with _workdir("aksproxy-squid-") as work:
+        if os.geteuid() == 0:
+            work.chmod(0o777)  # squid started as root runs as `proxy` and writes its logs here
+        deny = "".join(f"acl refused_ports port {p}\nhttp_access deny CONNECT refused_ports\n"
+                       for p in deny_connect_ports)
+        (work / "squid.conf").write_text(f"""\
+http_port 127.0.0.1:{port}
+visible_hostname aksproxy-test
+acl loopback src 127.0.0.0/8
+{deny}http_access allow loopback
+http_access deny all
+cache deny all
+cache_mem 8 MB
+pid_filename {work}/squid.pid
+cache_log {work}/cache.log
+access_log stdio:{work}/access.log
+cache_store_log none
+coredump_dir {work}
+netdb_filename none
+pinger_enable off
+logfile_rotate 0
+shutdown_lifetime 0 seconds
+# Loopback targets are IP addresses; a name would be looked up here, which never leaves the machine.
+dns_nameservers 127.0.0.1
+""")
+        with _process([binary, "-N", "-f", str(work / "squid.conf")], port, work, work / "squid.out"):
+            yield Proxy(f"http://127.0.0.1:{port}/", port, work)
+
+
+@contextmanager
+def mitmdump(origin_ca: trustme.CA, certs_pem: bytes | None = None):
+    """An intercepting proxy (mitmdump) with its own CA in ``workdir/mitmproxy-ca-cert.pem``.
+
+    It trusts origins issued by ``origin_ca``; with ``certs_pem`` (key and certificate chain) it presents that
+    certificate for every host instead of minting one.
+    """
+    binary = require_binary("mitmdump")
+    port = free_port()
+    with _workdir("aksproxy-mitm-") as work:
+        origin_ca.cert_pem.write_to_path(str(work / "origin-ca.pem"))
+        argv = [binary, "--listen-host", "127.0.0.1", "--listen-port", str(port), "--set", f"confdir={work}",
+                "--set", f"ssl_verify_upstream_trusted_ca={work / 'origin-ca.pem'}", "--quiet"]
+        if certs_pem is not None:
+            (work / "leaf.pem").write_bytes(certs_pem)
+            argv += ["--certs", f"*={work / 'leaf.pem'}"]
+        with _process(argv, port, work, work / "mitmdump.out"):
+            yield Proxy(f"http://127.0.0.1:{port}/", port, work)
+
+
+def mitm_ca_pem(proxy: Proxy) -> bytes:
+    return (proxy.workdir / "mitmproxy-ca-cert.pem").read_bytes()
+
+
+@contextmanager
+def black_hole():
+    """A port that accepts connections (into the kernel's backlog) and never answers: a hung proxy."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(16)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/"
+
+
+@contextmanager
+def tls_front(upstream_port: int, ca: trustme.CA):
+    """TLS on a new loopback port, relayed to ``upstream_port`` in clear: turns squid into an https:// proxy."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def pipe(src, dst):
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def relay(client):
+        with client:
+            try:
+                tls = context.wrap_socket(client, server_side=True)
+                upstream = socket.create_connection(("127.0.0.1", upstream_port), timeout=10)
+            except OSError:
+                return
+            with tls, upstream:
+                back = threading.Thread(target=pipe, args=(upstream, tls), daemon=True)
+                back.start()
+                pipe(tls, upstream)
+                back.join(timeout=10)
+
+    def serve():
+        while not stop.is_set():
+            try:
+                client, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            client.settimeout(10)
+            threading.Thread(target=relay, args=(client,), daemon=True).start()
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    try:
+        yield f"https://127.0.0.1:{listener.getsockname()[1]}/"
+    finally:
+        stop.set()
+        server.join(timeout=5)
+        listener.close()
+
+
+def cn_only_chain() -> tuple[bytes, bytes]:
+    """(key + CN-only leaf + CA as PEM for mitmdump --certs, the CA's PEM): a leaf for 127.0.0.1 without SANs."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+
+    def build(subject, issuer, public_key, signing_key, ca):
+        builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(public_key)
+                   .serial_number(x509.random_serial_number())
+                   .not_valid_before(now - datetime.timedelta(hours=1))
+                   .not_valid_after(now + datetime.timedelta(days=2)))
+        if ca:
+            builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        return builder.sign(signing_key, hashes.SHA256())
+
+    ca_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Legacy Proxy CA")])
+    ca = build(ca_name, ca_name, ca_key.public_key(), ca_key, ca=True)
+    leaf = build(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]), ca_name,
+                 leaf_key.public_key(), ca_key, ca=False)
+    pem = serialization.Encoding.PEM
+    key_pem = leaf_key.private_bytes(pem, serialization.PrivateFormat.TraditionalOpenSSL,
+                                     serialization.NoEncryption())
+    ca_pem = ca.public_bytes(pem)
+    return key_pem + leaf.public_bytes(pem) + ca_pem, ca_pem
