@@ -28,7 +28,9 @@ class AksProxyCommandsLoader(AzCommandsLoader):
     def load_arguments(self, command):
         # Our create/update replace core's commands, so core's argument registrations (types, validators,
         # choices) must be applied from here, or e.g. `--tier bogus` would be accepted.
-        from azure.cli.command_modules.acs._params import load_arguments as load_core_arguments
+        from azure.cli.command_modules.acs._params import (
+            load_arguments as load_core_arguments,
+        )
 
         from azext_aksproxy._params import load_arguments
 

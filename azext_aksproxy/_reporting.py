@@ -1,5 +1,5 @@
 """Adapters from the pure core's findings to az: errors become azure-cli error classes, warnings az warnings."""
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 from knack.log import get_logger
 
@@ -19,7 +19,7 @@ def warn(findings: Iterable) -> None:
             logger.warning("%s: %s Fix: %s", f.path, f.message, f.fix)
 
 
-def raise_for_errors(findings: list, subject: str, error_cls: Optional[type] = None) -> None:
+def raise_for_errors(findings: list, subject: str, error_cls: type | None = None) -> None:
     """Warn about notices, then raise one az error listing every error finding (if any)."""
     from azure.cli.core.azclierror import InvalidArgumentValueError
 

@@ -6,8 +6,9 @@ both a raw GET response and ``ManagedCluster.as_dict()``, so it stays free of az
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional, Set
+from typing import Any
 
 from .findings import ERROR, WARNING, Finding
 
@@ -31,12 +32,12 @@ def _properties(cluster: Mapping[str, Any]) -> Mapping[str, Any]:
     return props if isinstance(props, Mapping) else cluster
 
 
-def agent_pools(cluster: Mapping[str, Any]) -> List[Mapping[str, Any]]:
+def agent_pools(cluster: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     pools = _properties(cluster).get("agentPoolProfiles") or []
     return [p for p in pools if isinstance(p, Mapping)]
 
 
-def pool_findings(cluster: Mapping[str, Any]) -> List[Finding]:
+def pool_findings(cluster: Mapping[str, Any]) -> list[Finding]:
     """Errors for node pools AKS cannot run behind an HTTP proxy (Windows, availability sets)."""
     findings = []
     windows = [str(p.get("name")) for p in agent_pools(cluster) if str(p.get("osType", "")).lower() == "windows"]
@@ -56,7 +57,7 @@ def pool_findings(cluster: Mapping[str, Any]) -> List[Finding]:
     return findings
 
 
-def aks_managed_no_proxy(cluster: Mapping[str, Any]) -> Set[str]:
+def aks_managed_no_proxy(cluster: Mapping[str, Any]) -> set[str]:
     """The noProxy entries AKS adds to this cluster by itself (lower-cased)."""
     props = _properties(cluster)
     managed = set(AKS_STATIC_NO_PROXY)
@@ -72,7 +73,7 @@ def aks_managed_no_proxy(cluster: Mapping[str, Any]) -> Set[str]:
     return managed
 
 
-def current_proxy_config(cluster: Mapping[str, Any]) -> Optional[Dict[str, Any]]:
+def current_proxy_config(cluster: Mapping[str, Any]) -> dict[str, Any] | None:
     value = _properties(cluster).get("httpProxyConfig")
     return dict(value) if isinstance(value, Mapping) else None
 
@@ -88,7 +89,7 @@ class FieldChange:
     rollout: tuple  # ("pods", "nodes") subset; empty when nothing changes
     note: str = ""
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {"field": self.field, "action": self.action, "before": self.before, "after": self.after,
                 "rollout": list(self.rollout), "note": self.note}
 
@@ -100,7 +101,7 @@ def _is_cidr(entry: str) -> bool:
         return False
 
 
-def compare(cluster: Mapping[str, Any], new: Mapping[str, Any]) -> List[FieldChange]:
+def compare(cluster: Mapping[str, Any], new: Mapping[str, Any]) -> list[FieldChange]:
     """Field-by-field effect of replacing the cluster's httpProxyConfig with ``new`` (a canonical config).
 
     A PUT replaces the whole object, so a field the file omits is removed; except ``enabled``, which the update
@@ -141,7 +142,7 @@ def compare(cluster: Mapping[str, Any], new: Mapping[str, Any]) -> List[FieldCha
     return changes
 
 
-def update_findings(cluster: Mapping[str, Any], new: Mapping[str, Any]) -> List[Finding]:
+def update_findings(cluster: Mapping[str, Any], new: Mapping[str, Any]) -> list[Finding]:
     """Warnings announcing what an update with ``new`` removes from the cluster's proxy config."""
     findings = []
     for change in compare(cluster, new):
