@@ -18,6 +18,9 @@ from .results import TargetResult, TlsReport, finding
 from .targets import Target
 
 _MAX_PARALLEL = 8  # the default targets all run at once; a long --target list is not a flood
+# What proxies answer when they cannot reach the target (squid: 503 ERR_CONNECT_FAIL, mitmproxy: 502). Through a
+# tunnel the target itself could send them, but a target answering so is not reachable in any useful sense either.
+_GATEWAY_ERRORS = (502, 503, 504)
 
 
 @dataclass(frozen=True)
@@ -134,12 +137,15 @@ class _Probe:
         tls = wire.TlsStream(stream, self.target.host, "tls")
         self.result.tls = self._judge_chain(tls, self.target.host, "the certificate presented for the target")
         self.stage = "http"
-        return wire.request(tls, "GET", self.target.path, self.target.host_header, "http")
+        return self._answered(wire.request(tls, "GET", self.target.path, self.target.host_header, "http"))
 
     def _http(self, stream) -> wire.ResponseHead | None:
         self.stage = "http"
-        head = wire.request(stream, "GET", self.target.url, self.target.host_header, "http")
-        if head.status == 407 or head.status in (502, 503, 504):
+        return self._answered(wire.request(stream, "GET", self.target.url, self.target.host_header, "http"))
+
+    def _answered(self, head: wire.ResponseHead) -> wire.ResponseHead | None:
+        """``head`` when the target answered; None (and a finding) when the proxy answered in its place."""
+        if head.status == 407 or head.status in _GATEWAY_ERRORS:
             self._refused(head, f"GET {self.target.url}")
             return None
         return head
@@ -154,13 +160,13 @@ class _Probe:
             self._add("proxy-auth-required", f"{p.field} {p.url} answered {what} with {said}: it wants credentials, "
                       "and AKS has no proxy authentication.",
                       "Let the proxy accept the cluster's egress addresses without credentials.")
-        elif what.startswith("CONNECT"):
+        elif head.status in _GATEWAY_ERRORS:
+            self._add("proxy-error", f"{p.field} {p.url} answered {what} with {said}: it could not reach the target.",
+                      f"Check the proxy's DNS, firewall and route to {t.authority}, and that the target is up.")
+        else:
             self._add("connect-refused", f"{p.field} {p.url} refused {what}: {said}.",
                       f"Allow CONNECT to {t.authority} in the proxy's access rules (e.g. squid's SSL_ports and "
                       f"http_access), or add {t.host} to noProxy if nodes may reach it directly.")
-        else:
-            self._add("proxy-error", f"{p.field} {p.url} answered {what} with {said}: it could not reach the target.",
-                      f"Check the proxy's access rules, DNS and route to {t.host}.")
 
     def _fail(self, stage: str, reason: str) -> None:
         p, t = self.proxy, self.target

@@ -182,3 +182,11 @@ def test_https_proxy_own_certificate_is_checked_too(squid_proxy, https_origin, p
         assert codes(result) == ["tls-untrusted"] and result.proxy_tls.trusted_by is None
         assert result.findings[0].message.startswith("The proxy's own certificate (127.0.0.1)")
     assert result.to_dict()["proxyTls"]["verified"] is trust_front
+
+
+def test_target_down_behind_a_working_proxy_is_a_proxy_error(squid_proxy, mitm, public_roots):
+    down = [f"https://127.0.0.1:{free_port()}/", f"http://127.0.0.1:{free_port()}/"]
+    for proxy, says in ((squid_proxy, "503 Service Unavailable (ERR_CONNECT_FAIL"), (mitm, "502 Bad Gateway")):
+        results = check({"httpProxy": proxy.url, "trustedCa": b64_pem(mitm_ca_pem(mitm))}, down, public_roots)
+        assert [codes(r) for r in results] == [["proxy-error"]] * 2
+        assert all(says in r.findings[0].message and not r.reached for r in results)
