@@ -1,0 +1,85 @@
+"""The `az aks http-proxy show` document: a cluster's proxy config as it is in effect, built from raw ARM JSON.
+
+Pure: takes the raw GET response of the cluster (which keeps ``effectiveNoProxy``, dropped by the GA SDK model) and
+each pool's latest node image version, so it is testable without azure-cli or a network.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .cluster import agent_pools, current_proxy_config
+from .findings import mask_secrets
+
+# A pool in this state is already being moved to the latest image: its upgrade is not "pending" any more.
+UPGRADING = "upgradingnodeimageversion"
+
+
+def describe_trusted_ca(blob: str | None, *, include_blob: bool = False) -> dict[str, Any] | None:
+    """The certificates of a base64 trustedCa value: subject, issuer, SANs, expiry, fingerprint; never the blob
+    itself unless asked (it is long and says nothing to a reader)."""
+    if not blob:
+        return None
+    from .certs import describe_bundle
+
+    out: dict[str, Any]
+    try:
+        certificates = [_cert_dict(c) for c in describe_bundle(blob)]
+        out = {"certificateCount": len(certificates), "certificates": certificates}
+    except ValueError as exc:  # a value set by another tool may not decode; say so instead of failing `show`
+        out = {"certificateCount": 0, "certificates": [], "error": str(exc)}
+    if include_blob:
+        out["base64"] = blob
+    return out
+
+
+def _cert_dict(cert: Any) -> dict[str, Any]:
+    return dict(cert) if isinstance(cert, Mapping) else cert.to_dict()
+
+
+def pool_rows(cluster: Mapping[str, Any], latest_images: Mapping[str, str | None]) -> list[dict[str, Any]]:
+    """Per pool: its node image against the latest one; ``pendingNodeImageUpgrade`` when an upgrade is still due
+    (not current, and not already upgrading). Unknown latest versions leave both None rather than guess."""
+    rows = []
+    for pool in agent_pools(cluster):
+        name = str(pool.get("name"))
+        current, latest = pool.get("nodeImageVersion"), latest_images.get(name)
+        is_current = None if latest is None or current is None else current == latest
+        state = pool.get("provisioningState")
+        pending = None if is_current is None else (not is_current and str(state).lower() != UPGRADING)
+        rows.append({"name": name, "mode": pool.get("mode"), "osType": pool.get("osType"),
+                     "provisioningState": state, "nodeImageVersion": current, "latestNodeImageVersion": latest,
+                     "nodeImageCurrent": is_current, "pendingNodeImageUpgrade": pending})
+    return rows
+
+
+def show_document(cluster: Mapping[str, Any], resource_group: str, latest_images: Mapping[str, str | None],
+                  *, include_ca_blob: bool = False) -> dict[str, Any]:
+    """What `show` prints: the config with ``enabled`` and ``effectiveNoProxy``, the CA decoded, pools' images."""
+    config = current_proxy_config(cluster) or {}
+    configured = bool(config)
+    pools = pool_rows(cluster, latest_images)
+    pending = [p["name"] for p in pools if p["pendingNodeImageUpgrade"]]
+    name = str(cluster.get("name"))
+    doc: dict[str, Any] = {
+        "name": name,
+        "resourceGroup": resource_group,
+        "configured": configured,
+        # The API's default for an omitted "enabled" is true; no config at all means no proxy in effect.
+        "enabled": bool(config.get("enabled", True)) if configured else False,
+        "httpProxy": _masked(config.get("httpProxy")),
+        "httpsProxy": _masked(config.get("httpsProxy")),
+        "noProxy": list(config.get("noProxy") or []),
+        "effectiveNoProxy": config.get("effectiveNoProxy"),
+        "trustedCa": describe_trusted_ca(config.get("trustedCa"), include_blob=include_ca_blob),
+        "nodePools": pools,
+        "nextSteps": [],
+    }
+    if pending:
+        doc["nextSteps"].append(f"Node image upgrade pending for {', '.join(pending)}: "
+                                f"az aks http-proxy upgrade-nodes -g {resource_group} -n {name}")
+    return doc
+
+
+def _masked(value: Any) -> Any:
+    return mask_secrets(value) if isinstance(value, str) else value
