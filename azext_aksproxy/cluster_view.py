@@ -1,0 +1,60 @@
+"""`az aks http-proxy show` and `diff`: thin adapters reading the cluster for the pure view/diff builders."""
+from knack.log import get_logger
+
+from azext_aksproxy._reporting import exit_after_output, raise_for_errors, warn
+
+logger = get_logger(__name__)
+
+
+def _raw_cluster(client, resource_group_name, name) -> dict:
+    """The cluster's GET response as JSON: the GA SDK model has no ``effectiveNoProxy``, the wire does."""
+    return client.get(resource_group_name, name, cls=lambda pipeline_response, _model, _headers:
+                      pipeline_response.http_response.json())
+
+
+def _latest_node_images(cmd, resource_group_name, name, cluster) -> dict:
+    """Each pool's latest node image version (None when the upgrade profile cannot be read)."""
+    from azure.cli.command_modules.acs._client_factory import cf_agent_pools
+    from azure.core.exceptions import HttpResponseError
+
+    from azext_aksproxy.proxy_config.cluster import agent_pools
+
+    pools_client = cf_agent_pools(cmd.cli_ctx)
+    latest = {}
+    for pool in agent_pools(cluster):
+        pool_name = str(pool.get("name"))
+        try:
+            profile = pools_client.get_upgrade_profile(resource_group_name, name, pool_name)
+            latest[pool_name] = profile.latest_node_image_version
+        except HttpResponseError as exc:
+            # One unreadable pool should not hide the config; the row then says "unknown" (null).
+            logger.warning("Could not read the upgrade profile of node pool %s: %s", pool_name, exc.message)
+            latest[pool_name] = None
+    return latest
+
+
+def http_proxy_show(cmd, client, resource_group_name, name, show_ca_blob=False):
+    from azext_aksproxy.proxy_config.view import show_document
+
+    cluster = _raw_cluster(client, resource_group_name, name)
+    latest = _latest_node_images(cmd, resource_group_name, name, cluster)
+    return show_document(cluster, resource_group_name, latest, include_ca_blob=show_ca_blob)
+
+
+def http_proxy_diff(cmd, client, resource_group_name, name, config):
+    from azext_aksproxy.proxy_config import check_file
+    from azext_aksproxy.proxy_config.cluster import pool_findings, update_findings
+    from azext_aksproxy.proxy_config.diff import diff_document
+
+    result = check_file(config)
+    # The same refusal as validate and aks update: no comparison against a file the update would not send.
+    raise_for_errors(result.findings, f"--config {config}")
+    cluster = _raw_cluster(client, resource_group_name, name)
+    pools, removals = pool_findings(cluster), update_findings(cluster, result.config)
+    warn(removals)
+    doc = diff_document(cluster, result.config, resource_group=resource_group_name, name=name, config_path=config,
+                        findings=pools + removals)
+    if pools:
+        exit_after_output(cmd.cli_ctx, f"Cluster {name}: an update with {config} would be refused: "
+                                       + " ".join(f.message for f in pools))
+    return doc
