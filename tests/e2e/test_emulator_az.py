@@ -147,3 +147,10 @@ def test_stock_create_with_raw_pem_trusted_ca_fails_in_the_service(az_stock, emu
     writes = emu.writes()
     assert [(w["method"], w["status"]) for w in writes] == [("PUT", 400)]  # the stock az only finds out here
     assert emu.journal()[-1]["status"] == 400
+
+
+def test_extension_session_has_the_wheel_installed(az_ext, emu):
+    names = [e["name"] for e in az_ext.extensions()]
+    assert "aksproxy" in names
+    assert az_ext.extension_dir != az_ext.config_dir and (az_ext.extension_dir / "aksproxy").is_dir()
+    assert emu.writes() == []
