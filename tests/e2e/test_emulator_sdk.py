@@ -35,6 +35,7 @@ def test_begin_upgrade_node_image_version_result(sdk, emu):
 
 def test_begin_create_or_update_and_failed_operation(sdk, emu):
     emu.seed_cluster("rg1", "c1")
+    emu.configure(cluster_update_seconds=0.5, pool_upgrade_seconds=0.5)
     mc = sdk.managed_clusters.get("rg1", "c1")
     mc.http_proxy_config = {"httpProxy": "http://proxy.example:3128/", "noProxy": ["localhost"]}
     result = sdk.managed_clusters.begin_create_or_update("rg1", "c1", mc).result(timeout=30)
