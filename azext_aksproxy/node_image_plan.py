@@ -1,0 +1,173 @@
+"""Node image upgrade planning: which pools to start, follow, skip or refuse, and the per-pool result rows.
+
+Pure: works on ARM REST JSON of agent pools (``AgentPool.as_dict()``, or a cluster's ``agentPoolProfiles``
+entries) and never imports azure-cli, so every rule is unit-tested without a cluster.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+# What to do with a pool.
+START = "start"  # POST upgradeNodeImageVersion, then follow the operation
+FOLLOW = "follow"  # an upgrade already runs: poll the pool, never POST (that would 409 or restart it)
+SKIP = "skip"  # nothing to do, or the pool cannot take it; reported with the reason
+REFUSE = "refuse"  # the whole command stops before anything starts
+
+# Per-pool result status: ARM's operation words, plus Skipped and NotStarted.
+SUCCEEDED = "Succeeded"
+FAILED = "Failed"
+SKIPPED = "Skipped"
+IN_PROGRESS = "InProgress"  # started with --no-wait, or still running when --timeout ran out
+NOT_STARTED = "NotStarted"  # kept busy by another operation (409) until --timeout ran out
+
+UPGRADING = "UpgradingNodeImageVersion"
+
+
+def _props(pool: Mapping[str, Any]) -> Mapping[str, Any]:
+    props = pool.get("properties")
+    return props if isinstance(props, Mapping) else pool
+
+
+def _lower(value: Any) -> str:
+    return str(value or "").lower()
+
+
+@dataclass(frozen=True)
+class PoolStep:
+    """One pool's part in the plan."""
+
+    pool: str
+    action: str
+    current_image: str | None
+    latest_image: str | None  # None when the upgrade profile did not say
+    reason: str = ""
+
+
+class UnknownPoolsError(ValueError):
+    def __init__(self, unknown: Sequence[str], available: Sequence[str]):
+        self.unknown = list(unknown)
+        self.available = list(available)
+        super().__init__(f"No node pool named {', '.join(unknown)} in this cluster; its pools are: "
+                         f"{', '.join(available) or '(none)'}.")
+
+
+@dataclass(frozen=True)
+class Plan:
+    steps: tuple[PoolStep, ...]
+
+    def having(self, action: str) -> list[PoolStep]:
+        return [s for s in self.steps if s.action == action]
+
+    def refusal(self, others_hint: str = "--nodepool-names") -> str | None:
+        """Why the command must stop before starting anything, with the fix; None when it may go on."""
+        refused = self.having(REFUSE)
+        if not refused:
+            return None
+        listed = "; ".join(f"{s.pool} ({s.reason})" for s in refused)
+        rest = [s.pool for s in self.steps if s.action != REFUSE]
+        fix = (f"Upgrade the other pools with {others_hint} {' '.join(rest)}." if rest
+               else "Nothing else to upgrade in this selection.")
+        return f"Node image upgrade refused for {listed}; nothing was started. {fix}"
+
+
+def step_for(pool: Mapping[str, Any], latest_image: str | None) -> PoolStep:
+    """The rule for one pool; the order of the checks is the order of precedence."""
+    props = _props(pool)
+    name = str(pool.get("name") or props.get("name") or "")
+    current = props.get("nodeImageVersion")
+
+    def step(action: str, reason: str = "") -> PoolStep:
+        return PoolStep(name, action, current, latest_image, reason)
+
+    if _lower(props.get("osType")) == "windows":
+        return step(REFUSE, "Windows pools are not supported behind an HTTP proxy; their upgrade would fail")
+    if _lower(props.get("type")) == "availabilityset":
+        return step(REFUSE, "availability-set (VMAS) pools do not support node image upgrades")
+    if _lower(props.get("mode")) == "machines":
+        return step(SKIP, "Machines mode pools do not support node image upgrades")
+    state = _lower(props.get("provisioningState"))
+    if state == UPGRADING.lower():
+        return step(FOLLOW, "an upgrade is already running; following it")
+    if _lower((props.get("powerState") or {}).get("code")) == "stopped":
+        return step(SKIP, "the pool is stopped; start it with az aks nodepool start, then re-run")
+    if latest_image and current == latest_image and state != "failed":
+        return step(SKIP, f"already on {latest_image}")
+    if state == "failed":
+        return step(START, "the last operation on the pool failed; retrying")
+    return step(START)
+
+
+def plan_upgrade(pools: Iterable[Mapping[str, Any]], latest_images: Mapping[str, str | None],
+                 only: Sequence[str] | None = None) -> Plan:
+    """The plan for ``pools`` (all of them, or those named in ``only``), given each pool's latest image.
+
+    Raises UnknownPoolsError when ``only`` names a pool the cluster does not have: a typo must not turn into
+    "nothing to do".
+    """
+    pools = list(pools)
+    by_name = {_lower(p.get("name") or _props(p).get("name")): p for p in pools}
+    if only:
+        wanted = list(dict.fromkeys(_lower(n) for n in only))
+        unknown = [n for n in wanted if n not in by_name]
+        if unknown:
+            raise UnknownPoolsError(unknown, [str(p.get("name")) for p in pools])
+        pools = [by_name[n] for n in wanted]
+    return Plan(tuple(step_for(p, latest_images.get(_lower(p.get("name") or _props(p).get("name"))))
+                      for p in pools))
+
+
+def needs_latest_image(pool: Mapping[str, Any]) -> bool:
+    """Whether the plan depends on the pool's upgrade profile (saves a GET for pools that are skipped anyway)."""
+    return step_for(pool, None).action == START
+
+
+@dataclass
+class PoolResult:
+    """One row of the command's output."""
+
+    pool: str
+    from_image: str | None
+    to_image: str | None
+    status: str
+    duration_seconds: float | None = None
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"pool": self.pool, "fromImage": self.from_image, "toImage": self.to_image, "status": self.status,
+                "durationSeconds": None if self.duration_seconds is None else round(self.duration_seconds, 1),
+                "detail": self.detail}
+
+
+def skipped(step: PoolStep) -> PoolResult:
+    to_image = step.latest_image if step.current_image == step.latest_image else None
+    return PoolResult(step.pool, step.current_image, to_image, SKIPPED, None, step.reason)
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    seconds = round(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m {secs:02d}s"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
+
+
+def outcome_message(results: Sequence[PoolResult], no_wait: bool, resume_command: str) -> str | None:
+    """The error for the exit code, or None when every pool ended well.
+
+    Succeeded and Skipped are fine; InProgress is fine only with --no-wait (the caller asked not to wait).
+    """
+    good = {SUCCEEDED, SKIPPED} | ({IN_PROGRESS} if no_wait else set())
+    bad = [r for r in results if r.status not in good]
+    if not bad:
+        return None
+    listed = ", ".join(f"{r.pool} {r.status}" for r in bad)
+    return (f"{len(bad)} of {len(results)} node pool(s) did not finish their node image upgrade: {listed}. "
+            f"Re-run `{resume_command}` to resume: pools already on the latest image are skipped and running "
+            "upgrades are followed, so only what is left is started.")
