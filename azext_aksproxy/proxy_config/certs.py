@@ -15,7 +15,7 @@ import binascii
 import math
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from .findings import CheckResult, Finding, ProxyConfigError, error_at, warning_at
@@ -24,6 +24,7 @@ from .x509ext import read_extensions
 if TYPE_CHECKING:
     from cryptography import x509
 
+_UTC = timezone.utc  # noqa: UP017 - datetime.UTC needs Python 3.11; az may load the extension on 3.10
 MAX_CERTIFICATES = 20  # documented AKS limit
 MAX_TRUSTED_CA_BYTES = 35 * 1024  # documented as "35 KB"; measured on the value as written in the file
 EXPIRY_NOTICE_DAYS = 30
@@ -99,8 +100,8 @@ def encode_pem_bundle(pem_blobs: list[bytes]) -> str:
 def aware_now(now: datetime | None) -> datetime:
     """``now`` as an aware UTC datetime (naive values are taken as UTC); the current time when None."""
     if now is None:
-        return datetime.now(UTC)
-    return now.replace(tzinfo=UTC) if now.tzinfo is None else now
+        return datetime.now(_UTC)
+    return now.replace(tzinfo=_UTC) if now.tzinfo is None else now
 
 
 def _analyse(value: str, path: str, now: datetime) -> tuple[list[Finding], list[CertificateFacts]]:

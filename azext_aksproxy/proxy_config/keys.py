@@ -70,7 +70,7 @@ def _case_variant(plan: KeyPlan, key: str, canonical: str, base: str) -> None:
 
 
 def _other_key(plan: KeyPlan, obj: dict[Any, Any], key: Any, base: str) -> None:
-    path = child_path(base, key)
+    path = child_path(base, str(key))  # a non-string key (only in an already-parsed document) is still a key
     position = plan.position[key]
     squashed = squash(key) if isinstance(key, str) else ""
     if squashed == _WRAPPER:

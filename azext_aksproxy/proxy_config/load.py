@@ -198,11 +198,12 @@ def scan_document(document: Any) -> tuple[list[Finding], bool]:
                 "one, silently dropping the others.",
                 f"Keep one `{key}` and delete the others."))
         containers = []
-        for key, child in value.items() if isinstance(value, dict) else enumerate(value):
+        is_object = isinstance(value, dict)
+        for key, child in value.items() if is_object else enumerate(value):
             if isinstance(child, (dict, list)):
-                containers.append((child, child_path(path, key), depth + 1))
+                containers.append((child, child_path(path, str(key) if is_object else key), depth + 1))
             elif isinstance(child, _NonFinite):
-                findings.append(_non_finite(child_path(path, key), child))
+                findings.append(_non_finite(child_path(path, str(key) if is_object else key), child))
                 fatal = True
         stack.extend(reversed(containers))  # reversed, so that findings come out in document order
     return findings, fatal

@@ -88,6 +88,11 @@ def _check_entry(entry: str, path: str) -> tuple[Finding | None, bool]:
         fix = f"Write just the host: `{host}`." if host else f"Write just the host: {_ACCEPTED_FORMS}."
         return error_at(path, "noproxy-url", "noProxy entry is a URL; noProxy matches hosts, not URLs.",
                         fix, mask_url(entry)), False
+    if "@" in entry:  # user info: never echo what precedes the `@`
+        host = entry.rpartition("@")[2].partition(":")[0].partition("/")[0]
+        return error_at(path, "noproxy-invalid", "noProxy entry contains `@`; noProxy takes hosts, not user info.",
+                        f"Write just the host: `{host}`." if host else f"Write {_ACCEPTED_FORMS}.",
+                        mask_url(entry)), False
     if "*" in entry:
         return _wildcard(entry, path), False
     if entry.startswith("["):

@@ -14,9 +14,9 @@ import re
 from .findings import Finding, error_at, warning_at
 from .hosts import host_name_problem, ipv6_problem, punycode
 
-_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
-# `http:/proxy` or `http:///proxy`: a scheme whose `//` is mistyped.
-_MISTYPED_SCHEME = re.compile(r"(?i)(https?):/+")
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://(?!/)")
+# `http:proxy`, `http:/proxy` or `http:///proxy`: an http(s) scheme whose `//` is mistyped.
+_MISTYPED_SCHEME = re.compile(r"(?i)(https?):/*")
 # Whitespace (Unicode-aware) and ASCII control characters: never valid in a URL, often pasted by accident.
 BAD_CHARS = re.compile(r"[\s\x00-\x1f\x7f]")
 _PORT = re.compile(r"[0-9]{1,5}")
@@ -62,8 +62,9 @@ def check_proxy_url(value: str, path: str, field: str) -> list[Finding]:
         if not value:
             return findings
     parts = _UrlParts.split(value)
-    scheme_ok = parts.scheme in (("http", "https") if field == "httpsProxy" else ("http",))
-    fixed_scheme = parts.scheme if scheme_ok else "http"
+    allowed = ("http", "https") if field == "httpsProxy" else ("http",)
+    scheme_ok = parts.scheme in allowed and not parts.mistyped_scheme
+    fixed_scheme = parts.scheme if parts.scheme in allowed else "http"
     suggestion = f"{fixed_scheme}://{parts.fixed_host_port or 'proxy.contoso.com:3128'}/"
 
     if not scheme_ok:
@@ -126,10 +127,10 @@ def _bracket_ipv6(host_port: str) -> str:
 
 
 def _scheme_finding(parts: _UrlParts, path: str, field: str, suggestion: str, shown: str) -> Finding:
-    if parts.scheme is None:
+    if parts.mistyped_scheme:
+        message = f"`{field}` has a mistyped scheme separator (it must be `://`)."
+    elif parts.scheme is None:
         message = f"`{field}` has no scheme."
-        if parts.mistyped_scheme:
-            message = f"`{field}` has a mistyped scheme separator (it must be `://`)."
     elif field == "httpProxy" and parts.scheme == "https":
         message = ("`httpProxy` must use `http://`: AKS accepts only the http scheme for it. A proxy that speaks TLS "
                    "to its clients goes in `httpsProxy`.")
