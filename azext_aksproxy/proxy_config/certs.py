@@ -30,7 +30,8 @@ MAX_TRUSTED_CA_BYTES = 35 * 1024  # documented as "35 KB"; measured on the value
 EXPIRY_NOTICE_DAYS = 30
 _UTF8_BOM = b"\xef\xbb\xbf"
 _WHITESPACE = re.compile(r"\s")
-_NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/=]")
+# Outside both base64 alphabets, whitespace aside (whitespace and `-`/`_` get findings of their own).
+_NOT_BASE64_AT_ALL = re.compile(r"[^A-Za-z0-9+/=\s_-]")
 # BEGIN/END lines; paired by hand in one pass (a lazy BEGIN...END regex is quadratic on unterminated blocks).
 _PEM_MARKER = re.compile(r"-----(BEGIN|END) ([A-Z0-9 ]*)-----")
 _BASE64_OF_PEM = b"LS0tLS1CRUdJTi"  # base64("-----BEGIN"): the value was encoded twice
@@ -146,6 +147,14 @@ def _analyse(value: str, path: str, now: datetime) -> tuple[list[Finding], list[
 
 def _decode_base64(value: str, path: str, findings: list[Finding]) -> bytes | None:
     """The decoded bytes, tolerating what can be repaired (after reporting it); None when undecodable."""
+    bad = _NOT_BASE64_AT_ALL.search(value)
+    if bad is not None:  # not base64 in any alphabet: one finding, not one per symptom
+        char = bad.group().encode("unicode_escape").decode("ascii")
+        findings.append(error_at(
+            path, "ca-base64",
+            f"`trustedCa` is not base64: character `{char}` at position {bad.start() + 1} is not in the alphabet.",
+            _ENCODE_FIX))
+        return None
     text = value
     if _WHITESPACE.search(text):
         breaks = text.count("\n")
@@ -159,14 +168,6 @@ def _decode_base64(value: str, path: str, findings: list[Finding]) -> bytes | No
             path, "ca-base64", "`trustedCa` uses the URL-safe base64 alphabet (`-` and `_`); AKS needs the "
             "standard one (`+` and `/`).", _ENCODE_FIX))
         text = text.replace("-", "+").replace("_", "/")
-    bad = _NOT_BASE64.search(text)
-    if bad is not None:
-        char = bad.group().encode("unicode_escape").decode("ascii")
-        findings.append(error_at(
-            path, "ca-base64",
-            f"`trustedCa` is not base64: character `{char}` at position {bad.start() + 1} is not in the alphabet.",
-            _ENCODE_FIX))
-        return None
     body = text.rstrip("=")
     if "=" in body or len(text) % 4 != 0 or len(text) - len(body) > 2:
         findings.append(error_at(
