@@ -22,10 +22,16 @@ FAR_FUTURE = datetime(2099, 12, 31, tzinfo=UTC)
 
 @dataclass
 class CertFactory:
-    """Builds certificates; ``key`` may be fixed (deterministic corpus) or fresh."""
+    """Builds certificates with a fresh key, or byte-for-byte reproducibly (see :meth:`reproducible`)."""
 
     key: ec.EllipticCurvePrivateKey = field(default_factory=lambda: ec.generate_private_key(ec.SECP256R1()))
+    deterministic: bool = False  # RFC 6979 signatures: the same inputs give the same certificate bytes
     _serial: int = 1
+
+    @classmethod
+    def reproducible(cls, seed: int) -> CertFactory:
+        """A factory whose key comes from ``seed`` and whose signatures are deterministic (for committed files)."""
+        return cls(key=ec.derive_private_key(seed, ec.SECP256R1()), deterministic=True)
 
     def make(self, cn: str = "proxy.contoso.com", *, ca: bool | None = True, key_cert_sign: bool = True,
              sans: tuple[str, ...] | None = ("proxy.contoso.com",), not_before: datetime = LONG_AGO,
@@ -45,7 +51,7 @@ class CertFactory:
         if sans is not None:
             builder = builder.add_extension(
                 x509.SubjectAlternativeName([x509.DNSName(s) for s in sans]), critical=False)
-        return builder.sign(self.key, hashes.SHA256())
+        return builder.sign(self.key, hashes.SHA256(), ecdsa_deterministic=self.deterministic)
 
     # The kinds of certificate the rules tell apart.
     def issuing_ca(self, cn: str = "Contoso Root CA") -> x509.Certificate:
@@ -76,7 +82,8 @@ class CertFactory:
 
     def csr_pem(self) -> bytes:
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "proxy.contoso.com")])
-        csr = x509.CertificateSigningRequestBuilder().subject_name(name).sign(self.key, hashes.SHA256())
+        csr = x509.CertificateSigningRequestBuilder().subject_name(name).sign(
+            self.key, hashes.SHA256(), ecdsa_deterministic=self.deterministic)
         return csr.public_bytes(serialization.Encoding.PEM)
 
 

@@ -1,0 +1,1 @@
+"""The config corpus: good and bad proxy config files, and the index of what each must yield."""
