@@ -1,7 +1,7 @@
 """ARM basics: metadata endpoints, tenants, subscriptions, resource groups, provider registration; route table."""
 from __future__ import annotations
 
-from . import agentpools, clusters, identity, operations
+from . import agentpools, authorization, clusters, identity, operations
 from .state import SUBSCRIPTION_ID, SUBSCRIPTION_NAME, TENANT_ID, Store
 from .web import Request, Response, Router, error, rg_not_found
 
@@ -91,4 +91,5 @@ def build_router(store: Store) -> Router:
     clusters.register(router, store)
     agentpools.register(router, store)
     operations.register(router, store)
+    authorization.register(router, store)
     return router

@@ -111,6 +111,7 @@ class Store:
             self.resource_groups: dict = {}
             self.clusters: dict = {}
             self.operations: dict = {}
+            self.role_assignments: dict = {}
             for name, loc in SEED_RESOURCE_GROUPS:
                 self.put_resource_group(name, loc)
 

@@ -97,7 +97,9 @@ class Router:
         self._routes: list = []
 
     def add(self, methods: str, pattern: str, handler: Handler) -> None:
-        rx = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern)
+        """`{name}` captures one path segment, `{name*}` any number of them (a scope such as a subnet id)."""
+        rx = re.sub(r"\{(\w+)\*\}", r"(?P<\1>/.+?)", pattern)
+        rx = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", rx)
         self._routes.append((set(methods.split()), re.compile("^" + rx + "/?$", re.IGNORECASE), handler))
 
     def dispatch(self, req: Request) -> Response | None:

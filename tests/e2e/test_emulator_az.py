@@ -154,3 +154,17 @@ def test_extension_session_has_the_wheel_installed(az_ext, emu):
     assert "aksproxy" in names
     assert az_ext.extension_dir != az_ext.config_dir and (az_ext.extension_dir / "aksproxy").is_dir()
     assert emu.writes() == []
+
+
+def test_create_in_own_subnet_adds_the_vnet_space(az_stock, emu, recorded_data):
+    subnet = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg1/providers/"
+              "Microsoft.Network/virtualNetworks/vnet1/subnets/aks-subnet")
+    emu.configure(vnet_cidrs={subnet.lower(): "10.42.0.0/16"})
+    r = az_stock.az("aks", "create", "-g", "rg1", "-n", "c1", "--ssh-key-value", az_stock.ssh_key,
+                    "--vnet-subnet-id", subnet, "--http-proxy-config", recorded_data / "httpproxyconfig.json",
+                    "--yes", "-o", "json")
+    assert r.ok, r
+    assert "10.42.0.0/16" in r.json["httpProxyConfig"]["noProxy"]
+    grant = arm_writes(emu, "PUT")[-1]  # az grants the cluster identity Network Contributor on the subnet
+    assert "/Microsoft.Authorization/roleAssignments/" in grant["path"] and grant["status"] == 201
+    assert not [e for e in emu.journal() if e["unhandled"]]
