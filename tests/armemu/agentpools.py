@@ -38,7 +38,7 @@ def register(router: Router, store: Store) -> None:
 
     def list_pools(req: Request) -> Response:
         cluster, err = find_cluster(store, req)
-        return err or Response(200, {"value": [model.render_pool(cluster, p) for p in cluster.pools()]})
+        return err or operations.page(store, req, [model.render_pool(cluster, p) for p in cluster.pools()])
 
     def get(req: Request) -> Response:
         cluster, pool, err = lookup(req)

@@ -140,13 +140,13 @@ def register(router: Router, store: Store) -> None:
         if store.resource_group(req.params["rg"]) is None:
             return rg_not_found(req.params["rg"])
         rg = req.params["rg"].lower()
-        return Response(200, {"value": [model.render_cluster(store, c) for (r, _), c in sorted(store.clusters.items())
-                                        if r == rg]})
+        return operations.page(store, req, [model.render_cluster(store, c)
+                                             for (r, _), c in sorted(store.clusters.items()) if r == rg])
 
     def list_sub(req: Request) -> Response:
         err = bad_subscription(req)
-        return err or Response(200, {"value": [model.render_cluster(store, c)
-                                               for _, c in sorted(store.clusters.items())]})
+        return err or operations.page(store, req, [model.render_cluster(store, c)
+                                                   for _, c in sorted(store.clusters.items())])
 
     def upgrade_profile(req: Request) -> Response:
         cluster, err = find_cluster(store, req)

@@ -27,6 +27,19 @@ def lro_headers(store: Store, req: Request, op: Operation, location: bool = Fals
     return headers
 
 
+def page(store: Store, req: Request, items: list) -> Response:
+    """A pageable list: everything in one page, or `page_size` items per page linked by nextLink."""
+    size = int(store.config["page_size"])
+    if size <= 0:
+        return Response(200, {"value": items})
+    start = int(req.query.get("$skiptoken") or 0)
+    body: dict = {"value": items[start:start + size]}
+    if start + size < len(items):
+        query = "&".join(f"{k}={v}" for k, v in req.query.items() if k != "$skiptoken")
+        body["nextLink"] = f"{req.base_url}{req.path}?{query}&$skiptoken={start + size}"
+    return Response(200, body)
+
+
 def conflict(op: Operation) -> Response:
     what = _DESCRIPTIONS.get(op.kind, op.kind)
     target = f"agent pool '{op.pool}'" if op.pool else "managed cluster"

@@ -26,7 +26,8 @@ DEFAULT_CONFIG: dict = {
     "pool_put_seconds": 1.0,
     "pool_upgrade_seconds": 2.0,
     "pool_upgrade_seconds_by_pool": {},  # {"<pool name>": seconds}
-    "retry_after": 1,  # integer seconds on every LRO response (azure-core treats 0 as absent -> 30 s)
+    "retry_after": 1,
+    "page_size": 0,  # > 0: list endpoints return pages of this size linked by nextLink  # integer seconds on every LRO response (azure-core treats 0 as absent -> 30 s)
     "default_kubernetes_version": "1.33",
     "kubernetes_versions": {"1.32": "1.32.9", "1.33": "1.33.5", "1.34": "1.34.1"},
     # node images: (pool start image, latest image) per OS family

@@ -207,3 +207,13 @@ def test_concurrent_polling_is_served(emu):
     with concurrent.futures.ThreadPoolExecutor(16) as pool:
         codes = list(pool.map(poll, range(200)))
     assert codes == [200] * 200
+
+
+def test_lists_page_with_next_link(az_stock, emu):
+    emu.seed_cluster("rg1", "c1", pools=[{"name": f"pool{i}", "mode": "System"} for i in range(5)])
+    emu.configure(page_size=2)
+    first = emu.arm("GET", MC + "c1/agentPools")[2]
+    assert len(first["value"]) == 2 and "$skiptoken=2" in first["nextLink"]
+    r = az_stock.az("aks", "nodepool", "list", "-g", "rg1", "--cluster-name", "c1", "--query", "[].name", "-o", "json")
+    assert r.json == [f"pool{i}" for i in range(5)]
+    assert len([e for e in emu.journal() if e["path"].endswith("/agentPools")]) == 1 + 3
