@@ -85,3 +85,35 @@ examples:
   - name: Validate against an existing cluster.
     text: az aks http-proxy validate --config proxy.json -g MyResourceGroup -n MyManagedCluster
 """
+
+helps["aks http-proxy check"] = """
+type: command
+short-summary: Reach endpoints through the config's proxies from this machine, and check the TLS the nodes will see.
+long-summary: >
+    Run it from a machine inside the cluster's network (a self-hosted CI agent, a jump box) before a cluster
+    depends on the proxy. https:// targets go through httpsProxy (httpProxy when it is absent) with a CONNECT
+    tunnel, http:// targets through httpProxy as plain HTTP. Each target gets one row: severity, code, the target
+    (path), message and fix, plus via, proxy, reached, status, latencyMs and tls (the leaf's subject, issuer and
+    SANs, the chain presented, whether it verifies and by what). A chain that leads to a public root passes
+    through the proxy untouched; any other chain means the proxy intercepts TLS and must lead to a trustedCa
+    certificate. The leaf must carry a subjectAltName for the host: Go components refuse CN-only certificates.
+    Targets covered by noProxy (Go's rules: exact name, domain suffix, leading dot, IP, CIDR) are reported as
+    bypassing the proxy and are not contacted. Exits non-zero when any target fails; the rows are printed first.
+    Codes: reached, bypass, direct (info); proxy-unreachable, proxy-auth-required, connect-refused, proxy-error,
+    target-unreachable, tls-handshake, tls-untrusted, tls-expired, tls-no-san, tls-name-mismatch (error).
+    Default targets (the AKS required outbound endpoints of the public cloud): mcr.microsoft.com,
+    westus.data.mcr.microsoft.com (for *.data.mcr.microsoft.com), mcr-0001.mcr-msedge.net, management.azure.com,
+    login.microsoftonline.com, packages.microsoft.com, acs-mirror.azureedge.net and packages.aks.azure.com, all
+    on 443. Change them for every check and for --check-proxy with
+    `az config set aksproxy.check_targets="URL URL ..."` (or AZURE_AKSPROXY_CHECK_TARGETS). Public roots are
+    Mozilla's list (certifi), like the node images, not this machine's store; aksproxy.public_ca_bundle
+    (AZURE_AKSPROXY_PUBLIC_CA_BUNDLE) points at another PEM bundle. aksproxy.check_timeout sets --check-proxy's
+    timeout.
+examples:
+  - name: Check the default AKS endpoints through the proxies of a config file.
+    text: az aks http-proxy check --config proxy.json -o table
+  - name: Check a private registry and a package mirror too, waiting at most 5 seconds for each.
+    text: az aks http-proxy check --config proxy.json --target https://myregistry.azurecr.io/ http://mirror.contoso.com/ubuntu/ --timeout 5
+  - name: In CI, print only the targets that failed (the exit code fails the job).
+    text: az aks http-proxy check --config proxy.json --query "[?severity=='error'].{target:target, code:code, message:message}"
+"""

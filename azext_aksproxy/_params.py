@@ -22,3 +22,10 @@ def load_arguments(self, _):
                    help="With --name, also check the cluster (node pools, what the update would remove).")
         c.argument("name", required=False)
         c.argument("strict", action="store_true", help="Treat warnings as errors (non-zero exit).")
+    with self.argument_context("aks http-proxy check") as c:
+        c.argument("targets", options_list=["--target"], nargs="+", action="extend",
+                   help="URLs to reach through the proxy (https:// through httpsProxy with CONNECT, http:// through "
+                        "httpProxy); repeatable. Default: az config aksproxy.check_targets, else the public "
+                        "endpoints AKS nodes need.")
+        c.argument("timeout", type=float,
+                   help="Seconds to wait for each target (connect, tunnel, TLS and the first response).")

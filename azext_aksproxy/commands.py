@@ -18,7 +18,7 @@ def _handlers(module):
 
 
 def load_command_table(self, _):
-    from azext_aksproxy._format import findings_table_format
+    from azext_aksproxy._format import check_table_format, findings_table_format
 
     with self.command_group("aks", client_factory=_managed_clusters) as g:
         g.custom_command("create", "aks_create", supports_no_wait=True)
@@ -33,7 +33,7 @@ def load_command_table(self, _):
     with self.command_group("aks http-proxy", custom_command_type=_handlers("generate")) as g:
         g.custom_command("generate", "http_proxy_generate")
     with self.command_group("aks http-proxy", custom_command_type=_handlers("preflight_command")) as g:
-        g.custom_command("check", "http_proxy_check", table_transformer=findings_table_format)
+        g.custom_command("check", "http_proxy_check", table_transformer=check_table_format)
     with self.command_group("aks http-proxy", custom_command_type=_handlers("node_image"),
                             client_factory=_managed_clusters) as g:
         g.custom_command("upgrade-nodes", "http_proxy_upgrade_nodes", supports_no_wait=True)
