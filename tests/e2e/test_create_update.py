@@ -189,12 +189,16 @@ def test_credentials_are_refused_and_never_echoed(az_ext, emu, tmp_path):
 
 
 def test_help_shows_aksproxy_parameters_and_core_validation_still_applies(az_ext):
-    create_help = az_ext.az("aks", "create", "--help")
-    assert create_help.ok and "validated by aksproxy" in create_help.stdout and "--check-proxy" in create_help.stdout
-    assert "--enable-managed-identity" in create_help.stdout  # core's parameters are all still there
-    update_help = az_ext.az("aks", "update", "--help")
-    assert update_help.ok and "--upgrade-node-image" in update_help.stdout
-    assert "Rotate the proxy CA" in update_help.stdout
+    def help_text(*command):
+        r = az_ext.az(*command, "--help")
+        assert r.ok, r
+        return " ".join(r.stdout.split())  # az wraps help to the terminal width
+
+    create_help = help_text("aks", "create")
+    assert "validated by aksproxy" in create_help and "--check-proxy" in create_help
+    assert "--enable-managed-identity" in create_help  # core's parameters are all still there
+    update_help = help_text("aks", "update")
+    assert "--upgrade-node-image" in update_help and "Rotate the proxy CA" in update_help
     bogus = az_ext.az("aks", "create", "-g", RG, "-n", "c1", "--tier", "bogus")
     assert bogus.rc == 2 and "'bogus' is not a valid value for '--tier'" in bogus.stderr
 
