@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: venv wheel demo test lint bench clean proxies
+.PHONY: venv wheel wheelhouse demo test lint bench clean proxies
 
 $(BIN)/az: requirements-dev.txt
 	$(PY) -m venv $(VENV)
@@ -30,13 +30,27 @@ $(MITM)/bin/mitmdump: requirements-mitm.txt
 	$(MITM)/bin/pip install --quiet --disable-pip-version-check -r requirements-mitm.txt
 	touch $@
 
-test: wheel proxies
+# Dependency wheels for the packaging test, so `az extension add` installs them without leaving loopback.
+wheelhouse: build/wheelhouse/.done
+build/wheelhouse/.done: setup.py requirements-dev.txt
+	$(BIN)/pip download --quiet --disable-pip-version-check -d build/wheelhouse jsonschema==4.26.0
+	touch $@
+
+# The oldest az we claim (azext_metadata.json): the end-to-end suite runs on it too.
+OLDEST := .venv-oldest
+$(OLDEST)/bin/az: requirements-oldest.txt
+	$(PY) -m venv $(OLDEST)
+	$(OLDEST)/bin/pip install --quiet --disable-pip-version-check -r requirements-oldest.txt
+	touch $@
+
+test: wheel proxies wheelhouse $(OLDEST)/bin/az
 	$(BIN)/ruff check azext_aksproxy tests bench
 	$(BIN)/mypy azext_aksproxy/proxy_config
 	$(BIN)/python -m pytest -n 2 tests
+	$(OLDEST)/bin/python -m pytest -n 2 -p no:cacheprovider tests/e2e
 
 bench: wheel
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) dist build *.egg-info .demo
+	rm -rf $(VENV) $(OLDEST) $(MITM) dist build *.egg-info
