@@ -54,10 +54,13 @@ def _check_object(obj: dict[Any, Any], base: str, now: datetime, nested: bool) -
     for key, value in values.items():
         if key in wrong_type:
             continue
-        ordered += [(position[key], finding) for finding in _value_findings(key, value, paths[key], now, config)]
+        if key == "noProxy":
+            findings, config["noProxy"] = check_no_proxy(value, paths[key])  # de-duplicated list
+        else:
+            findings = _value_findings(key, value, paths[key], now)
+        ordered += [(position[key], finding) for finding in findings]
 
-    if not plan.wrappers and not any(isinstance(values.get(k), str) and values[k] != "" for k in _URL_KEYS) \
-            and not wrong_type.intersection(_URL_KEYS):
+    if _no_proxy_url(values, wrong_type) and not plan.wrappers:
         ordered.insert(0, (-1, no_proxy_url_finding(base)))
     for wrapper_position, wrapper_path, inner in plan.wrappers:
         if isinstance(inner, dict) and not nested:
@@ -69,12 +72,15 @@ def _check_object(obj: dict[Any, Any], base: str, now: datetime, nested: bool) -
     return [finding for _, finding in ordered], canonical
 
 
-def _value_findings(key: str, value: Any, path: str, now: datetime, config: dict[str, Any]) -> list[Finding]:
+def _no_proxy_url(values: dict[str, Any], wrong_type: set[str]) -> bool:
+    """Neither URL is a non-empty string; a URL of the wrong type already has its finding."""
+    given = any(isinstance(values.get(key), str) and values[key] != "" for key in _URL_KEYS)
+    return not given and not wrong_type.intersection(_URL_KEYS)
+
+
+def _value_findings(key: str, value: Any, path: str, now: datetime) -> list[Finding]:
     if key in _URL_KEYS:
         return check_proxy_url(value, path, key) if value != "" else []
-    if key == "noProxy":
-        findings, config["noProxy"] = check_no_proxy(value, path)
-        return findings
     if key == "trustedCa":
         return check_trusted_ca(value, path, now)
-    return []
+    return []  # enabled: its type is all there is to check
