@@ -29,24 +29,38 @@ def _preflight(check_proxy):
 
 
 def aks_create(cmd, client, check_proxy=False, **core_params):
+    from azext_aksproxy._errors import explained_cluster_write
     from azext_aksproxy.decorators import core_handler_using, create_decorator
 
-    with core_handler_using("AKSManagedClusterCreateDecorator", create_decorator(_preflight(check_proxy))):
-        return core_custom.aks_create(cmd, client, **core_params)
+    with explained_cluster_write(cmd, "create", core_params) as write:
+        with core_handler_using("AKSManagedClusterCreateDecorator", create_decorator(_preflight(check_proxy))):
+            mc = core_custom.aks_create(cmd, client, **core_params)
+        return write.wait(mc) if write else mc
 
 
 def aks_update(cmd, client, upgrade_node_image=False, check_proxy=False, **core_params):
+    from azext_aksproxy._errors import explained_cluster_write
     from azext_aksproxy.decorators import core_handler_using, update_decorator
 
     no_wait = core_params.get("no_wait", False)
     if upgrade_node_image:
         # Pools can only be upgraded once the cluster update is done: wait for it, apply --no-wait to the pools.
         core_params["no_wait"] = False
-    with core_handler_using("AKSManagedClusterUpdateDecorator", update_decorator(_preflight(check_proxy))):
-        mc = core_custom.aks_update(cmd, client, **core_params)
+    with explained_cluster_write(cmd, "update", core_params) as write:
+        with core_handler_using("AKSManagedClusterUpdateDecorator", update_decorator(_preflight(check_proxy))):
+            mc = core_custom.aks_update(cmd, client, **core_params)
+        if write:
+            mc = write.wait(mc)
     if upgrade_node_image and mc is not None:
+        from azure.cli.core.commands import LongRunningOperation
+        from azure.core.polling import LROPoller
+
         from azext_aksproxy.node_image import upgrade_node_images
 
+        if isinstance(mc, LROPoller):
+            # Core returns the PUT's poller for az to wait on after the handler; the pools would get 409s until
+            # the update ends, so wait here (raising if it failed).
+            mc = LongRunningOperation(cmd.cli_ctx)(mc)
         upgrade_node_images(cmd, core_params["resource_group_name"], core_params["name"], no_wait=no_wait,
                             assume_yes=True)
     return mc
