@@ -43,17 +43,22 @@ def http_proxy_show(cmd, client, resource_group_name, name, show_ca_blob=False):
 
 def http_proxy_diff(cmd, client, resource_group_name, name, config):
     from azext_aksproxy.proxy_config import check_file
-    from azext_aksproxy.proxy_config.cluster import pool_findings, update_findings
+    from azext_aksproxy.proxy_config.cluster import (
+        enabled_findings,
+        pool_findings,
+        update_findings,
+    )
     from azext_aksproxy.proxy_config.diff import diff_document
 
     result = check_file(config)
     # The same refusal as validate and aks update: no comparison against a file the update would not send.
     raise_for_errors(result.findings, f"--config {config}")
     cluster = _raw_cluster(client, resource_group_name, name)
-    pools, removals = pool_findings(cluster), update_findings(cluster, result.config)
-    warn(removals)
+    pools = pool_findings(cluster)
+    notices = update_findings(cluster, result.config) + enabled_findings(cluster, result.config)
+    warn(notices)
     doc = diff_document(cluster, result.config, resource_group=resource_group_name, name=name, config_path=config,
-                        findings=pools + removals)
+                        findings=pools + notices)
     if pools:
         exit_after_output(cmd.cli_ctx, f"Cluster {name}: an update with {config} would be refused: "
                                        + " ".join(f.message for f in pools))

@@ -158,3 +158,27 @@ def update_findings(cluster: Mapping[str, Any], new: Mapping[str, Any]) -> list[
                 f"The update removes these noProxy entries from the cluster: {removed}. {change.note}".strip(),
                 "Add them to the file's noProxy to keep them.", removed[:80]))
     return findings
+
+
+def enabled_findings(cluster: Mapping[str, Any], new: Mapping[str, Any]) -> list[Finding]:
+    """Notices about the proxy's enabled state after an update with ``new``: kept disabled, or being disabled.
+
+    Kept apart from ``update_findings``: the update path says the same from the flags it was given
+    (--enable-http-proxy / --disable-http-proxy), which a file alone cannot know.
+    """
+    current = current_proxy_config(cluster)
+    if not current:
+        return []
+    was_enabled = current.get("enabled", True) is not False
+    if not was_enabled and "enabled" not in new:
+        return [Finding(
+            WARNING, "proxy-stays-disabled", "$.enabled",
+            "The cluster's HTTP proxy is disabled and an update with this file keeps it disabled.",
+            'Add "enabled": true to the file, or pass --enable-http-proxy to az aks update.')]
+    if was_enabled and new.get("enabled") is False:
+        return [Finding(
+            WARNING, "update-disables-proxy", "$.enabled",
+            "This file disables the cluster's HTTP proxy: pods re-created afterwards and nodes after a node image "
+            "upgrade run without it.",
+            'Remove "enabled": false from the file to keep the proxy enabled.', "false")]
+    return []

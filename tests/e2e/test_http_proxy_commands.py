@@ -80,6 +80,20 @@ def test_validate_against_a_cluster_adds_pool_and_removal_findings(az_ext, emu, 
     assert emu.writes() == []
 
 
+def test_validate_and_diff_against_a_disabled_proxy_say_it_stays_disabled(az_ext, emu, tmp_path):
+    emu.seed_cluster(RG, NAME, http_proxy_config={**PROXY, "enabled": False})
+    path = write(tmp_path, "p.json", PROXY)
+    r = az_ext.az("aks", "http-proxy", "validate", "--config", path, "-g", RG, "-n", NAME)
+    assert r.rc == 0 and [f["code"] for f in r.json] == ["proxy-stays-disabled"], r
+    assert az_ext.az("aks", "http-proxy", "validate", "--config", path, "-g", RG, "-n", NAME, "--strict").rc == 1
+    diff = az_ext.az("aks", "http-proxy", "diff", "-g", RG, "-n", NAME, "--config", path)
+    assert diff.ok and [f["code"] for f in diff.json["findings"]] == ["proxy-stays-disabled"], diff
+    enabled = {c["field"]: c for c in diff.json["changes"]}["enabled"]
+    assert (enabled["action"], enabled["before"], enabled["after"]) == ("keep", False, False)
+    assert "--enable-http-proxy" in diff.stderr
+    assert emu.writes() == []
+
+
 # ---- show -----------------------------------------------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ from azext_aksproxy._format import (
 )
 from azext_aksproxy.generate import build_document, split_no_proxy
 from azext_aksproxy.proxy_config import check_document, describe_bundle
+from azext_aksproxy.proxy_config.cluster import enabled_findings
 from azext_aksproxy.proxy_config.diff import NO_PROXY_VARS_ANNOTATION, diff_document
 from azext_aksproxy.proxy_config.view import show_document
 
@@ -215,3 +216,19 @@ def test_generated_config_table_shortens_the_ca():
     doc = build_document("http://p:3128/", None, None, [ca_pem("One")], None)
     rows = {r["Setting"]: r["Value"] for r in http_proxy_config_table_format(doc)}
     assert rows["trustedCa"].startswith("<base64, ") and rows["httpProxy"] == "http://p:3128/"
+
+
+# ---- enabled state (validate -g -n and diff) ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("current, new, codes", [
+    ({"httpProxy": "http://p:3128/", "enabled": False}, {"httpProxy": "http://p:3128/"}, ["proxy-stays-disabled"]),
+    ({"httpProxy": "http://p:3128/", "enabled": False}, {"httpProxy": "http://p:3128/", "enabled": True}, []),
+    ({"httpProxy": "http://p:3128/"}, {"httpProxy": "http://p:3128/", "enabled": False}, ["update-disables-proxy"]),
+    ({"httpProxy": "http://p:3128/", "enabled": True}, {"httpProxy": "http://p:3128/"}, []),
+    (None, {"httpProxy": "http://p:3128/", "enabled": False}, []),  # nothing to disable
+])
+def test_enabled_state_notices(current, new, codes):
+    findings = enabled_findings(cluster(current), new)
+    assert [f.code for f in findings] == codes
+    assert all(not f.is_error and f.path == "$.enabled" and f.fix for f in findings)
