@@ -142,6 +142,18 @@ def test_show_blob_only_when_asked_and_az_output_conventions(az_ext, emu):
     assert any(line.startswith("NodePool np2") and "upgrade pending" in line for line in lines)
 
 
+def test_show_with_an_unreadable_upgrade_profile_says_unknown_instead_of_failing(az_ext, emu):
+    seed_proxied_cluster(emu)
+    emu.add_fault("status", method="GET", path_regex="agentPools/np2/upgradeProfiles/default$", code=403,
+                  body={"error": {"code": "AuthorizationFailed", "message": "no read on upgrade profiles"}})
+    r = az_ext.az("aks", "http-proxy", "show", "-g", RG, "-n", NAME)
+    assert r.ok, r
+    pools = {p["name"]: p for p in r.json["nodePools"]}
+    assert (pools["np2"]["nodeImageCurrent"], pools["np2"]["pendingNodeImageUpgrade"]) == (None, None)
+    assert pools["nodepool1"]["nodeImageCurrent"] is True and r.json["nextSteps"] == []
+    assert "np2" in r.stderr and "no read on upgrade profiles" in r.stderr
+
+
 def test_show_disabled_and_unconfigured_and_missing_clusters(az_ext, emu):
     emu.seed_cluster(RG, "off", http_proxy_config={**PROXY, "enabled": False})
     emu.seed_cluster(RG, "plain")
