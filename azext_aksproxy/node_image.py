@@ -77,11 +77,8 @@ def _upgrade(cmd, resource_group_name, name, no_wait, assume_yes, nodepool_names
 
     client = cf_agent_pools(cmd.cli_ctx)
     pools = [p.as_dict() for p in client.list(resource_group_name, name)]
-    latest = {}
-    for pool in pools:
-        if plan_mod.needs_latest_image(pool):
-            profile = client.get_upgrade_profile(resource_group_name, name, pool["name"])
-            latest[pool["name"].lower()] = profile.latest_node_image_version
+    latest = _latest_images(client, resource_group_name, name,
+                            [p["name"] for p in pools if plan_mod.needs_latest_image(p)])
     try:
         plan = plan_mod.plan_upgrade(pools, latest, nodepool_names)
     except plan_mod.UnknownPoolsError as ex:
@@ -99,6 +96,19 @@ def _upgrade(cmd, resource_group_name, name, no_wait, assume_yes, nodepool_names
     if runs:
         _wait_all(cmd.cli_ctx, list(runs.values()), deadline, timeout, resume)
     return [runs[s.pool].result if s.pool in runs else plan_mod.skipped(s) for s in plan.steps]
+
+
+def _latest_images(client, resource_group_name: str, cluster: str, pool_names: list[str]) -> dict:
+    """Each pool's latestNodeImageVersion from its upgrade profile, read concurrently (one GET per pool)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def latest(pool: str):
+        return client.get_upgrade_profile(resource_group_name, cluster, pool).latest_node_image_version
+
+    if not pool_names:
+        return {}
+    with ThreadPoolExecutor(max_workers=min(8, len(pool_names))) as pool_reads:
+        return {n.lower(): image for n, image in zip(pool_names, pool_reads.map(latest, pool_names))}
 
 
 def _confirm(cluster: str, steps: list[PoolStep]) -> bool:
