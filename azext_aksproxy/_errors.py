@@ -162,7 +162,7 @@ def _connection_text(ex: Exception) -> str:
     if isinstance(ex, DecodeError):
         return "the response was cut off half-way"
     if isinstance(ex, ServiceRequestError):
-        return "the request could not be sent (connection refused, reset or timed out)"
+        return "a request could not be sent (connection refused, reset or timed out)"
     return "no complete response arrived (connection reset or timed out)"
 
 
