@@ -105,7 +105,7 @@ def register(router: Router, store: Store) -> None:
             current = store.clusters.get(op.cluster_key)
             if current is None:
                 return
-            if op.status == "Succeeded" and kind == "create":
+            if kind == "create":  # a create that fails does so at the nodes, after the identities and LB exist
                 model.provisioned(current)
             model.settle(current, op.status)
 
