@@ -53,22 +53,24 @@ def markdown(rows: list[Row], info: dict) -> str:
     def ms_or_s(seconds: float, unit: str) -> str:
         return f"{seconds * 1000:.1f} ms" if unit == "ms" else f"{seconds:.2f} s"
 
-    lines = ["| benchmark | case | n | A stock az: median (IQR) | B aksproxy: median (IQR) | B/A (paired) | B/C | goal |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    header = ("benchmark", "case", "n", "A stock az: median (IQR)", "B aksproxy: median (IQR)", "B/A (paired)",
+              "CPU B/A", "B/C", "goal")
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     for r in rows:
         a = f"{ms_or_s(r.a.median, r.unit)} ({ms_or_s(r.a.iqr[0], r.unit)}-{ms_or_s(r.a.iqr[1], r.unit)})" \
             if r.a else "-"
         b = f"{ms_or_s(r.b.median, r.unit)} ({ms_or_s(r.b.iqr[0], r.unit)}-{ms_or_s(r.b.iqr[1], r.unit)})"
-        if r.cpu:
-            b += f", CPU {ms_or_s(r.cpu.median, r.unit)}"
+        if r.b.cpu_median is not None and not r.a:
+            b += f", CPU {ms_or_s(r.b.cpu_median, r.unit)}"
         ratio = f"{r.ratio:.3f} ({r.paired_ratio:.3f})" if r.a else "-"
         control = f"{r.control_ratio:.3f}" if r.control else "-"
+        cpu_ratio = f"{r.cpu_ratio:.3f}" if r.cpu_ratio is not None else "-"
         if r.goal is None:
             goal = r.note
         else:
             limit = f"<= {r.goal:.2f}" if r.a else f"< {ms_or_s(r.goal, r.unit)}"
             goal = f"{limit}: {'met' if r.met else 'missed'}"
-        lines.append(f"| {r.bench} | {r.case} | {r.b.n} | {a} | {b} | {ratio} | {control} | {goal} |")
+        lines.append(f"| {r.bench} | {r.case} | {r.b.n} | {a} | {b} | {ratio} | {cpu_ratio} | {control} | {goal} |")
     return "\n".join(lines) + ("\n\nC: az with an installed extension that has no commands. "
                                 f"Machine: {describe(info)}.\n")
 
