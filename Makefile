@@ -43,11 +43,17 @@ $(OLDEST)/bin/az: requirements-oldest.txt
 	$(OLDEST)/bin/pip install --quiet --disable-pip-version-check -r requirements-oldest.txt
 	touch $@
 
+# What the reliability tests tried and how it went (tests/reliability_report.py); docs/reliability.md is made from it.
+RELIABILITY_RECORDS := build/reliability/records.jsonl
+
 test: wheel proxies wheelhouse $(OLDEST)/bin/az
 	$(BIN)/ruff check azext_aksproxy tests bench
 	$(BIN)/mypy azext_aksproxy/proxy_config
+	rm -f $(RELIABILITY_RECORDS)
 	$(BIN)/python -m pytest -n 2 tests
-	$(OLDEST)/bin/python -m pytest -n 2 -p no:cacheprovider tests/e2e
+	$(BIN)/python -m tests.reliability_report   # docs/reliability.md, from the records of the run above
+	AKSPROXY_RELIABILITY_RECORDS=build/reliability/oldest-az.jsonl \
+		$(OLDEST)/bin/python -m pytest -n 2 -p no:cacheprovider tests/e2e
 
 bench: wheel
 	$(BIN)/python -m bench
