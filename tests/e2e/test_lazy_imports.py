@@ -49,10 +49,10 @@ def modules_of(tmp_path):
     hook_dir.mkdir()
     (hook_dir / "sitecustomize.py").write_text(HOOK, encoding="utf-8")
 
-    def run(session, *args: str) -> set[str]:
+    def run(session, *args: str, rc: int = 0) -> set[str]:
         out = tmp_path / f"modules-{len(list(tmp_path.glob('modules-*')))}.txt"
         result = session.az(*args, env={"PYTHONPATH": str(hook_dir), "AKSPROXY_MODULES_OUT": str(out)})
-        assert result.ok, result
+        assert result.rc == rc, result
         return set(out.read_text(encoding="utf-8").split())
     return run
 
@@ -72,10 +72,12 @@ def test_the_extension_adds_no_heavy_import(name, az_stock, az_ext, emu, modules
 
 
 def test_the_hook_sees_what_validation_imports_lazily(az_ext, modules_of, tmp_path):
-    """The positive control: a command that does validate imports jsonschema and cryptography, after start-up."""
+    """The positive control: validating a config with a CA and a mistyped value imports cryptography (to read the
+    CA) and jsonschema (to explain the type), after start-up."""
     config = tmp_path / "proxy.json"
-    config.write_text(json.dumps({"httpProxy": "http://proxy.contoso.com:3128/", "trustedCa": _a_ca()}))
-    imported = heavy(modules_of(az_ext, "aks", "http-proxy", "validate", "--config", str(config)))
+    config.write_text(json.dumps({"httpProxy": "http://proxy.contoso.com:3128/", "trustedCa": _a_ca(),
+                                  "enabled": "true"}))
+    imported = heavy(modules_of(az_ext, "aks", "http-proxy", "validate", "--config", str(config), rc=1))
     assert "jsonschema" in imported and "cryptography" in imported
     assert "azext_aksproxy.proxy_config.rules" in imported
 
