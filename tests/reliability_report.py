@@ -36,7 +36,7 @@ AREAS = OrderedDict([
     ("input", "Bad input files (tests/corpus), each through `az aks update --http-proxy-config FILE --debug`"),
     ("nothing-lost", "Nothing lost: stored cluster compared field by field before and after"),
 ])
-MAX_OUTCOMES_SHOWN = 4  # distinct outcomes listed in one row before the rest are counted
+MAX_OUTCOMES_SHOWN = 8  # distinct outcomes listed in one row before the rest are counted
 
 
 def records_path() -> Path:
@@ -154,7 +154,8 @@ def render(records: list[dict], *, az_version: str = "") -> str:
         groups: OrderedDict[str, list[dict]] = OrderedDict()
         for r in rows:
             groups.setdefault(r["group"], []).append(r)
-        lines += ["", f"## {title}", "",
+        ok = sum(r["status"] == "passed" for r in rows)
+        lines += ["", f"## {title}", "", f"{len(rows)} trials, {ok} passed.", "",
                   "| Fault or input | Cases tried | Passed | Outcome | How it is asserted |",
                   "| --- | ---: | ---: | --- | --- |"]
         for group, items in groups.items():
