@@ -26,3 +26,69 @@ def check_table_format(result):
                      ("Tls", tls(r)), ("Message", r["message"])])
         for r in result or []
     ]
+
+
+def _cell(value):
+    """One table cell: lists joined, booleans lower-case, None empty (az's table shows nested values poorly)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return ", ".join(_cell(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_cell(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _pool_state(pool):
+    if pool["nodeImageCurrent"]:
+        return f"node image current ({pool['nodeImageVersion']})"
+    if pool["nodeImageCurrent"] is None:
+        return f"node image {pool['nodeImageVersion']}; latest unknown"
+    verb = "upgrade pending" if pool["pendingNodeImageUpgrade"] else pool["provisioningState"]
+    return f"{verb}: {pool['nodeImageVersion']} -> {pool['latestNodeImageVersion']}"
+
+
+def http_proxy_show_table_format(result):
+    rows = [("Enabled", result["enabled"]), ("HttpProxy", result["httpProxy"]), ("HttpsProxy", result["httpsProxy"]),
+            ("NoProxy", result["noProxy"]), ("EffectiveNoProxy", result["effectiveNoProxy"])]
+    ca = result.get("trustedCa") or {}
+    if ca.get("error"):
+        rows.append(("TrustedCa", ca["error"]))
+    for cert in ca.get("certificates", []):
+        rows.append((f"TrustedCa[{cert['index']}]",
+                     (f"{cert['subject']}; expires {cert['notAfter'][:10]} ({cert['daysLeft']} days); "
+                      f"SHA-256 {cert['sha256Fingerprint']}")))
+    rows += [(f"NodePool {p['name']}", _pool_state(p)) for p in result.get("nodePools", [])]
+    rows += [("NextStep", step) for step in result.get("nextSteps", [])]
+    return [OrderedDict([("Setting", k), ("Value", _cell(v))]) for k, v in rows]
+
+
+def _cert_cells(value):
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return "; ".join(f"{c['subject']} ({c['sha256Fingerprint'][:11]}...)" for c in value)
+    return _cell(value)
+
+
+def http_proxy_diff_table_format(result):
+    rows = [OrderedDict([("Field", c["field"]), ("Action", c["action"]), ("Before", _cert_cells(c["before"])),
+                         ("After", _cert_cells(c["after"])), ("Rollout", _cell(c["rollout"])),
+                         ("Note", c["note"])])
+            for c in result["changes"]]
+    rollout = result["rollout"]
+    steps = [("apply", "run", rollout["apply"])]
+    steps += [(f"rollout: {part}", "required", " ; ".join(rollout[part]["commands"]))
+              for part in ("pods", "nodes") if rollout[part]["required"]]
+    rows += [OrderedDict([("Field", f), ("Action", a), ("Before", ""), ("After", cmd), ("Rollout", ""), ("Note", "")])
+             for f, a, cmd in steps]
+    return rows
+
+
+def http_proxy_config_table_format(result):
+    rows = []
+    for key, value in (result or {}).items():
+        if key == "trustedCa":
+            value = f"<base64, {len(value)} characters>"
+        rows.append(OrderedDict([("Setting", key), ("Value", _cell(value))]))
+    return rows

@@ -86,6 +86,66 @@ examples:
     text: az aks http-proxy validate --config proxy.json -g MyResourceGroup -n MyManagedCluster
 """
 
+helps["aks http-proxy show"] = """
+type: command
+short-summary: Show the HTTP proxy configuration in effect on a cluster, and whether its nodes have it yet.
+long-summary: >
+    Prints enabled, httpProxy, httpsProxy (credentials masked), noProxy, effectiveNoProxy (noProxy plus what AKS
+    adds: API server, pod/service/VNet ranges, platform addresses), the trustedCa certificates decoded (subject,
+    issuer, SANs, not-after, days left, SHA-256 fingerprint; the base64 value only with --show-ca-blob) and, per
+    node pool, its node image against the latest one: nodeImageCurrent, and pendingNodeImageUpgrade when an
+    upgrade is still due for node-level settings to apply. Exits 3 when the cluster does not exist.
+examples:
+  - name: Show the proxy configuration and node image state.
+    text: az aks http-proxy show -g MyResourceGroup -n MyManagedCluster
+  - name: As a table.
+    text: az aks http-proxy show -g MyResourceGroup -n MyManagedCluster -o table
+  - name: List the node pools that still need a node image upgrade.
+    text: az aks http-proxy show -g MyResourceGroup -n MyManagedCluster --query "nodePools[?pendingNodeImageUpgrade].name" -o tsv
+  - name: Days until each proxy CA certificate expires.
+    text: az aks http-proxy show -g MyResourceGroup -n MyManagedCluster --query "trustedCa.certificates[].[subject, daysLeft]" -o tsv
+  - name: Save the current trustedCa value to reuse it in a new config file.
+    text: az aks http-proxy show -g MyResourceGroup -n MyManagedCluster --show-ca-blob --query trustedCa.base64 -o tsv
+"""
+
+helps["aks http-proxy generate"] = """
+type: command
+short-summary: Write a correct HTTP proxy config file from options (base64 of the CA files done right).
+long-summary: >
+    Several --trusted-ca-file PEM files are concatenated and base64-encoded on one line. The result is checked by
+    the same rules as validate and aks create/update: an error is refused (exit 1, every finding listed, nothing
+    written), warnings are printed. Prints the config as JSON, or writes it to --output-file, which is never
+    replaced unless --overwrite-existing. enabled is written only when --enabled is given.
+examples:
+  - name: Print a config with a custom CA to stdout.
+    text: az aks http-proxy generate --http-proxy http://proxy.contoso.com:3128/ --no-proxy localhost 127.0.0.1 .contoso.com --trusted-ca-file proxy-ca.pem
+  - name: Write separate HTTP and HTTPS proxies and two CA files to a file.
+    text: az aks http-proxy generate --http-proxy http://proxy.contoso.com:3128/ --https-proxy https://proxy.contoso.com:3129/ --trusted-ca-file root.pem issuing.pem --output-file proxy.json
+  - name: Reuse an existing NO_PROXY value (comma-separated) and replace an older file.
+    text: az aks http-proxy generate --http-proxy http://proxy.contoso.com:3128/ --no-proxy "$NO_PROXY" --output-file proxy.json --overwrite-existing
+"""
+
+helps["aks http-proxy diff"] = """
+type: command
+short-summary: Show what an update with a config file would change on a cluster, and what must roll afterwards.
+long-summary: >
+    Field by field (httpProxy, httpsProxy, trustedCa, noProxy, enabled): add, change, remove or keep, with before
+    and after. trustedCa is shown as certificates (subject, SHA-256 fingerprint, not-after), never as base64;
+    noProxy entries AKS adds itself are not reported as removals. "removed" lists what the update would drop
+    (a trustedCa or noProxy entries the file no longer has). "rollout" says what must then roll, with the
+    commands: pods re-created for new proxy variables (pods annotated kubernetes.azure.com/no-http-proxy-vars
+    "true" are not affected), and a node image upgrade for node-level settings. Writes nothing. A file that
+    validate refuses is refused here (exit 1); a cluster the update would refuse (Windows or availability-set
+    pools) prints the diff and exits 1.
+examples:
+  - name: Preview an update.
+    text: az aks http-proxy diff -g MyResourceGroup -n MyManagedCluster --config proxy.json -o table
+  - name: Only the fields that change.
+    text: az aks http-proxy diff -g MyResourceGroup -n MyManagedCluster --config proxy.json --query "changes[?action!='keep']"
+  - name: In CI, fail when the update would remove something.
+    text: test "$(az aks http-proxy diff -g MyResourceGroup -n MyManagedCluster --config proxy.json --query "length(removed)")" = 0
+"""
+
 helps["aks http-proxy check"] = """
 type: command
 short-summary: Reach endpoints through the config's proxies from this machine, and check the TLS the nodes will see.

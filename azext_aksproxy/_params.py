@@ -22,6 +22,29 @@ def load_arguments(self, _):
                    help="With --name, also check the cluster (node pools, what the update would remove).")
         c.argument("name", required=False)
         c.argument("strict", action="store_true", help="Treat warnings as errors (non-zero exit).")
+    with self.argument_context("aks http-proxy show") as c:
+        c.argument("show_ca_blob", options_list=["--show-ca-blob"], action="store_true",
+                   help="Also print trustedCa's base64 value (by default only the decoded certificates).")
+    with self.argument_context("aks http-proxy diff") as c:
+        c.argument("config", options_list=["--config", "--http-proxy-config"], type=file_type,
+                   help="The HTTP proxy config JSON file an update would send.")
+    with self.argument_context("aks http-proxy generate") as c:
+        from azure.cli.core.commands.parameters import get_three_state_flag
+
+        c.argument("http_proxy", options_list=["--http-proxy"], help="Proxy URL for HTTP traffic (http://...).")
+        c.argument("https_proxy", options_list=["--https-proxy"],
+                   help="Proxy URL for HTTPS traffic. Default: AKS uses --http-proxy for both.")
+        c.argument("no_proxy", options_list=["--no-proxy"], nargs="+",
+                   help="Hosts, .domain suffixes, IPs or CIDRs to reach directly; space- or comma-separated.")
+        c.argument("trusted_ca_files", options_list=["--trusted-ca-file"], nargs="+", type=file_type,
+                   help="PEM files with the CA certificates the proxy's certificate chains up to; several are "
+                        "concatenated, then base64-encoded into trustedCa.")
+        c.argument("enabled", arg_type=get_three_state_flag(),
+                   help="Write \"enabled\" into the file. Default: omitted (an update keeps the cluster's state).")
+        c.argument("output_file", options_list=["--output-file"], type=file_type,
+                   help="Write the config to this file instead of printing it.")
+        c.argument("overwrite_existing", options_list=["--overwrite-existing"], action="store_true",
+                   help="Replace --output-file if it exists (by default an existing file is never replaced).")
     with self.argument_context("aks http-proxy check") as c:
         c.argument("targets", options_list=["--target"], nargs="+", action="extend",
                    help="URLs to reach through the proxy (https:// through httpsProxy with CONNECT, http:// through "

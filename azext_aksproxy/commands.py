@@ -26,12 +26,18 @@ def load_command_table(self, _):
 
     with self.command_group("aks http-proxy", is_preview=True) as g:
         g.custom_command("validate", "http_proxy_validate", table_transformer=findings_table_format)
+    from azext_aksproxy._format import (
+        http_proxy_config_table_format,
+        http_proxy_diff_table_format,
+        http_proxy_show_table_format,
+    )
+
     with self.command_group("aks http-proxy", custom_command_type=_handlers("cluster_view"),
                             client_factory=_managed_clusters) as g:
-        g.custom_show_command("show", "http_proxy_show")
-        g.custom_command("diff", "http_proxy_diff")
+        g.custom_show_command("show", "http_proxy_show", table_transformer=http_proxy_show_table_format)
+        g.custom_command("diff", "http_proxy_diff", table_transformer=http_proxy_diff_table_format)
     with self.command_group("aks http-proxy", custom_command_type=_handlers("generate")) as g:
-        g.custom_command("generate", "http_proxy_generate")
+        g.custom_command("generate", "http_proxy_generate", table_transformer=http_proxy_config_table_format)
     with self.command_group("aks http-proxy", custom_command_type=_handlers("preflight_command")) as g:
         g.custom_command("check", "http_proxy_check", table_transformer=check_table_format)
     with self.command_group("aks http-proxy", custom_command_type=_handlers("node_image"),
