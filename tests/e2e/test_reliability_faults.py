@@ -295,12 +295,13 @@ def test_an_update_while_another_operation_runs_is_refused_clearly_and_changes_n
     assert stored(emu) == before
 
     emu.finish_operations()
-    emu.configure(cluster_update_seconds=1)
-    again = update(az_ext, new_config)
-    assert again.ok, again
-    assert stored(emu)["httpProxyConfig"] == NEW_PROXY
+    since = emu.journal_last()
+    again = update(az_ext, new_config, "--no-wait")  # with --no-wait too: sent once, not followed
+    assert again.ok and again.stdout == "", again
+    assert len(applied(emu, since)) == 1 and stored(emu)["httpProxyConfig"] == NEW_PROXY
+    assert not calls(emu, "GET", POLL, since)
     t.passed("exit 1: busy, `(OperationNotAllowed) ...`, nothing changed, `az aks wait ... --updated`; "
-             "0 writes; the re-run succeeds")
+             "0 writes; the re-run (--no-wait) is sent once")
 
 
 # --- node image upgrades: per-pool report, non-zero exit, a re-run finishes the job -----------------------------
