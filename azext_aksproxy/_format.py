@@ -10,6 +10,17 @@ def findings_table_format(result):
     ]
 
 
+def node_image_table_format(result):
+    from azext_aksproxy.node_image_plan import format_duration
+
+    return [
+        OrderedDict([("Pool", r["pool"]), ("FromImage", r["fromImage"] or ""), ("ToImage", r["toImage"] or ""),
+                     ("Status", r["status"]), ("Duration", format_duration(r["durationSeconds"])),
+                     ("Detail", r["detail"])])
+        for r in result or []
+    ]
+
+
 def check_table_format(result):
     """One row per target of `az aks http-proxy check`: how it was reached, and the verdict."""
     def tls(row):

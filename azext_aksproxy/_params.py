@@ -45,6 +45,14 @@ def load_arguments(self, _):
                    help="Write the config to this file instead of printing it.")
         c.argument("overwrite_existing", options_list=["--overwrite-existing"], action="store_true",
                    help="Replace --output-file if it exists (by default an existing file is never replaced).")
+    with self.argument_context("aks http-proxy upgrade-nodes") as c:
+        c.argument("nodepool_names", options_list=["--nodepool-names"], nargs="+",
+                   help="Space-separated names of the node pools to upgrade. Default: every pool of the cluster.")
+        c.argument("yes", options_list=["--yes", "-y"], action="store_true",
+                   help="Do not prompt for confirmation (required when stdin is not a terminal).")
+        c.argument("timeout", type=int,
+                   help="Stop waiting after this many seconds: pools still upgrading are reported as InProgress "
+                        "(their upgrades go on in Azure) and the command exits non-zero. Default: no limit.")
     with self.argument_context("aks http-proxy check") as c:
         c.argument("targets", options_list=["--target"], nargs="+", action="extend",
                    help="URLs to reach through the proxy (https:// through httpsProxy with CONNECT, http:// through "

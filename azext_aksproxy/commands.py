@@ -18,7 +18,11 @@ def _handlers(module):
 
 
 def load_command_table(self, _):
-    from azext_aksproxy._format import check_table_format, findings_table_format
+    from azext_aksproxy._format import (
+        check_table_format,
+        findings_table_format,
+        node_image_table_format,
+    )
 
     with self.command_group("aks", client_factory=_managed_clusters) as g:
         g.custom_command("create", "aks_create", supports_no_wait=True)
@@ -42,4 +46,5 @@ def load_command_table(self, _):
         g.custom_command("check", "http_proxy_check", table_transformer=check_table_format)
     with self.command_group("aks http-proxy", custom_command_type=_handlers("node_image"),
                             client_factory=_managed_clusters) as g:
-        g.custom_command("upgrade-nodes", "http_proxy_upgrade_nodes", supports_no_wait=True)
+        g.custom_command("upgrade-nodes", "http_proxy_upgrade_nodes", supports_no_wait=True,
+                         table_transformer=node_image_table_format)
