@@ -44,9 +44,9 @@ def machine() -> dict:
 
 
 def describe(info: dict) -> str:
+    end = f", {info['load_average_end']} at end" if "load_average_end" in info else ""
     return (f"{info['date']}: {info['cpus']} x {info['cpu_model']}, {info['os']}, Python {info['python']}, "
-            f"azure-cli {info['azure_cli']}; load average {info['load_average_start']} at start, "
-            f"{info.get('load_average_end', '?')} at end")
+            f"azure-cli {info['azure_cli']}; load average (1, 5, 15 min) {info['load_average_start']} at start{end}")
 
 
 def markdown(rows: list[Row], info: dict) -> str:
