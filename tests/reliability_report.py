@@ -53,7 +53,7 @@ class Trial:
     command: str  # what was run, for the reader
     asserted: str  # how the outcome is checked
     case: str = ""  # the single case (corpus file, pool, ...) when a row groups several tests
-    order: int = 0  # the test's position in the collected session: rows keep the order the tests are written in
+    order: int = 0  # the test's place in its file: rows keep the order the tests are written in
     outcome: str = ""
     status: str = "FAILED"
     seconds: float = 0.0
@@ -93,8 +93,12 @@ def trial_fixture(area: str):
     def trial(request):
         made: list[Trial] = []
 
-        items = request.session.items  # the same collection, in the same order, on every xdist worker
-        order = items.index(request.node) if request.node in items else 0
+        # Where the test is written, then where pytest put it among the collected items (parameters keep their
+        # order): stable whether the whole suite or a single test ran.
+        items = request.session.items
+        line = getattr(getattr(request, "function", None), "__code__", None)
+        order = (line.co_firstlineno if line else 0) * 100_000 + (items.index(request.node) if request.node in items
+                                                                  else 0)
 
         def make(group: str, command: str, asserted: str, case: str = "") -> Trial:
             made.append(Trial(request.node.nodeid, area, group, command, asserted, case, order))
