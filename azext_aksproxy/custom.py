@@ -20,12 +20,15 @@ def _signature_with(core_handler, **extra_defaults) -> inspect.Signature:
     return sig.replace(parameters=[*sig.parameters.values(), *extra])
 
 
-def _preflight(check_proxy):
+def _preflight(cmd, check_proxy):
+    """The --check-proxy step handed to the decorators: run with the command's az config and progress output."""
     if not check_proxy:
         return None
+    from functools import partial
+
     from azext_aksproxy.preflight_command import run_preflight
 
-    return run_preflight
+    return partial(run_preflight, cli_ctx=cmd.cli_ctx)
 
 
 def aks_create(cmd, client, check_proxy=False, **core_params):
@@ -33,7 +36,7 @@ def aks_create(cmd, client, check_proxy=False, **core_params):
     from azext_aksproxy.decorators import core_handler_using, create_decorator
 
     with explained_cluster_write(cmd, "create", core_params) as write:
-        with core_handler_using("AKSManagedClusterCreateDecorator", create_decorator(_preflight(check_proxy))):
+        with core_handler_using("AKSManagedClusterCreateDecorator", create_decorator(_preflight(cmd, check_proxy))):
             mc = core_custom.aks_create(cmd, client, **core_params)
         return write.wait(mc) if write else mc
 
@@ -47,7 +50,7 @@ def aks_update(cmd, client, upgrade_node_image=False, check_proxy=False, **core_
         # Pools can only be upgraded once the cluster update is done: wait for it, apply --no-wait to the pools.
         core_params["no_wait"] = False
     with explained_cluster_write(cmd, "update", core_params) as write:
-        with core_handler_using("AKSManagedClusterUpdateDecorator", update_decorator(_preflight(check_proxy))):
+        with core_handler_using("AKSManagedClusterUpdateDecorator", update_decorator(_preflight(cmd, check_proxy))):
             mc = core_custom.aks_update(cmd, client, **core_params)
         if write:
             mc = write.wait(mc)
