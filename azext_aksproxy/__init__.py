@@ -22,7 +22,7 @@ class AksProxyCommandsLoader(AzCommandsLoader):
 
         load_command_table(self, args)
         if args and ("-h" in args or "--help" in args):
-            merge_core_help()
+            merge_core_help(args)
         return self.command_table
 
     def load_arguments(self, command):

@@ -46,23 +46,61 @@ CORE_HELP_ADDITIONS = {
 }
 
 
-def merge_core_help() -> None:
-    """Add our parameters and examples to core's YAML help for the commands we wrap.
+def merge_core_help(args: list[str] | None = None) -> None:
+    """Add our parameters and examples to core's YAML help for the commands we wrap (those ``args`` name, if given).
 
-    Parsing core's long YAML costs time, so this runs only when help is requested.
+    Runs only when help is requested, and edits core's entry as text: parsing and re-writing its ~50 KB of YAML
+    took 0.7 s in pure Python for both commands, still ~30 ms with libyaml, against ~1 ms for the splice.
     """
-    import yaml
-
     for command, additions in CORE_HELP_ADDITIONS.items():
         text = helps.get(command)
-        if not text or "aksproxy" in text:
+        if (args is not None and not _names(args, command)) or not text or "aksproxy" in text:
             continue
-        entry = yaml.safe_load(text)
-        ours = {p["name"] for p in additions["parameters"]}
-        entry["parameters"] = [p for p in entry.get("parameters", []) if p.get("name") not in ours]
-        entry["parameters"] += additions["parameters"]
-        entry["examples"] = entry.get("examples", []) + additions["examples"]
-        helps[command] = yaml.safe_dump(entry, sort_keys=False)
+        helps[command] = _spliced(text, additions) or _reparsed(text, additions)
+
+
+def _names(args: list[str], command: str) -> bool:
+    """Whether the command line ``args`` holds the words of ``command`` in a row (global options may come first)."""
+    words = command.split()
+    return any(args[i:i + len(words)] == words for i in range(len(args)))
+
+
+def _spliced(text: str, additions: dict) -> str | None:
+    """Core's YAML with our parameters first in its `parameters` list (az uses the first entry of a name) and our
+    examples last in `examples`; None unless `parameters:` and, last, `examples:` are block lists of that text."""
+    import json
+    import re
+
+    top = list(re.finditer(r"^\S.*$", text, re.MULTILINE))
+    keys = [m.group() for m in top]
+    if "parameters:" not in keys or keys[-1:] != ["examples:"]:
+        return None
+    params_end = top[keys.index("parameters:")].end()
+    examples_end = top[-1].end()
+    indents = []
+    for end in (params_end, examples_end):
+        first_item = re.match(r"\n( *)- ", text[end:])
+        if first_item is None:
+            return None
+        indents.append(first_item.group(1))
+    p_indent, e_indent = indents
+
+    def items(entries: list, indent: str) -> str:
+        return "".join(f"\n{indent}- {json.dumps(entry)}" for entry in entries)  # JSON is YAML flow style
+
+    return (text[:params_end] + items(additions["parameters"], p_indent) + text[params_end:].rstrip("\n")
+            + items(additions["examples"], e_indent) + "\n")
+
+
+def _reparsed(text: str, additions: dict) -> str:
+    import yaml
+
+    entry = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # a safe loader either way
+    ours = {p["name"] for p in additions["parameters"]}
+    entry["parameters"] = [p for p in entry.get("parameters", []) if p.get("name") not in ours]
+    entry["parameters"] = additions["parameters"] + entry["parameters"]
+    entry["examples"] = entry.get("examples", []) + additions["examples"]
+    return yaml.dump(entry, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False)
 
 
 helps["aks http-proxy"] = """
@@ -144,6 +182,31 @@ examples:
     text: az aks http-proxy diff -g MyResourceGroup -n MyManagedCluster --config proxy.json --query "changes[?action!='keep']"
   - name: In CI, fail when the update would remove something.
     text: test "$(az aks http-proxy diff -g MyResourceGroup -n MyManagedCluster --config proxy.json --query "length(removed)")" = 0
+"""
+
+helps["aks http-proxy upgrade-nodes"] = """
+type: command
+short-summary: Upgrade the node image of a cluster's node pools concurrently and follow every pool to the end.
+long-summary: >
+    Node-level proxy settings (containerd, the OS trust store) take effect only through a node image upgrade.
+    Every selected pool is started at once and followed together, so the whole takes about as long as the
+    slowest pool. Pools in Machines mode, stopped pools and pools already on their latest image are skipped with
+    the reason; Windows and availability-set pools are refused (nothing starts). A pool already upgrading is
+    followed, not restarted; a pool busy with another operation is waited for. Prints one row per pool (pool,
+    from-image, to-image, status, duration, detail) and exits 0 only if every pool succeeded or was skipped.
+    After a partial failure or a --timeout, run the same command again: only what is left is started, and
+    running upgrades are followed. Asks before starting unless --yes; with stdin not a terminal, --yes is required.
+    With --no-wait the upgrades are started and the command returns; as for every az --no-wait there is no
+    output, and what was started or skipped is summed up on stderr.
+examples:
+  - name: Upgrade every pool and wait for all of them (as a table).
+    text: az aks http-proxy upgrade-nodes -g MyResourceGroup -n MyManagedCluster --yes -o table
+  - name: Upgrade two pools, giving up waiting after an hour.
+    text: az aks http-proxy upgrade-nodes -g MyResourceGroup -n MyManagedCluster --nodepool-names np1 np2 --yes --timeout 3600
+  - name: Start the upgrades and return at once; run again without --no-wait later to follow them.
+    text: az aks http-proxy upgrade-nodes -g MyResourceGroup -n MyManagedCluster --yes --no-wait
+  - name: In CI, print only the pools that did not succeed (the exit code fails the job if any pool failed).
+    text: az aks http-proxy upgrade-nodes -g MyResourceGroup -n MyManagedCluster --yes --query "[?status!='Succeeded']"
 """
 
 helps["aks http-proxy check"] = """
