@@ -61,15 +61,23 @@ def _refuse_unsupported_pools(mc) -> None:
     raise_for_errors(pool_findings(mc.as_dict()), f"Cluster {mc.name}")
 
 
-class ProxyAwareCreateDecorator(core.AKSManagedClusterCreateDecorator):
+class _ProxyConfigContextMixin:
+    """Core's decorators build their context in ``init_context``; ours build a ProxyConfigContext instead."""
+
+    _context_mode = None  # core.DecoratorMode of the subclass
+
     def __init__(self, cmd, client, raw_parameters, resource_type, preflight=None):
-        self._preflight = preflight
+        self._preflight = preflight  # the --check-proxy step, or None
         self._raw_parameters = raw_parameters
         super().__init__(cmd, client, raw_parameters, resource_type)
 
     def init_context(self) -> None:
         self.context = ProxyConfigContext(
-            self.cmd, core.AKSManagedClusterParamDict(self._raw_parameters), self.models, core.DecoratorMode.CREATE)
+            self.cmd, core.AKSManagedClusterParamDict(self._raw_parameters), self.models, self._context_mode)
+
+
+class ProxyAwareCreateDecorator(_ProxyConfigContextMixin, core.AKSManagedClusterCreateDecorator):
+    _context_mode = core.DecoratorMode.CREATE
 
     def construct_mc_profile_default(self, bypass_restore_defaults: bool = False):
         # Check the proxy config before any other step: some of them write (service principals, role assignments).
@@ -90,15 +98,8 @@ def _availability_set_finding():
     return pool_findings({"agentPoolProfiles": [{"name": "(the new system pool)", "type": "AvailabilitySet"}]})
 
 
-class ProxyAwareUpdateDecorator(core.AKSManagedClusterUpdateDecorator):
-    def __init__(self, cmd, client, raw_parameters, resource_type, preflight=None):
-        self._preflight = preflight
-        self._raw_parameters = raw_parameters
-        super().__init__(cmd, client, raw_parameters, resource_type)
-
-    def init_context(self) -> None:
-        self.context = ProxyConfigContext(
-            self.cmd, core.AKSManagedClusterParamDict(self._raw_parameters), self.models, core.DecoratorMode.UPDATE)
+class ProxyAwareUpdateDecorator(_ProxyConfigContextMixin, core.AKSManagedClusterUpdateDecorator):
+    _context_mode = core.DecoratorMode.UPDATE
 
     def _proxy_requested(self) -> bool:
         return bool(self.context.raw_param.get("http_proxy_config") or self.context.raw_param.get("enable_http_proxy"))
