@@ -1,6 +1,7 @@
 """Figures shared by the benchmarks: alternating A/B timing, medians with their spread, one result row format."""
 from __future__ import annotations
 
+import json
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -170,4 +171,16 @@ def as_dicts(rows: Sequence[Row]) -> list[dict]:
     return [r.to_json() for r in rows]
 
 
-__all__ = ["Row", "Sample", "Timing", "alternate", "as_dicts", "quantile", "sample", "table"]
+def write_json(rows: Sequence[Row], path) -> None:
+    """The figures as JSON at ``path`` (a Path, or None for no file)."""
+    if path:
+        path.write_text(json.dumps(as_dicts(rows), indent=2) + "\n", encoding="utf-8")
+
+
+def exit_code(rows: Sequence[Row]) -> int:
+    """0 when no goal was missed: what `make bench` and the scripts exit with."""
+    return 0 if all(r.met is not False for r in rows) else 1
+
+
+__all__ = ["Row", "Sample", "Timing", "alternate", "as_dicts", "exit_code", "quantile", "sample", "table",
+           "write_json"]

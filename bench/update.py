@@ -12,7 +12,6 @@ Goal: median with aksproxy / median of stock az <= 1.10. Exits 1 when a goal is 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -21,7 +20,7 @@ if __package__ in (None, ""):  # run as a file: make the repository importable
 
 from bench import _configs
 from bench._rig import Rig, log, rig, timed_az
-from bench._stats import Row, Timing, alternate, as_dicts, table
+from bench._stats import Row, Timing, alternate, exit_code, table, write_json
 
 GOAL = 1.10
 RG = "rg1"
@@ -78,15 +77,14 @@ def run(argv: list[str], bed: Rig | None = None) -> list[Row]:
             rows = measure(fresh, args.pairs, args.warmup, tuple(args.cases))
     else:
         rows = measure(bed, args.pairs, args.warmup, tuple(args.cases))
-    if args.json:
-        args.json.write_text(json.dumps(as_dicts(rows), indent=2) + "\n", encoding="utf-8")
+    write_json(rows, args.json)
     return rows
 
 
 def main(argv: list[str]) -> int:
     rows = run(argv)
     print(table(rows))
-    return 0 if all(r.met is not False for r in rows) else 1
+    return exit_code(rows)
 
 
 if __name__ == "__main__":

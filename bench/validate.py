@@ -11,7 +11,6 @@ the 0-entry time must stay flat (linear growth). Plus the first check in a fresh
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,7 @@ if __package__ in (None, ""):  # run as a file: make the repository importable
 from azext_aksproxy.proxy_config import check_bytes
 from bench import _configs
 from bench._rig import log
-from bench._stats import Row, Sample, as_dicts, table
+from bench._stats import Row, Sample, exit_code, table, write_json
 
 GOAL_SECONDS = 0.020
 MAXIMAL_ENTRIES = 2000
@@ -119,8 +118,7 @@ def run(argv: list[str], bed: object = None) -> list[Row]:
     ap.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = ap.parse_args(argv)
     rows = measure(args.runs, args.scale_runs, args.cold_runs)
-    if args.json:
-        args.json.write_text(json.dumps(as_dicts(rows), indent=2) + "\n", encoding="utf-8")
+    write_json(rows, args.json)
     return rows
 
 
@@ -128,7 +126,7 @@ def main(argv: list[str]) -> int:
     rows = run(argv)
     print(table(rows))
     print(linearity(rows))
-    return 0 if all(r.met is not False for r in rows) else 1
+    return exit_code(rows)
 
 
 if __name__ == "__main__":
