@@ -37,23 +37,24 @@ def agent_pools(cluster: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [p for p in pools if isinstance(p, Mapping)]
 
 
+# (code, pool field, its value when unsupported (lower-case), what the pools are called, fix)
+_UNSUPPORTED_POOLS = (
+    ("pool-windows", "osType", "windows", "Windows node pools",
+     "Remove the Windows node pools (az aks nodepool delete) or keep this cluster without an HTTP proxy."),
+    ("pool-availability-set", "type", "availabilityset", "availability-set (VMAS) node pools",
+     "Use a cluster with VirtualMachineScaleSets node pools."),
+)
+
+
 def pool_findings(cluster: Mapping[str, Any]) -> list[Finding]:
     """Errors for node pools AKS cannot run behind an HTTP proxy (Windows, availability sets)."""
     findings = []
-    windows = [str(p.get("name")) for p in agent_pools(cluster) if str(p.get("osType", "")).lower() == "windows"]
-    vmas = [str(p.get("name")) for p in agent_pools(cluster) if str(p.get("type", "")).lower() == "availabilityset"]
-    if windows:
-        findings.append(Finding(
-            ERROR, "pool-windows", "agentPoolProfiles",
-            f"HTTP proxy is not supported on Windows node pools; this cluster has: {', '.join(windows)}.",
-            "Remove the Windows node pools (az aks nodepool delete) or keep this cluster without an HTTP proxy.",
-            ", ".join(windows)))
-    if vmas:
-        findings.append(Finding(
-            ERROR, "pool-availability-set", "agentPoolProfiles",
-            f"HTTP proxy is not supported on availability-set (VMAS) node pools; this cluster has: {', '.join(vmas)}.",
-            "Use a cluster with VirtualMachineScaleSets node pools.",
-            ", ".join(vmas)))
+    for code, field, unsupported, kind, fix in _UNSUPPORTED_POOLS:
+        names = [str(p.get("name")) for p in agent_pools(cluster) if str(p.get(field, "")).lower() == unsupported]
+        if names:
+            listed = ", ".join(names)
+            findings.append(Finding(ERROR, code, "agentPoolProfiles",
+                                    f"HTTP proxy is not supported on {kind}; this cluster has: {listed}.", fix, listed))
     return findings
 
 
