@@ -17,3 +17,19 @@ def load_recording(name: str) -> list:
 def load_data(name: str) -> dict:
     """One of the --http-proxy-config files (httpproxyconfig.json, httpproxyconfig_update.json, ...)."""
     return json.loads((DATA_DIR / name).read_text(encoding="utf-8"))
+
+
+# Paths and bodies the emulator's own HTTP-level tests share.
+SUB = "/subscriptions/00000000-0000-0000-0000-000000000000"
+MC = SUB + "/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters/"
+CREATE = {"location": "westus2", "identity": {"type": "SystemAssigned"},
+          "properties": {"dnsPrefix": "c1", "agentPoolProfiles": [{"name": "nodepool1", "count": 1,
+                                                                  "mode": "System"}]}}
+
+
+def local(url: str) -> str:
+    """An absolute LRO URL from a response header, as a path+query for EmulatorClient.arm."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}"

@@ -5,22 +5,10 @@ import base64
 import concurrent.futures
 import copy
 import time
-from urllib.parse import urlsplit
 
 import pytest
 
-from tests.armemu.fixtures import load_data
-
-SUB = "/subscriptions/00000000-0000-0000-0000-000000000000"
-MC = SUB + "/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters/"
-CREATE = {"location": "westus2", "identity": {"type": "SystemAssigned"},
-          "properties": {"dnsPrefix": "c1", "agentPoolProfiles": [{"name": "nodepool1", "count": 1,
-                                                                  "mode": "System"}]}}
-
-
-def local(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.path}?{parts.query}"
+from tests.armemu.fixtures import CREATE, MC, SUB, load_data, local
 
 
 def create_body(proxy: dict | None = None, pools: list | None = None) -> dict:

@@ -4,21 +4,10 @@ from __future__ import annotations
 import http.client
 import time
 import urllib.error
-from urllib.parse import urlsplit
 
 import pytest
 
-SUB = "/subscriptions/00000000-0000-0000-0000-000000000000"
-MC = SUB + "/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters/"
-CREATE = {"location": "westus2", "identity": {"type": "SystemAssigned"},
-          "properties": {"dnsPrefix": "c1", "agentPoolProfiles": [{"name": "nodepool1", "count": 1,
-                                                                  "mode": "System"}]}}
-
-
-def local(url: str) -> str:
-    """An absolute LRO URL from a response header, as a path+query for EmulatorClient.arm."""
-    parts = urlsplit(url)
-    return f"{parts.path}?{parts.query}"
+from tests.armemu.fixtures import CREATE, MC, local
 
 
 def _poll(emu, headers, until=("Succeeded", "Failed", "Canceled"), timeout=10):
