@@ -10,6 +10,7 @@ import base64
 import datetime
 import http.server
 import os
+import selectors
 import shutil
 import socket
 import ssl
@@ -218,31 +219,39 @@ def tls_front(upstream_port: int, ca: trustme.CA):
     listener.settimeout(0.2)
     stop = threading.Event()
 
-    def pipe(src, dst):
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
     def relay(client):
-        with client:
+        # One thread per connection moves bytes both ways: OpenSSL does not allow one SSL object to be read in one
+        # thread while another thread writes to it (an earlier two-thread relay lost tunnels now and then).
+        try:
+            tls = context.wrap_socket(client, server_side=True)
+        except OSError:
+            client.close()
+            return
+        with tls:
             try:
-                tls = context.wrap_socket(client, server_side=True)
                 upstream = socket.create_connection(("127.0.0.1", upstream_port), timeout=10)
             except OSError:
                 return
-            with tls, upstream:
-                back = threading.Thread(target=pipe, args=(upstream, tls), daemon=True)
-                back.start()
-                pipe(tls, upstream)
-                back.join(timeout=10)
+            pump(tls, upstream)
+
+    def pump(tls, upstream):
+        with upstream, selectors.DefaultSelector() as selector:
+            selector.register(tls, selectors.EVENT_READ)
+            selector.register(upstream, selectors.EVENT_READ)
+            while not stop.is_set():
+                # Bytes OpenSSL already decrypted do not make the socket readable again.
+                ready = [tls] if tls.pending() else [key.fileobj for key, _ in selector.select(timeout=10)]
+                if not ready:
+                    return  # idle for 10 s
+                for src in ready:
+                    dst = upstream if src is tls else tls
+                    try:
+                        data = src.recv(65536)
+                        if not data:
+                            return
+                        dst.sendall(data)
+                    except OSError:
+                        return
 
     def serve():
         while not stop.is_set():
