@@ -136,6 +136,7 @@ class _PoolRun:
         self.phase = "waiting"  # waiting | busy | upgrading | following: the spinner counts pools per phase
         self.started_at: float | None = None  # when our upgrade started, or when we began following one
         self.result: PoolResult | None = None
+        self.answer_lost = False  # our POST went out but its answer did not come back
         self.thread = threading.Thread(target=self._run, name=f"node-image-{step.pool}", daemon=True)
 
     def _set_state(self, text: str, phase: str | None = None) -> None:
@@ -181,14 +182,21 @@ class _PoolRun:
 
     def _begin(self):
         """POST the upgrade, waiting out 409s (pool busy). Returns the poller; or, when the pool changed while we
-        waited, FOLLOW (someone started its upgrade) or a Skipped row (it got there); None when --timeout hit."""
-        from azure.core.exceptions import HttpResponseError
+        waited or the POST's answer was lost, FOLLOW (an upgrade runs) or the pool's row (it got there); None when
+        --timeout hit."""
+        from azure.core.exceptions import (
+            HttpResponseError,
+            IncompleteReadError,
+            ServiceResponseError,
+        )
 
         pause = FIRST_PAUSE_SECONDS
         while True:
             try:
                 poller = self.client.begin_upgrade_node_image_version(self.rg, self.cluster, self.step.pool,
                                                                       polling=not self.no_wait)
+            except (ServiceResponseError, IncompleteReadError) as ex:
+                return self._after_lost_answer(ex)
             except HttpResponseError as ex:
                 if ex.status_code != 409:
                     raise
@@ -209,9 +217,24 @@ class _PoolRun:
                             "upgrading")
             return poller
 
+    def _after_lost_answer(self, ex: Exception):
+        """The POST went out but its answer was lost, so the upgrade may have started: look at the pool rather than
+        POST again (azure-core does not resend a POST either; a second one would 409 or restart the upgrade)."""
+        pool = self._get_pool()
+        now = plan_mod.step_for(pool, self.step.latest_image)
+        logger.info("%s: the answer to the upgrade request was lost (%s)", self.step.pool, _error_text(ex))
+        self.answer_lost = True
+        if now.action == plan_mod.FOLLOW:
+            return plan_mod.FOLLOW
+        if self.step.latest_image and now.current_image == self.step.latest_image:
+            return self._finished(pool)
+        raise RuntimeError(f"the answer to the upgrade request was lost ({_error_text(ex)}) and the pool shows no "
+                           "upgrade running") from ex
+
     def _follow(self) -> PoolResult | None:
         if self.no_wait:
-            return self._row(plan_mod.IN_PROGRESS, "already upgrading (not followed: --no-wait)")
+            detail = "started, the answer was lost" if self.answer_lost else "already upgrading"
+            return self._row(plan_mod.IN_PROGRESS, f"{detail} (not followed: --no-wait)")
         self.started_at = time.monotonic()
         self._set_state("already upgrading; following it", "following")
         pause = FIRST_PAUSE_SECONDS
@@ -226,7 +249,10 @@ class _PoolRun:
     def _finished(self, pool: dict, followed: bool = False) -> PoolResult:
         props = pool.get("properties") or pool
         image = props.get("nodeImageVersion")
-        note = "followed an upgrade started earlier" if followed else ""
+        if self.answer_lost:
+            note = "the answer to the upgrade request was lost; the pool shows the upgrade it started"
+        else:
+            note = "followed an upgrade started earlier" if followed else ""
         if str(props.get("provisioningState", "")).lower() == "failed":
             return self._row(plan_mod.FAILED, "the pool's provisioningState is Failed after the upgrade", image)
         return self._row(plan_mod.SUCCEEDED, note, image)

@@ -316,7 +316,8 @@ def test_pool_upgrade_faults_are_reported_per_pool_and_a_rerun_finishes_without_
     command = f"az aks http-proxy upgrade-nodes {WHERE} --yes"
     t = trial("Node image upgrade: 429 on one pool's POST, 500 on every POST of another, one upgrade Canceled, one "
               "POST cut mid-response", command,
-              "per-pool rows; exit 1 naming the pools; re-run starts only the pools never started and finishes all")
+              "per-pool rows; a cut answer is followed, not resent; exit 1 naming the pools; re-run starts only "
+              "the failed pools and finishes all")
     emu.configure(pool_upgrade_seconds=2)
     emu.seed_cluster(RG, NAME, pools=[{"name": p} for p in ("np1", "np2", "np3", "np4")])
 
@@ -337,9 +338,11 @@ def test_pool_upgrade_faults_are_reported_per_pool_and_a_rerun_finishes_without_
     assert [s for p, s, _ in posts if p == "np2"] == [500] * 4  # POST is retried on 500 too, 3 times
     assert rows["np2"]["status"] == "Failed" and "(InjectedFault) Injected fault: HTTP 500." in rows["np2"]["detail"]
     assert rows["np3"]["status"] == "Failed" and rows["np3"]["detail"] == "(OperationCanceled) The upgrade was canceled."
-    # a POST is not resent after a broken response: the pool is reported, though its upgrade did start
-    assert [(s, f) for p, s, f in posts if p == "np4"] == [(202, "reset")] and rows["np4"]["status"] == "Failed"
-    assert "3 of 4 node pool(s) did not finish their node image upgrade" in r.stderr
+    # a POST is not resent after a broken response: the pool is read instead, and the upgrade it started followed
+    assert [(s, f) for p, s, f in posts if p == "np4"] == [(202, "reset")] and rows["np4"]["status"] == "Succeeded"
+    assert rows["np4"]["detail"] == "the answer to the upgrade request was lost; the pool shows the upgrade it started"
+    assert rows["np4"]["toImage"] == NEW_IMAGE
+    assert "2 of 4 node pool(s) did not finish their node image upgrade" in r.stderr
     assert f"Re-run `az aks http-proxy upgrade-nodes {WHERE}`" in r.stderr
 
     emu.clear_faults()
@@ -350,11 +353,37 @@ def test_pool_upgrade_faults_are_reported_per_pool_and_a_rerun_finishes_without_
     assert sorted(p for p, _, _ in pool_posts(emu, since)) == ["np2", "np3"]
     statuses_now = {row["pool"]: row["status"] for row in again.json}
     assert statuses_now["np1"] == "Skipped" and statuses_now["np2"] == statuses_now["np3"] == "Succeeded"
-    assert statuses_now["np4"] in ("Skipped", "Succeeded")
+    assert statuses_now["np4"] == "Skipped"
     pools = stored(emu)["agentPoolProfiles"]
     assert {p["name"]: (p["nodeImageVersion"], p["provisioningState"]) for p in pools} == \
            {p: (NEW_IMAGE, "Succeeded") for p in ("np1", "np2", "np3", "np4")}
     t.passed(f"np1 POSTs {[s for p, s, _ in posts if p == 'np1']} -> Succeeded; np2 POSTs "
              f"{[s for p, s, _ in posts if p == 'np2']} -> Failed; np3 -> Failed ({rows['np3']['detail']}); np4 "
-             f"response cut -> Failed though started; exit {r.rc}; the re-run POSTed only "
-             f"{sorted(p for p, _, _ in pool_posts(emu, since))} and every pool ended on {NEW_IMAGE}")
+             f"response cut -> pool read, its upgrade followed -> {rows['np4']['status']}; exit {r.rc}; the re-run "
+             f"POSTed only {sorted(p for p, _, _ in pool_posts(emu, since))} and every pool ended on {NEW_IMAGE}")
+
+
+def test_a_pool_post_dropped_before_azure_acted_is_reported_failed_and_not_resent(az_ext, emu, trial):
+    command = f"az aks http-proxy upgrade-nodes {WHERE} --yes"
+    t = trial("Node image upgrade: the connection drops before Azure acts on a pool's POST", command,
+              "the pool is read, not POSTed again; reported Failed saying no upgrade runs; exit 1; a re-run finishes")
+    emu.configure(pool_upgrade_seconds=1)
+    emu.seed_cluster(RG, NAME, pools=[{"name": "np1"}, {"name": "np2"}])
+    emu.add_fault("reset", method="POST", path_regex="/agentPools/np2/upgradeNodeImageVersion$", apply=False)
+    r = az_ext.az("aks", "http-proxy", "upgrade-nodes", "-g", RG, "-n", NAME, "--yes", "-o", "json")
+    rows = {row["pool"]: row for row in (r.json or [])}
+    t.observed(f"exit {r.rc}; np2 {rows.get('np2', {}).get('status')}: {rows.get('np2', {}).get('detail')}")
+    assert r.rc == 1 and rows["np1"]["status"] == "Succeeded", r
+    assert [(s, f) for p, s, f in pool_posts(emu) if p == "np2"] == [(None, "reset")]
+    assert rows["np2"]["status"] == "Failed"
+    assert rows["np2"]["detail"].startswith("the answer to the upgrade request was lost (")
+    assert rows["np2"]["detail"].endswith(") and the pool shows no upgrade running")
+    assert_no_traceback(r)
+
+    emu.clear_faults()
+    since = emu.journal_last()
+    again = az_ext.az("aks", "http-proxy", "upgrade-nodes", "-g", RG, "-n", NAME, "--yes", "-o", "json")
+    assert again.ok and [p for p, _, _ in pool_posts(emu, since)] == ["np2"], again
+    assert {row["pool"]: row["status"] for row in again.json} == {"np1": "Skipped", "np2": "Succeeded"}
+    t.passed(f"np2's POST dropped unanswered -> Failed ({rows['np2']['detail']}); exit {r.rc}; not resent; "
+             "the re-run POSTed np2 only and finished it")
