@@ -8,31 +8,13 @@ from __future__ import annotations
 import json
 
 import pytest
-import trustme
 
-from tests.proxies import b64_pem, free_port, mitm_ca_pem, mitmdump, origin, squid
-
-
-@pytest.fixture(scope="module")
-def origin_ca():
-    return trustme.CA(organization_name="Public Test Root")
-
-
-@pytest.fixture(scope="module")
-def https_origin(origin_ca):
-    with origin(origin_ca) as o:
-        yield o
+from tests.proxies import b64_pem, free_port, mitm_ca_pem, squid
 
 
 @pytest.fixture(scope="module")
 def squid_proxy():
     with squid() as proxy:
-        yield proxy
-
-
-@pytest.fixture(scope="module")
-def mitm(origin_ca):
-    with mitmdump(origin_ca) as proxy:
         yield proxy
 
 

@@ -22,19 +22,8 @@ from tests.proxies import (
 
 
 @pytest.fixture(scope="module")
-def origin_ca():
-    return trustme.CA(organization_name="Public Test Root")
-
-
-@pytest.fixture(scope="module")
 def public_roots(origin_ca):
     return load_pem_certificates(origin_ca.cert_pem.bytes())
-
-
-@pytest.fixture(scope="module")
-def https_origin(origin_ca):
-    with origin(origin_ca) as o:
-        yield o
 
 
 @pytest.fixture(scope="module")
@@ -52,12 +41,6 @@ def refused_origin(origin_ca):
 @pytest.fixture(scope="module")
 def squid_proxy(refused_origin):
     with squid(deny_connect_ports=[refused_origin.port]) as proxy:
-        yield proxy
-
-
-@pytest.fixture(scope="module")
-def mitm(origin_ca):
-    with mitmdump(origin_ca) as proxy:
         yield proxy
 
 

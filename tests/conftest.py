@@ -1,0 +1,25 @@
+"""Fixtures shared by the preflight tests and the `az aks http-proxy check` e2e tests: a test root CA that plays the
+public roots, an HTTPS origin it issued, and an intercepting mitmdump that trusts it (see tests/proxies.py)."""
+from __future__ import annotations
+
+import pytest
+import trustme
+
+from tests.proxies import mitmdump, origin
+
+
+@pytest.fixture(scope="module")
+def origin_ca():
+    return trustme.CA(organization_name="Public Test Root")
+
+
+@pytest.fixture(scope="module")
+def https_origin(origin_ca):
+    with origin(origin_ca) as o:
+        yield o
+
+
+@pytest.fixture(scope="module")
+def mitm(origin_ca):
+    with mitmdump(origin_ca) as proxy:
+        yield proxy
