@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import math
 import re
 from dataclasses import dataclass
@@ -28,7 +29,6 @@ _UTC = timezone.utc  # noqa: UP017 - datetime.UTC needs Python 3.11; az may load
 MAX_CERTIFICATES = 20  # documented AKS limit
 MAX_TRUSTED_CA_BYTES = 35 * 1024  # documented as "35 KB"; measured on the value as written in the file
 EXPIRY_NOTICE_DAYS = 30
-_UTF8_BOM = b"\xef\xbb\xbf"
 _WHITESPACE = re.compile(r"\s")
 # Outside both base64 alphabets, whitespace aside (whitespace and `-`/`_` get findings of their own).
 _NOT_BASE64_AT_ALL = re.compile(r"[^A-Za-z0-9+/=\s_-]")
@@ -92,7 +92,7 @@ def encode_pem_bundle(pem_blobs: list[bytes]) -> str:
         raise ValueError("encode_pem_bundle needs at least one PEM file")
     parts = []
     for blob in pem_blobs:
-        text = blob.removeprefix(_UTF8_BOM).replace(b"\r\n", b"\n").replace(b"\r", b"\n").strip()
+        text = blob.removeprefix(codecs.BOM_UTF8).replace(b"\r\n", b"\n").replace(b"\r", b"\n").strip()
         if text:
             parts.append(text + b"\n")
     return base64.b64encode(b"".join(parts)).decode("ascii")

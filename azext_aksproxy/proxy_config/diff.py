@@ -16,8 +16,8 @@ from .cluster import (
     compare,
     current_proxy_config,
 )
-from .findings import Finding, mask_secrets
-from .view import describe_trusted_ca
+from .findings import Finding
+from .view import describe_trusted_ca, masked
 
 # Pods get the proxy variables from a mutating webhook when they are created; this annotation opts a pod out.
 NO_PROXY_VARS_ANNOTATION = 'kubernetes.azure.com/no-http-proxy-vars: "true"'
@@ -129,7 +129,7 @@ def diff_document(cluster: Mapping[str, Any], new: Mapping[str, Any], *, resourc
         elif change.field == "trustedCa":
             rows.append(_trusted_ca_row(change))
         elif change.field in ("httpProxy", "httpsProxy"):
-            rows.append(_row(change, _masked(change.before), _masked(change.after)))
+            rows.append(_row(change, masked(change.before), masked(change.after)))
         else:
             rows.append(_row(change, change.before, change.after))
     removed = _removals(rows)
@@ -145,5 +145,3 @@ def diff_document(cluster: Mapping[str, Any], new: Mapping[str, Any], *, resourc
     }
 
 
-def _masked(value: Any) -> Any:
-    return mask_secrets(value) if isinstance(value, str) else value

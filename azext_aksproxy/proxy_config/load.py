@@ -4,6 +4,7 @@ Nothing here knows what a proxy config is; it only makes sure the rules get a we
 """
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import stat
@@ -22,13 +23,12 @@ _SAVE_AS_UTF8 = (
     "`Get-Content in.json | Set-Content -Encoding utf8 out.json` (Windows PowerShell's `>` writes UTF-16)."
 )
 # Byte-order marks, longest first: the UTF-32 LE mark starts with the UTF-16 LE one.
-_FOREIGN_BOMS = (
-    (b"\xff\xfe\x00\x00", "UTF-32 LE"),
-    (b"\x00\x00\xfe\xff", "UTF-32 BE"),
-    (b"\xff\xfe", "UTF-16 LE"),
-    (b"\xfe\xff", "UTF-16 BE"),
+_FOREIGN_BOMS = (  # UTF-32 LE first: its mark starts with UTF-16 LE's
+    (codecs.BOM_UTF32_LE, "UTF-32 LE"),
+    (codecs.BOM_UTF32_BE, "UTF-32 BE"),
+    (codecs.BOM_UTF16_LE, "UTF-16 LE"),
+    (codecs.BOM_UTF16_BE, "UTF-16 BE"),
 )
-_UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass
@@ -130,7 +130,7 @@ def _decode(data: bytes) -> str | Finding:
     if b"\x00" in data:
         return error_at("$", "encoding", "The config file contains NUL bytes: it looks like UTF-16 or UTF-32 "
                         "without a byte-order mark; only UTF-8 is accepted.", _SAVE_AS_UTF8)
-    data = data.removeprefix(_UTF8_BOM)  # editors on Windows add it; harmless
+    data = data.removeprefix(codecs.BOM_UTF8)  # editors on Windows add it; harmless
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

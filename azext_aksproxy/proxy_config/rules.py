@@ -24,13 +24,11 @@ _URL_KEYS = ("httpProxy", "httpsProxy")
 
 
 def check_config(document: Any, now: datetime) -> tuple[list[Finding], dict[str, Any] | None]:
-    """Every finding for a parsed document, and the canonical config (None when there is an error)."""
+    """Every finding for a parsed document, and the canonical config (meaningful only without errors: the caller,
+    which also sees the loader's findings, drops it when there is one)."""
     if not isinstance(document, dict):
         return [_not_object(document)], None
-    findings, config = _check_object(document, "$", now, nested=False)
-    if any(f.is_error for f in findings):
-        return findings, None
-    return findings, config
+    return _check_object(document, "$", now, nested=False)
 
 
 def _not_object(document: Any) -> Finding:

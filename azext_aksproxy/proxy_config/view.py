@@ -24,17 +24,13 @@ def describe_trusted_ca(blob: str | None, *, include_blob: bool = False) -> dict
 
     out: dict[str, Any]
     try:
-        certificates = [_cert_dict(c) for c in describe_bundle(blob)]
+        certificates = [c.to_dict() for c in describe_bundle(blob)]
         out = {"certificateCount": len(certificates), "certificates": certificates}
     except ValueError as exc:  # a value set by another tool may not decode; say so instead of failing `show`
         out = {"certificateCount": 0, "certificates": [], "error": str(exc)}
     if include_blob:
         out["base64"] = blob
     return out
-
-
-def _cert_dict(cert: Any) -> dict[str, Any]:
-    return dict(cert) if isinstance(cert, Mapping) else cert.to_dict()
 
 
 def pool_rows(cluster: Mapping[str, Any], latest_images: Mapping[str, str | None]) -> list[dict[str, Any]]:
@@ -67,8 +63,8 @@ def show_document(cluster: Mapping[str, Any], resource_group: str, latest_images
         "configured": configured,
         # The API's default for an omitted "enabled" is true; no config at all means no proxy in effect.
         "enabled": bool(config.get("enabled", True)) if configured else False,
-        "httpProxy": _masked(config.get("httpProxy")),
-        "httpsProxy": _masked(config.get("httpsProxy")),
+        "httpProxy": masked(config.get("httpProxy")),
+        "httpsProxy": masked(config.get("httpsProxy")),
         "noProxy": list(config.get("noProxy") or []),
         "effectiveNoProxy": config.get("effectiveNoProxy"),
         "trustedCa": describe_trusted_ca(config.get("trustedCa"), include_blob=include_ca_blob),
@@ -81,5 +77,5 @@ def show_document(cluster: Mapping[str, Any], resource_group: str, latest_images
     return doc
 
 
-def _masked(value: Any) -> Any:
+def masked(value: Any) -> Any:
     return mask_secrets(value) if isinstance(value, str) else value

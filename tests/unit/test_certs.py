@@ -6,8 +6,10 @@ holds, only certificate subjects are ever echoed: it may contain a private key.
 from __future__ import annotations
 
 import base64
+import json
 import textwrap
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -316,6 +318,17 @@ def test_the_extension_reader_agrees_with_cryptography(certs, maker):
         sans = []
     assert read.sans == sans
     assert certificate_facts(cert, 1, NOW).is_ca == basic.ca
+
+
+def test_the_extension_reader_reads_the_ca_cryptography_refuses():
+    """Why x509ext exists: Azure CLI's own sample CA sets keyUsage encipherOnly/decipherOnly without keyAgreement."""
+    sample = json.loads((Path(__file__).parents[1] / "corpus" / "good" / "sample-create.json").read_text("utf-8"))
+    (cert,) = x509.load_pem_x509_certificates(base64.b64decode(sample["trustedCa"]))
+    with pytest.raises(ValueError, match="encipher_only and decipher_only"):
+        cert.extensions  # noqa: B018
+    read = read_extensions(cert.tbs_certificate_bytes)
+    assert (read.is_ca, read.key_cert_sign) == (True, True)
+    assert certificate_facts(cert, 1, NOW).is_ca
 
 
 def test_the_extension_reader_rejects_truncated_der(certs):

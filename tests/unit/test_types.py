@@ -55,7 +55,6 @@ def test_the_compiled_validator_is_built_once_per_process():
     first = schema_validator()
     check({"httpProxy": URL, "enabled": "true"})
     assert schema_validator() is first
-    assert schema_validator.cache_info().currsize == 1
 
 
 # --- type errors ------------------------------------------------------------------------------------------------
