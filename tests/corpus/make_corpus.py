@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.armemu.fixtures import DATA_DIR
 from tests.unit.certs import CertFactory, der, near_limit_bundle, pem, trusted_ca
 
 CORPUS = Path(__file__).parent
@@ -101,12 +102,14 @@ def build() -> list[Case]:
 
 
 def _good(b: _Builder, certs: CertFactory, good_ca: str) -> None:
-    recordings = CORPUS / "good"
-    for name, description in (
-            ("sample-create.json", "Azure CLI's create test data (CA valid until 2032)"),
-            ("sample-update.json", "Azure CLI's update test data (CA valid until 2031)"),
-            ("sample-update-later.json", "a later version of the update test data")):
-        b.raw(f"good/{name}", (recordings / name).read_bytes(), [], "$", description)
+    # Copies of Azure CLI's own test data, kept with the emulator's recordings: a change there shows up as a stale
+    # corpus file here.
+    for name, source, description in (
+            ("sample-create.json", "httpproxyconfig.json", "Azure CLI's create test data (CA valid until 2032)"),
+            ("sample-update.json", "httpproxyconfig_update.json", "Azure CLI's update test data (CA valid until 2031)"),
+            ("sample-update-later.json", "httpproxyconfig_update.later_version.json",
+             "a later version of the update test data")):
+        b.raw(f"good/{name}", (DATA_DIR / source).read_bytes(), [], "$", description)
     b.json("good/minimal.json", {"httpProxy": URL}, [], "$", "httpProxy alone")
     b.json("good/https-proxy-only.json", {"httpsProxy": HTTPS_URL}, [], "$", "httpsProxy alone")
     b.json("good/full.json", {"httpProxy": URL, "httpsProxy": HTTPS_URL,

@@ -62,7 +62,7 @@ def test_windows_pool_with_proxy_is_refused(emu):
     assert win[0] == 400 and "OSType" in win[2]["error"]["message"]
     assert emu.arm("POST", MC + "c2/agentPools/nodepool1/upgradeNodeImageVersion")[0] == 202
     new_pool = emu.arm("PUT", MC + "c2/agentPools/win2", {"properties": {"osType": "Windows", "count": 1}})
-    assert new_pool[0] == 400
+    assert new_pool[0] == 400 and "agent pool 'win2' has OSType Windows" in new_pool[2]["error"]["message"]
 
 
 def test_seeded_pool_kinds_are_representable(emu):

@@ -104,7 +104,8 @@ class Replay:
         expected = _keys(recorded) - ({"error"} if not_latest else set())
         self.check(_keys(body) == expected, rec, f"operation keys {_keys(body)} != {expected}")
         self.check(body.get("status") == recorded["status"], rec, f"status {body.get('status')}")
-        self.check(body.get("name") == self.ops.get(recorded["name"], body.get("name")), rec, "operation name")
+        polled = self.ops.get(OP_ID.search(rec["uri"]).group(1))  # our id for the operation the recording polled
+        self.check(polled is not None and body.get("name") == polled, rec, f"operation name {body.get('name')}")
 
     def _compare_resource(self, rec: dict, recorded: dict, body: dict) -> None:
         self.check(body.get("id") == recorded["id"], rec, f"id {body.get('id')} != {recorded['id']}")
@@ -114,7 +115,9 @@ class Replay:
         self.check(extra <= NEWER_SERVICE_KEYS and not missing, rec, f"properties: extra {extra} missing {missing}")
         self.check(bp.get("provisioningState") == rp.get("provisioningState"), rec,
                    f"provisioningState {bp.get('provisioningState')} != {rp.get('provisioningState')}")
-        for rpool, bpool in zip(rp.get("agentPoolProfiles") or [], bp.get("agentPoolProfiles") or []):
+        rpools, bpools = rp.get("agentPoolProfiles") or [], bp.get("agentPoolProfiles") or []
+        self.check(len(rpools) == len(bpools), rec, f"{len(bpools)} pools, recorded {len(rpools)}")
+        for rpool, bpool in zip(rpools, bpools):
             diff = (_keys(rpool) ^ _keys(bpool)) - PUT_ONLY_POOL_KEYS
             self.check(not diff, rec, f"pool keys differ: {diff}")
             self.check(bpool.get("provisioningState") == rpool.get("provisioningState"), rec, "pool state")

@@ -43,5 +43,6 @@ def test_begin_create_or_update_and_failed_operation(sdk, emu):
     assert "konnectivity" in result.http_proxy_config.no_proxy
     emu.add_fault("operation_result", method="POST", path_regex="upgradeNodeImageVersion$", status="Failed",
                   error={"code": "ReimageFailed", "message": "boom"})
-    with pytest.raises(HttpResponseError):
+    with pytest.raises(HttpResponseError) as raised:
         sdk.agent_pools.begin_upgrade_node_image_version("rg1", "c1", "nodepool1").result(timeout=30)
+    assert "ReimageFailed" in str(raised.value)

@@ -170,7 +170,9 @@ def test_no_wait_starts_every_pool_and_returns_and_a_rerun_follows_them_without_
         emu.finish_operations()
     assert follow.returncode == 0, follow.stderr
     assert posts(emu, since) == []
-    for row in json.loads(follow.stdout):
+    rows = json.loads(follow.stdout)
+    assert [row["pool"] for row in rows] == ["np1", "np2"]
+    for row in rows:
         assert (row["status"], row["toImage"]) == ("Succeeded", NEW)
         assert row["detail"] == "followed an upgrade started earlier"
     assert images(emu) == {p: (NEW, "Succeeded") for p in ("np1", "np2")}
