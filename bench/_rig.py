@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +70,14 @@ def rig(control: bool = True) -> Iterator[Rig]:
             yield Rig(emulator.client, stock, ext, root, empty)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def on_rig(bed: Rig | None, measure: Callable[[Rig], list]) -> list:
+    """``measure(bed)``; without a bed (a benchmark run on its own), on a rig built and removed for the call."""
+    if bed is not None:
+        return measure(bed)
+    with rig() as fresh:
+        return measure(fresh)
 
 
 def timed_az(session: AzSession, *args: str):

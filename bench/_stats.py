@@ -184,3 +184,9 @@ def exit_code(rows: Sequence[Row]) -> int:
 
 __all__ = ["Row", "Sample", "Timing", "alternate", "as_dicts", "exit_code", "quantile", "sample", "table",
            "write_json"]
+
+
+def report(rows: Sequence[Row]) -> int:
+    """Print the figures; the exit code says whether every goal was met."""
+    print(table(rows))
+    return exit_code(rows)

@@ -13,18 +13,15 @@ T must dwarf one az start-up (a few seconds here), which both sides pay: the hel
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a file: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.armemu import start_emulator
+from bench._rig import rig
 from tests.azcli import AzSession
-from tests.e2e.conftest import build_wheel
 
 RG, CLUSTER = "rg1", "bench"
 GOAL = 1.25  # helper wall time / T
@@ -68,29 +65,19 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--pools", type=int, default=8, help="N, the number of node pools (default 8)")
     ap.add_argument("--seconds", type=float, default=30.0, help="T, each pool's upgrade duration (default 30)")
     args = ap.parse_args(argv)
-    root = Path(tempfile.mkdtemp(prefix="aksproxy-bench-"))
-    try:
-        (root / "wheel").mkdir()
-        wheel = build_wheel(root / "wheel")
-        with start_emulator(root / "emulator") as emulator:
-            emu = emulator.client
-            az = AzSession(emulator, root / "az")
-            az.install_extension(wheel)
-            emu.configure(pool_upgrade_seconds=args.seconds, pool_upgrade_seconds_by_pool={})
-            print(f"node image upgrade: N={args.pools} pools, T={args.seconds:g} s each", flush=True)
-            helper = run_helper(az, emu, args.pools)
-            print(f"  helper (az aks http-proxy upgrade-nodes):           {helper:7.1f} s  "
-                  f"= {helper / args.seconds:.2f} x T", flush=True)
-            loop = run_loop(az, emu, args.pools)
-            print(f"  loop (az aks nodepool upgrade --node-image-only):   {loop:7.1f} s  "
-                  f"= {loop / args.seconds:.2f} x T")
-            print(f"  loop / helper: {loop / helper:.2f} (ideal: N = {args.pools})")
-        met = helper <= GOAL * args.seconds
-        print(f"  goal helper <= {GOAL} x T = {GOAL * args.seconds:g} s: {'met' if met else 'MISSED'}")
-        return 0 if met else 1
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
-
+    with rig(control=False) as bed:
+        bed.emu.configure(pool_upgrade_seconds=args.seconds, pool_upgrade_seconds_by_pool={})
+        print(f"node image upgrade: N={args.pools} pools, T={args.seconds:g} s each", flush=True)
+        helper = run_helper(bed.ext, bed.emu, args.pools)
+        print(f"  helper (az aks http-proxy upgrade-nodes):           {helper:7.1f} s  "
+              f"= {helper / args.seconds:.2f} x T", flush=True)
+        loop = run_loop(bed.stock, bed.emu, args.pools)
+        print(f"  loop (az aks nodepool upgrade --node-image-only):   {loop:7.1f} s  "
+              f"= {loop / args.seconds:.2f} x T")
+        print(f"  loop / helper: {loop / helper:.2f} (ideal: N = {args.pools})")
+    met = helper <= GOAL * args.seconds
+    print(f"  goal helper <= {GOAL} x T = {GOAL * args.seconds:g} s: {'met' if met else 'MISSED'}")
+    return 0 if met else 1
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

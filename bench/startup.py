@@ -17,8 +17,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._rig import Rig, log, rig, timed_az
-from bench._stats import Row, Timing, alternate, exit_code, table, write_json
+from bench._rig import Rig, log, on_rig, timed_az
+from bench._stats import Row, Timing, alternate, report, write_json
 
 GOAL = 1.05
 RG, CLUSTER = "rg1", "bench-startup"
@@ -60,19 +60,13 @@ def run(argv: list[str], bed: Rig | None = None) -> list[Row]:
     ap.add_argument("--warmup", type=int, default=2, help="discarded runs per side and command (default 2)")
     ap.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = ap.parse_args(argv)
-    if bed is None:
-        with rig() as fresh:
-            rows = measure(fresh, args.pairs, args.warmup)
-    else:
-        rows = measure(bed, args.pairs, args.warmup)
+    rows = on_rig(bed, lambda b: measure(b, args.pairs, args.warmup))
     write_json(rows, args.json)
     return rows
 
 
 def main(argv: list[str]) -> int:
-    rows = run(argv)
-    print(table(rows))
-    return exit_code(rows)
+    return report(run(argv))
 
 
 if __name__ == "__main__":

@@ -19,8 +19,8 @@ if __package__ in (None, ""):  # run as a file: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import _configs
-from bench._rig import Rig, log, rig, timed_az
-from bench._stats import Row, Timing, alternate, exit_code, table, write_json
+from bench._rig import Rig, log, on_rig, timed_az
+from bench._stats import Row, Timing, alternate, report, write_json
 
 GOAL = 1.10
 RG = "rg1"
@@ -72,19 +72,13 @@ def run(argv: list[str], bed: Rig | None = None) -> list[Row]:
     ap.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES), help="configs to send (default both)")
     ap.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = ap.parse_args(argv)
-    if bed is None:
-        with rig() as fresh:
-            rows = measure(fresh, args.pairs, args.warmup, tuple(args.cases))
-    else:
-        rows = measure(bed, args.pairs, args.warmup, tuple(args.cases))
+    rows = on_rig(bed, lambda b: measure(b, args.pairs, args.warmup, tuple(args.cases)))
     write_json(rows, args.json)
     return rows
 
 
 def main(argv: list[str]) -> int:
-    rows = run(argv)
-    print(table(rows))
-    return exit_code(rows)
+    return report(run(argv))
 
 
 if __name__ == "__main__":
