@@ -129,7 +129,6 @@ def explained_cluster_write(cmd, verb: str, params: dict):
     if not proxy_write_requested(verb, params):
         yield None
         return
-    from azure.cli.core.azclierror import AzCLIError
     from azure.core.exceptions import (
         DecodeError,
         HttpResponseError,
@@ -141,8 +140,6 @@ def explained_cluster_write(cmd, verb: str, params: dict):
                          no_wait=bool(params.get("no_wait")))
     try:
         yield write
-    except AzCLIError:
-        raise
     except (DecodeError, ServiceRequestError, ServiceResponseError) as ex:
         # DecodeError covers a response cut half-way (IncompleteReadError), which azure-core does not retry for
         # the LRO's first response: the request itself has been sent by then.

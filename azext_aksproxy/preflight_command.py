@@ -34,13 +34,13 @@ def http_proxy_check(cmd, config, targets=None, timeout=DEFAULT_TIMEOUT):
     return [r.to_dict() for r in results]
 
 
-def run_preflight(config, cli_ctx=None, targets=None, timeout=None):
-    """Check ``config`` (canonical, REST keys) before create/update writes anything; raise when a target fails."""
+def run_preflight(config, cli_ctx):
+    """Check ``config`` (canonical, REST keys) before create/update writes anything; raise when a target fails.
+    Targets and timeout come from az config (aksproxy.check_targets / check_timeout)."""
     from azure.cli.core.azclierror import ValidationError
 
-    settings = _Settings(cli_ctx.config if cli_ctx is not None else _az_config())
-    timeout = _timeout(timeout if timeout is not None else settings.timeout)
-    results = _run(config, targets or settings.targets, timeout, settings, cli_ctx)
+    settings = _Settings(cli_ctx.config)
+    results = _run(config, settings.targets, _timeout(settings.timeout), settings, cli_ctx)
     failed = [r for r in results if r.failed]
     for r in results:
         logger.info("--check-proxy: %s", r.summary)
@@ -74,14 +74,12 @@ def _run(config, target_texts, timeout, settings, cli_ctx):
         raise InvalidArgumentValueError(
             f"aksproxy.public_ca_bundle {settings.public_ca_bundle!r} cannot be read: {exc.strerror or exc}. "
             "Point it at a PEM bundle, or unset it to use the public roots.") from None
-    progress = cli_ctx.get_progress_controller() if cli_ctx is not None else None
-    if progress is not None:
-        progress.begin(message=f"Checking {len(targets)} target(s) through the proxy")
+    progress = cli_ctx.get_progress_controller()
+    progress.begin(message=f"Checking {len(targets)} target(s) through the proxy")
     try:
         return check_targets(config, targets, timeout=timeout, public_roots=roots)
     finally:
-        if progress is not None:
-            progress.end()
+        progress.end()
 
 
 def _timeout(value):
@@ -118,10 +116,3 @@ class _Settings:
     def public_ca_bundle(self):
         return self._get("public_ca_bundle")
 
-
-def _az_config():
-    """az's configuration (file and environment) when no CLI context was handed in."""
-    from azure.cli.core._config import ENV_VAR_PREFIX, GLOBAL_CONFIG_DIR
-    from knack.config import CLIConfig
-
-    return CLIConfig(config_dir=GLOBAL_CONFIG_DIR, config_env_var_prefix=ENV_VAR_PREFIX)

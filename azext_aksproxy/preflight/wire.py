@@ -156,9 +156,5 @@ def request(stream, method: str, target: str, host: str, stage: str) -> Response
     return read_head(stream, stage)
 
 
-def deadline_after(seconds: float) -> float:
-    return time.monotonic() + seconds
-
-
 def elapsed_ms(start: float) -> int:
     return round((time.monotonic() - start) * 1000)
