@@ -124,6 +124,12 @@ def _confirm(cluster: str, steps: list[PoolStep]) -> bool:
                          "terminal. Pass --yes to start without asking.") from None
 
 
+# (note on the Succeeded row, how the upgrade we follow came to be running)
+_FOLLOWED_EARLIER = ("followed an upgrade started earlier", "already upgrading")
+_ANSWER_LOST = ("the answer to the upgrade request was lost; the pool shows the upgrade it started",
+                "started, the answer was lost")
+
+
 class _PoolRun:
     """Drives one pool to a PoolResult in a daemon thread; ``state`` is a one-line description of where it is."""
 
@@ -136,7 +142,6 @@ class _PoolRun:
         self.phase = "waiting"  # waiting | busy | upgrading | following: the spinner counts pools per phase
         self.started_at: float | None = None  # when our upgrade started, or when we began following one
         self.result: PoolResult | None = None
-        self.answer_lost = False  # our POST went out but its answer did not come back
         self.thread = threading.Thread(target=self._run, name=f"node-image-{step.pool}", daemon=True)
 
     def _set_state(self, text: str, phase: str | None = None) -> None:
@@ -169,20 +174,18 @@ class _PoolRun:
 
     def _drive(self) -> PoolResult | None:
         if self.step.action == plan_mod.FOLLOW:
-            return self._follow()
+            return self._follow(*_FOLLOWED_EARLIER)
         poller = self._begin()
-        if poller is None or isinstance(poller, PoolResult):  # --timeout while busy, or skipped meanwhile
+        if poller is None or isinstance(poller, PoolResult):  # --timeout, or the pool's row: nothing to poll
             return poller
-        if poller == plan_mod.FOLLOW:
-            return self._follow()
         if self.no_wait:
             return self._row(plan_mod.IN_PROGRESS, "started (--no-wait)", timed=False)
         poller.result()  # blocks until the LRO ends (azure-core honours Retry-After); raises when it failed
         return self._finished(self._get_pool())
 
     def _begin(self):
-        """POST the upgrade, waiting out 409s (pool busy). Returns the poller; or, when the pool changed while we
-        waited or the POST's answer was lost, FOLLOW (an upgrade runs) or the pool's row (it got there); None when
+        """POST the upgrade, waiting out 409s (pool busy). Returns the poller; the pool's row when the pool changed
+        while we waited or the POST's answer was lost (an upgrade seen running is followed to its end); None when
         --timeout hit."""
         from azure.core.exceptions import (
             HttpResponseError,
@@ -200,9 +203,9 @@ class _PoolRun:
             except HttpResponseError as ex:
                 if ex.status_code != 409:
                     raise
-                now = plan_mod.step_for(self._get_pool(), self.step.latest_image)
-                if now.action == plan_mod.FOLLOW:
-                    return plan_mod.FOLLOW
+                _, now = self._read_step()
+                if now.action == plan_mod.FOLLOW:  # someone else started it meanwhile
+                    return self._follow(*_FOLLOWED_EARLIER)
                 if now.action == plan_mod.SKIP:
                     return plan_mod.skipped(now)
                 if self.state != BUSY:
@@ -220,45 +223,45 @@ class _PoolRun:
     def _after_lost_answer(self, ex: Exception):
         """The POST went out but its answer was lost, so the upgrade may have started: look at the pool rather than
         POST again (azure-core does not resend a POST either; a second one would 409 or restart the upgrade)."""
-        pool = self._get_pool()
-        now = plan_mod.step_for(pool, self.step.latest_image)
         logger.info("%s: the answer to the upgrade request was lost (%s)", self.step.pool, _error_text(ex))
-        self.answer_lost = True
+        pool, now = self._read_step()
         if now.action == plan_mod.FOLLOW:
-            return plan_mod.FOLLOW
+            return self._follow(*_ANSWER_LOST)
         if self.step.latest_image and now.current_image == self.step.latest_image:
-            return self._finished(pool)
+            return self._finished(pool, _ANSWER_LOST[0])
         raise RuntimeError(f"the answer to the upgrade request was lost ({_error_text(ex)}) and the pool shows no "
                            "upgrade running") from ex
 
-    def _follow(self) -> PoolResult | None:
+    def _follow(self, note: str, why: str) -> PoolResult | None:
+        """Poll an upgrade already running until it ends; ``note`` goes on a Succeeded row, ``why`` says how the
+        upgrade came to be running."""
         if self.no_wait:
-            detail = "started, the answer was lost" if self.answer_lost else "already upgrading"
-            return self._row(plan_mod.IN_PROGRESS, f"{detail} (not followed: --no-wait)")
+            return self._row(plan_mod.IN_PROGRESS, f"{why} (not followed: --no-wait)")
         self.started_at = time.monotonic()
-        self._set_state("already upgrading; following it", "following")
+        self._set_state(f"{why}; following it", "following")
         pause = FIRST_PAUSE_SECONDS
         while True:
             pool = self._get_pool()
             if plan_mod.step_for(pool, None).action != plan_mod.FOLLOW:
-                return self._finished(pool, followed=True)
+                return self._finished(pool, note)
             if self.stop.wait(pause):
                 return None
             pause = min(pause * 2, MAX_PAUSE_SECONDS)
 
-    def _finished(self, pool: dict, followed: bool = False) -> PoolResult:
+    def _finished(self, pool: dict, note: str = "") -> PoolResult:
         props = pool.get("properties") or pool
         image = props.get("nodeImageVersion")
-        if self.answer_lost:
-            note = "the answer to the upgrade request was lost; the pool shows the upgrade it started"
-        else:
-            note = "followed an upgrade started earlier" if followed else ""
         if str(props.get("provisioningState", "")).lower() == "failed":
             return self._row(plan_mod.FAILED, "the pool's provisioningState is Failed after the upgrade", image)
         return self._row(plan_mod.SUCCEEDED, note, image)
 
     def _get_pool(self) -> dict:
         return self.client.get(self.rg, self.cluster, self.step.pool).as_dict()
+
+    def _read_step(self) -> tuple[dict, PoolStep]:
+        """The pool as it is now, and what the plan's rules say about it."""
+        pool = self._get_pool()
+        return pool, plan_mod.step_for(pool, self.step.latest_image)
 
     def timed_out(self, timeout: float, resume: str) -> PoolResult:
         """The row for a pool still going when --timeout ran out (the upgrade itself goes on in Azure)."""

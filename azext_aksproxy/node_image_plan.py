@@ -48,7 +48,6 @@ class PoolStep:
 class UnknownPoolsError(ValueError):
     def __init__(self, unknown: Sequence[str], available: Sequence[str]):
         self.unknown = list(unknown)
-        self.available = list(available)
         super().__init__(f"No node pool named {', '.join(unknown)} in this cluster; its pools are: "
                          f"{', '.join(available) or '(none)'}.")
 
@@ -60,14 +59,14 @@ class Plan:
     def having(self, action: str) -> list[PoolStep]:
         return [s for s in self.steps if s.action == action]
 
-    def refusal(self, others_hint: str = "--nodepool-names") -> str | None:
+    def refusal(self) -> str | None:
         """Why the command must stop before starting anything, with the fix; None when it may go on."""
         refused = self.having(REFUSE)
         if not refused:
             return None
         listed = "; ".join(f"{s.pool} ({s.reason})" for s in refused)
         rest = [s.pool for s in self.steps if s.action != REFUSE]
-        fix = (f"Upgrade the other pools with {others_hint} {' '.join(rest)}." if rest
+        fix = (f"Upgrade the other pools with --nodepool-names {' '.join(rest)}." if rest
                else "Nothing else to upgrade in this selection.")
         return f"Node image upgrade refused for {listed}; nothing was started. {fix}"
 
