@@ -2,6 +2,8 @@
 from knack.help_files import helps
 
 # Added to core's help entries for the wrapped commands (merged by merge_core_help, only when help is shown).
+# Our own flags (--check-proxy, --upgrade-node-image) take their help from _params.py: core's YAML has no entry
+# for them to override.
 CORE_HELP_ADDITIONS = {
     "aks create": {
         "parameters": [
@@ -11,8 +13,6 @@ CORE_HELP_ADDITIONS = {
                              "Every problem is reported at once, with the field, the value (secrets masked) and "
                              "the fix; nothing is written while any remains. Write one with "
                              "`az aks http-proxy generate`, check one with `az aks http-proxy validate`."},
-            {"name": "--check-proxy", "type": "bool",
-             "short-summary": "Reach the proxies from this machine first; create nothing if the check fails."},
         ],
         "examples": [
             {"name": "Create a cluster behind an HTTP proxy (the config is validated first).",
@@ -29,10 +29,6 @@ CORE_HELP_ADDITIONS = {
                              "entries) is announced. A disabled proxy stays disabled unless --enable-http-proxy. "
                              "Refused on clusters with Windows or availability-set node pools. Node-level "
                              "settings apply after a node image upgrade: add --upgrade-node-image."},
-            {"name": "--upgrade-node-image", "type": "bool",
-             "short-summary": "After the update, upgrade the node image of every pool and follow it to the end."},
-            {"name": "--check-proxy", "type": "bool",
-             "short-summary": "Reach the proxies from this machine first; update nothing if the check fails."},
         ],
         "examples": [
             {"name": "Rotate the proxy CA and roll it out to the nodes.",

@@ -5,7 +5,8 @@ def load_arguments(self, _):
     from azure.cli.core.commands.parameters import file_type
 
     check_proxy_help = ("Before writing anything, reach the proxies in the config from this machine and verify "
-                        "trustedCa against what they present (see az aks http-proxy check).")
+                        "trustedCa against what they present (see az aks http-proxy check); nothing is written "
+                        "if the check fails.")
     with self.argument_context("aks create") as c:
         c.argument("check_proxy", action="store_true", help=check_proxy_help, is_preview=True)
     with self.argument_context("aks update") as c:

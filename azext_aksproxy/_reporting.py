@@ -19,15 +19,15 @@ def warn(findings: Iterable) -> None:
             logger.warning("%s: %s Fix: %s", f.path, f.message, f.fix)
 
 
-def raise_for_errors(findings: list, subject: str, error_cls: type | None = None) -> None:
+def raise_for_errors(findings: list, subject: str, outcome: str = "nothing was sent to Azure") -> None:
     """Warn about notices, then raise one az error listing every error finding (if any)."""
     from azure.cli.core.azclierror import InvalidArgumentValueError
 
     warn(findings)
     errors = [f for f in findings if f.is_error]
     if errors:
-        header = f"{subject}: {len(errors)} problem(s) must be fixed; nothing was sent to Azure."
-        raise (error_cls or InvalidArgumentValueError)(format_findings(errors, header))
+        header = f"{subject}: {len(errors)} problem(s) must be fixed; {outcome}."
+        raise InvalidArgumentValueError(format_findings(errors, header))
 
 
 def exit_after_output(cli_ctx, message: str, code: int = 1) -> None:

@@ -21,6 +21,9 @@ def load_command_table(self, _):
     from azext_aksproxy._format import (
         check_table_format,
         findings_table_format,
+        http_proxy_config_table_format,
+        http_proxy_diff_table_format,
+        http_proxy_show_table_format,
         node_image_table_format,
     )
 
@@ -30,12 +33,6 @@ def load_command_table(self, _):
 
     with self.command_group("aks http-proxy", is_preview=True) as g:
         g.custom_command("validate", "http_proxy_validate", table_transformer=findings_table_format)
-    from azext_aksproxy._format import (
-        http_proxy_config_table_format,
-        http_proxy_diff_table_format,
-        http_proxy_show_table_format,
-    )
-
     with self.command_group("aks http-proxy", custom_command_type=_handlers("cluster_view"),
                             client_factory=_managed_clusters) as g:
         g.custom_show_command("show", "http_proxy_show", table_transformer=http_proxy_show_table_format)

@@ -4,7 +4,7 @@ import os
 
 from knack.log import get_logger
 
-from azext_aksproxy._reporting import format_findings, warn
+from azext_aksproxy._reporting import raise_for_errors
 
 logger = get_logger(__name__)
 
@@ -24,7 +24,7 @@ def _read_pem_files(paths) -> list:
     blobs = []
     for path in paths:
         try:
-            with open(os.path.expanduser(path), "rb") as f:
+            with open(path, "rb") as f:
                 blob = f.read()
         except OSError as exc:
             raise FileOperationError(f"--trusted-ca-file {path}: cannot be read: {exc.strerror or exc}.") from exc
@@ -59,7 +59,6 @@ def build_document(http_proxy=None, https_proxy=None, no_proxy=None, ca_blobs=No
 def _write(path: str, text: str, overwrite: bool) -> None:
     from azure.cli.core.azclierror import FileOperationError
 
-    path = os.path.expanduser(path)
     if os.path.exists(path) and not overwrite:
         raise FileOperationError(f"--output-file {path} already exists; pass --overwrite-existing to replace it.")
     tmp = f"{path}.tmp{os.getpid()}"
@@ -75,17 +74,11 @@ def _write(path: str, text: str, overwrite: bool) -> None:
 
 def http_proxy_generate(cmd, http_proxy, https_proxy=None, no_proxy=None, trusted_ca_files=None, enabled=None,
                         output_file=None, overwrite_existing=False):
-    from azure.cli.core.azclierror import InvalidArgumentValueError
-
     from azext_aksproxy.proxy_config import check_document
 
     doc = build_document(http_proxy, https_proxy, no_proxy, _read_pem_files(trusted_ca_files or []), enabled)
     result = check_document(doc, source="generated config")
-    warn(result.findings)
-    if result.errors:
-        header = (f"Cannot generate the config: {len(result.errors)} problem(s) ({_PATH_TO_OPTION}); "
-                  "nothing was written.")
-        raise InvalidArgumentValueError(format_findings(result.errors, header))
+    raise_for_errors(result.findings, "Cannot generate the config", f"nothing was written ({_PATH_TO_OPTION})")
     config = result.config  # canonical: what validate and aks update would send (noProxy de-duplicated)
     if not output_file:
         return config
