@@ -33,24 +33,24 @@ def _preflight(cmd, check_proxy):
 
 def aks_create(cmd, client, check_proxy=False, **core_params):
     from azext_aksproxy._errors import explained_cluster_write
-    from azext_aksproxy.decorators import core_handler_using, create_decorator
+    from azext_aksproxy.decorators import core_class_replaced, create_decorator
 
     with explained_cluster_write(cmd, "create", core_params) as write:
-        with core_handler_using("AKSManagedClusterCreateDecorator", create_decorator(_preflight(cmd, check_proxy))):
+        with core_class_replaced("AKSManagedClusterCreateDecorator", create_decorator(_preflight(cmd, check_proxy))):
             mc = core_custom.aks_create(cmd, client, **core_params)
         return write.wait(mc) if write else mc
 
 
 def aks_update(cmd, client, upgrade_node_image=False, check_proxy=False, **core_params):
     from azext_aksproxy._errors import explained_cluster_write
-    from azext_aksproxy.decorators import core_handler_using, update_decorator
+    from azext_aksproxy.decorators import core_class_replaced, update_decorator
 
     no_wait = core_params.get("no_wait", False)
     if upgrade_node_image:
         # Pools can only be upgraded once the cluster update is done: wait for it, apply --no-wait to the pools.
         core_params["no_wait"] = False
     with explained_cluster_write(cmd, "update", core_params) as write:
-        with core_handler_using("AKSManagedClusterUpdateDecorator", update_decorator(_preflight(cmd, check_proxy))):
+        with core_class_replaced("AKSManagedClusterUpdateDecorator", update_decorator(_preflight(cmd, check_proxy))):
             mc = core_custom.aks_update(cmd, client, **core_params)
         if write:
             mc = write.wait(mc)

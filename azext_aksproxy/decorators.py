@@ -1,8 +1,9 @@
 """Core's aks create/update decorators, with only the HTTP proxy steps replaced.
 
 Core's ``aks_create``/``aks_update`` handlers import their decorator class from ``managed_cluster_decorator`` at call
-time; ``core_handler_using`` points that name at our subclass for the duration of one call, so every other step of
-core's handler (existence checks, prompts, polling, post-processing) runs unchanged for the installed az version.
+time, and the decorators look up their context class there too; ``core_class_replaced`` points such a name at our
+subclass for the duration of one call, so every other step of core's handler (existence checks, prompts, polling,
+post-processing) runs unchanged for the installed az version.
 """
 from contextlib import contextmanager
 from functools import partial
@@ -19,7 +20,7 @@ _VALIDATED = "aksproxy_http_proxy_config"
 
 
 @contextmanager
-def core_handler_using(core_name: str, replacement):
+def core_class_replaced(core_name: str, replacement):
     original = getattr(core, core_name)
     setattr(core, core_name, replacement)
     try:
@@ -62,23 +63,18 @@ def _refuse_unsupported_pools(mc) -> None:
 
 
 class _ProxyConfigContextMixin:
-    """Core's decorators build their context in ``init_context``; ours build a ProxyConfigContext instead."""
-
-    _context_mode = None  # core.DecoratorMode of the subclass
+    """Core's decorators build an ``AKSManagedClusterContext`` in ``init_context``; ours a ProxyConfigContext."""
 
     def __init__(self, cmd, client, raw_parameters, resource_type, preflight=None):
         self._preflight = preflight  # the --check-proxy step, or None
-        self._raw_parameters = raw_parameters
         super().__init__(cmd, client, raw_parameters, resource_type)
 
     def init_context(self) -> None:
-        self.context = ProxyConfigContext(
-            self.cmd, core.AKSManagedClusterParamDict(self._raw_parameters), self.models, self._context_mode)
+        with core_class_replaced("AKSManagedClusterContext", ProxyConfigContext):
+            super().init_context()
 
 
 class ProxyAwareCreateDecorator(_ProxyConfigContextMixin, core.AKSManagedClusterCreateDecorator):
-    _context_mode = core.DecoratorMode.CREATE
-
     def construct_mc_profile_default(self, bypass_restore_defaults: bool = False):
         # Check the proxy config before any other step: some of them write (service principals, role assignments).
         if self.context.raw_param.get("http_proxy_config"):
@@ -99,8 +95,6 @@ def _availability_set_finding():
 
 
 class ProxyAwareUpdateDecorator(_ProxyConfigContextMixin, core.AKSManagedClusterUpdateDecorator):
-    _context_mode = core.DecoratorMode.UPDATE
-
     def _proxy_requested(self) -> bool:
         return bool(self.context.raw_param.get("http_proxy_config") or self.context.raw_param.get("enable_http_proxy"))
 
