@@ -16,13 +16,9 @@ from pathlib import Path
 import pytest
 
 from azext_aksproxy.proxy_config import CODES, ERROR, check_file
-from tests.corpus.make_corpus import generated_bytes
+from tests.corpus.cases import BAD, CORPUS, GOOD, case_path
 from tests.reliability_report import trial_fixture
 
-CORPUS = Path(__file__).resolve().parents[1] / "corpus"
-INDEX = json.loads((CORPUS / "index.json").read_text(encoding="utf-8"))
-BAD = [case for case in INDEX if case["file"].startswith("bad/")]
-GOOD = [case for case in INDEX if case["file"].startswith("good/")]
 RG, NAME = "rg1", "c1"
 trial = trial_fixture("input")
 SEEDED_PROXY = {"httpProxy": "http://old-proxy.corp.example:3128/", "noProxy": ["localhost"]}
@@ -48,14 +44,6 @@ def group_of(case: dict) -> str:
     return errors.pop() if len(errors) == 1 else "Several problems in one file (every one reported)"
 
 
-def case_file(case: dict, tmp_path: Path) -> str:
-    if not case["generated"]:
-        return str(CORPUS / case["file"])
-    path = tmp_path / Path(case["file"]).name
-    path.write_bytes(generated_bytes(case["file"]))
-    return str(path)
-
-
 def update(az_ext, path: str):
     return az_ext.az("aks", "update", "-g", RG, "-n", NAME, "--http-proxy-config", path, "-o", "json", "--debug")
 
@@ -67,7 +55,7 @@ def test_each_bad_file_is_refused_naming_the_field_writing_nothing_and_echoing_n
               "exit 1; `[code] path:` of every error in stderr; 0 writes in the journal; the file's secret in "
               "neither stdout nor stderr (--debug log included)", case=case["file"])
     emu.seed_cluster(RG, NAME, http_proxy_config=SEEDED_PROXY)
-    path = case_file(case, tmp_path)
+    path = str(case_path(case, tmp_path))
     r = update(az_ext, path)
     journal = emu.journal()
     t.observed(f"exit {r.rc}; {sum(e['write'] for e in journal)} writes")

@@ -8,31 +8,18 @@ exact: the same lines, as many of them, and nothing else.
 """
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
-from tests.corpus.make_corpus import generated_bytes
+from tests.corpus.cases import BAD, case_path
 
-CORPUS = Path(__file__).resolve().parents[1] / "corpus"
-INDEX = json.loads((CORPUS / "index.json").read_text(encoding="utf-8"))
-BAD = [case for case in INDEX if case["file"].startswith("bad/")]
 # create shares the file check with update but enters it from another decorator step: one file per leading code
 # covers that entry without tripling the run time.
 CREATE_TOO = {next(c["file"] for c in BAD if c["expect_codes"][0] == code) for code in {c["expect_codes"][0] for c in BAD}}
 ERROR_LINE = re.compile(r"^  - \[([a-z0-9-]+)\] ", re.MULTILINE)
 RG, NAME = "rg1", "c1"
-
-
-def corpus_file(case, tmp_path) -> str:
-    if not case["generated"]:
-        return str(CORPUS / case["file"])
-    path = tmp_path / Path(case["file"]).name
-    path.write_bytes(generated_bytes(case["file"]))
-    return str(path)
 
 
 def error_line(f) -> str:
@@ -60,7 +47,7 @@ def assert_same_findings(findings, result, case):
 
 @pytest.mark.parametrize("case", BAD, ids=[c["file"] for c in BAD])
 def test_validate_and_the_update_path_give_the_same_findings(case, az_ext, emu, tmp_path):
-    path = corpus_file(case, tmp_path)
+    path = str(case_path(case, tmp_path))
     validate = az_ext.az("aks", "http-proxy", "validate", "--config", path)
     assert validate.rc == 1, validate
     findings = validate.json

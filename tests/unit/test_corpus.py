@@ -8,24 +8,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from azext_aksproxy.proxy_config import ProxyConfigError, check_file, load_config
 from tests.corpus import make_corpus
+from tests.corpus.cases import CORPUS, INDEX, case_path
 
-CORPUS = Path(make_corpus.__file__).parent
-INDEX = json.loads((CORPUS / "index.json").read_text(encoding="utf-8"))
 ENTRY_KEYS = {"file", "expect_codes", "path", "secret", "generated", "description"}
-
-
-def case_path(entry: dict, tmp_path: Path) -> Path:
-    if not entry["generated"]:
-        return CORPUS / entry["file"]
-    path = tmp_path / Path(entry["file"]).name
-    path.write_bytes(make_corpus.generated_bytes(entry["file"]))
-    return path
 
 
 @pytest.mark.parametrize("entry", INDEX, ids=[e["file"] for e in INDEX])
