@@ -14,6 +14,7 @@ from collections.abc import Callable
 from knack.log import get_logger
 
 from azext_aksproxy import node_image_plan as plan_mod
+from azext_aksproxy._errors import service_error_text
 from azext_aksproxy.node_image_plan import PoolResult, PoolStep, format_duration
 
 logger = get_logger(__name__)
@@ -58,7 +59,7 @@ def upgrade_node_images(cmd, resource_group_name, name, no_wait=False, assume_ye
         if not summary_on_stderr:
             raise
         exit_after_output(cmd.cli_ctx, f"The cluster update succeeded, but the node image upgrade could not start: "
-                                       f"{_error_text(ex)} Retry it with `{resume} --yes`.")
+                                       f"{service_error_text(ex)} Retry it with `{resume} --yes`.")
         return None
     if results is None:
         return None
@@ -158,7 +159,7 @@ class _PoolRun:
             result = self._drive()
         except Exception as ex:  # noqa: BLE001  pylint: disable=broad-except
             # One pool's failure (service error, network) is that pool's row; the others go on.
-            result = self._row(plan_mod.FAILED, _error_text(ex))
+            result = self._row(plan_mod.FAILED, service_error_text(ex))
         if result is not None:
             self.finish(result)
 
@@ -210,7 +211,7 @@ class _PoolRun:
                     return plan_mod.skipped(now)
                 if self.state != BUSY:
                     self._set_state(BUSY, "busy")
-                    logger.info("%s: %s", self.step.pool, _error_text(ex))
+                    logger.info("%s: %s", self.step.pool, service_error_text(ex))
                 if self.stop.wait(_retry_after(ex) or pause):
                     return None
                 pause = min(pause * 2, MAX_PAUSE_SECONDS)
@@ -223,13 +224,13 @@ class _PoolRun:
     def _after_lost_answer(self, ex: Exception):
         """The POST went out but its answer was lost, so the upgrade may have started: look at the pool rather than
         POST again (azure-core does not resend a POST either; a second one would 409 or restart the upgrade)."""
-        logger.info("%s: the answer to the upgrade request was lost (%s)", self.step.pool, _error_text(ex))
+        logger.info("%s: the answer to the upgrade request was lost (%s)", self.step.pool, service_error_text(ex))
         pool, now = self._read_step()
         if now.action == plan_mod.FOLLOW:
             return self._follow(*_ANSWER_LOST)
         if self.step.latest_image and now.current_image == self.step.latest_image:
             return self._finished(pool, _ANSWER_LOST[0])
-        raise RuntimeError(f"the answer to the upgrade request was lost ({_error_text(ex)}) and the pool shows no "
+        raise RuntimeError(f"the answer to the upgrade request was lost ({service_error_text(ex)}) and the pool shows no "
                            "upgrade running") from ex
 
     def _follow(self, note: str, why: str) -> PoolResult | None:
@@ -345,15 +346,6 @@ def _retry_after(ex) -> float | None:
         return float(ex.response.headers.get("Retry-After")) or None
     except (AttributeError, TypeError, ValueError):
         return None
-
-
-def _error_text(ex: Exception) -> str:
-    """ARM's (Code) Message when the error carries one, else the exception's first line."""
-    error = getattr(ex, "error", None)
-    if getattr(error, "code", None) and getattr(error, "message", None):
-        return f"({error.code}) {error.message}"
-    text = str(getattr(ex, "message", None) or ex).strip()
-    return text.splitlines()[0] if text else type(ex).__name__
 
 
 def _text_table(rows: list[dict]) -> str:
