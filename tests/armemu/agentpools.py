@@ -55,7 +55,7 @@ def register(router: Router, store: Store) -> None:
         if not POOL_NAME.match(name):
             return error(400, "InvalidParameter", f"The value of parameter agentPoolProfile.name is invalid: '{name}'.",
                          target="agentPoolProfile.name")
-        running = store.running((cluster.rg.lower(), cluster.name.lower()), name)
+        running = store.running(cluster.key, name)
         if running:
             return operations.conflict(running)
         existing = cluster.pool(name)
@@ -84,7 +84,7 @@ def register(router: Router, store: Store) -> None:
         cluster, pool, err = lookup(req)
         if err:
             return Response(204) if pool is None and cluster is not None else err
-        running = store.running((cluster.rg.lower(), cluster.name.lower()), pool["name"])
+        running = store.running(cluster.key, pool["name"])
         if running:
             return operations.conflict(running)
         pool["provisioningState"] = "Deleting"
@@ -109,7 +109,7 @@ def register(router: Router, store: Store) -> None:
         cluster, pool, err = lookup(req)
         if err:
             return err
-        running = store.running((cluster.rg.lower(), cluster.name.lower()), pool["name"])
+        running = store.running(cluster.key, pool["name"])
         if running:
             return operations.conflict(running)
         if (pool.get("osType") or "").lower() == "windows" and model.proxy_active(cluster.props):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from . import model, operations, proxycfg
-from .state import SUBSCRIPTION_ID, Cluster, Operation, Store
+from .state import SUBSCRIPTION_ID, Cluster, Operation, Store, cluster_key
 from .web import Request, Response, Router, error, not_found, rg_not_found
 
 MC = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters"
@@ -72,7 +72,7 @@ def register(router: Router, store: Store) -> None:
                          target="resourceName")
         existing = store.cluster(rg, name)
         if existing:
-            running = store.running((rg.lower(), name.lower()))
+            running = store.running(cluster_key(rg, name))
             if running:
                 return operations.conflict(running)
         elif not body.get("location"):
@@ -118,7 +118,7 @@ def register(router: Router, store: Store) -> None:
         cluster, err = find_cluster(store, req)
         if err:
             return Response(204) if err.status == 404 and err.body["error"]["code"] == "ResourceNotFound" else err
-        running = store.running((cluster.rg.lower(), cluster.name.lower()))
+        running = store.running(cluster.key)
         if running:
             return operations.conflict(running)
         cluster.props["provisioningState"] = "Deleting"

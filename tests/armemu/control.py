@@ -17,6 +17,7 @@ import copy
 from typing import TYPE_CHECKING
 
 from . import model
+from .state import cluster_key
 from .web import Request, Response, Router, error
 
 if TYPE_CHECKING:
@@ -133,7 +134,7 @@ def build_router(emu: Emulator) -> Router:
             if cluster is None:
                 return error(404, "NotFound", "no such cluster")
             ops = [op.describe() for op in store.operations.values()
-                   if op.cluster_key == (cluster.rg.lower(), cluster.name.lower())]
+                   if op.cluster_key == cluster.key]
             return Response(200, {"stored": copy.deepcopy(cluster.resource), "rg": cluster.rg, "name": cluster.name,
                                   "latestNodeImages": {p["name"]: store.latest_image(cluster, p)
                                                        for p in cluster.pools()},
@@ -141,7 +142,7 @@ def build_router(emu: Emulator) -> Router:
 
     def cluster_delete(req: Request) -> Response:
         with store.lock:
-            store.drop_cluster((req.params["rg"].lower(), req.params["name"].lower()))
+            store.drop_cluster(cluster_key(req.params["rg"], req.params["name"]))
         return Response(200, {"deleted": True})
 
     def ops_get(req: Request) -> Response:

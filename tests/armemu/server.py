@@ -11,6 +11,7 @@ import threading
 import time
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import NoReturn
 
 import trustme
 
@@ -117,7 +118,7 @@ class _ResetConnection(Exception):
         self.handler = handler
 
 
-def _reset(handler: _Handler) -> None:
+def _reset(handler: _Handler) -> NoReturn:
     handler.close_connection = True
     raise _ResetConnection(handler)
 
@@ -207,7 +208,6 @@ class Emulator:
         if rule and rule.action == "reset" and not rule.params.get("apply", True):
             self.journal.record(req, status=None, t_start=t0, t_end=time.monotonic(), wall=wall, fault=fault)
             _reset(handler)
-            return
         if rule and rule.action == "operation_result":
             req.op_outcome = rule.outcome()
         resp, exc = self._run(lambda: self._dispatch(req))

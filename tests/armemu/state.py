@@ -77,12 +77,21 @@ class Operation:
         return out
 
 
+def cluster_key(rg: str, name: str) -> tuple:
+    return rg.lower(), name.lower()
+
+
 @dataclass
 class Cluster:
     rg: str  # resource group name as first written
     name: str
     resource: dict  # ARM shape; httpProxyConfig.noProxy holds the list the client sent
     latest_images: dict = field(default_factory=dict)  # pool name lower -> latest node image
+
+    @property
+    def key(self) -> tuple:
+        """How the store finds it: resource group and name, case-insensitively (as ARM does)."""
+        return cluster_key(self.rg, self.name)
 
     @property
     def props(self) -> dict:
@@ -141,10 +150,10 @@ class Store:
 
     # clusters
     def cluster(self, rg: str, name: str) -> Cluster | None:
-        return self.clusters.get((rg.lower(), name.lower()))
+        return self.clusters.get(cluster_key(rg, name))
 
     def save_cluster(self, cluster: Cluster) -> None:
-        self.clusters[(cluster.rg.lower(), cluster.name.lower())] = cluster
+        self.clusters[cluster.key] = cluster
 
     def drop_cluster(self, key: tuple) -> None:
         self.clusters.pop(key, None)
@@ -153,7 +162,7 @@ class Store:
     def start_operation(self, kind: str, cluster: Cluster, duration: float, pool: str | None = None,
                         on_finish: Callable[[Operation], None] | None = None,
                         outcome: dict | None = None, resource_id: str = "") -> Operation:
-        op = Operation(new_guid(), kind, cluster.resource["location"], (cluster.rg.lower(), cluster.name.lower()),
+        op = Operation(new_guid(), kind, cluster.resource["location"], cluster.key,
                        pool, float(duration), on_finish=on_finish, resource_id=resource_id)
         if outcome:
             op.outcome = outcome.get("status", "Failed")

@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from tests.armemu import fixtures
 from tests.armemu.state import DEFAULT_CONFIG
 from tests.reliability_report import trial_fixture
 
@@ -16,8 +17,7 @@ RG, NAME = "rg1", "c1"
 WHERE = f"-g {RG} -n {NAME}"
 CLUSTER = r"/managedClusters/c1$"
 POLL = r"/locations/[^/]+/operations/"
-MC = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg1/providers/"
-      "Microsoft.ContainerService/managedClusters/c1")
+C1 = fixtures.MC + "c1"
 OLD_PROXY = {"httpProxy": "http://proxy.corp.example:3128/", "httpsProxy": "http://proxy.corp.example:3128/",
              "noProxy": ["localhost", "127.0.0.1", ".corp.example"]}
 NEW_PROXY = {**OLD_PROXY, "httpProxy": "http://proxy2.corp.example:3128/",
@@ -280,8 +280,8 @@ def test_an_update_while_another_operation_runs_is_refused_clearly_and_changes_n
               "exit 1; error says busy, quotes the service, says nothing changed and `az aks wait`; no write "
               "applied; a re-run after the other operation succeeds")
     seed(emu, cluster_update_seconds=60)
-    body = emu.arm("GET", MC)[2]
-    assert emu.arm("PUT", MC, body)[0] == 200  # someone else's update, still running
+    body = emu.arm("GET", C1)[2]
+    assert emu.arm("PUT", C1, body)[0] == 200  # someone else's update, still running
     before = stored(emu)
     since = emu.journal_last()
     r = update(az_ext, new_config)

@@ -11,11 +11,11 @@ import re
 import pytest
 import trustme
 
+from tests.armemu.fixtures import SUB
 from tests.armemu.state import DEFAULT_CONFIG
 from tests.reliability_report import trial_fixture
 
 RG, NAME = "rg1", "c1"
-SUB = "/subscriptions/00000000-0000-0000-0000-000000000000"
 CA = base64.b64encode(trustme.CA().cert_pem.bytes()).decode()
 PROXY = {"httpProxy": "http://proxy.corp.example:3128/", "httpsProxy": "http://proxy.corp.example:3128/",
          "noProxy": ["localhost", "127.0.0.1", ".corp.example", "10.1.0.0/16", "db.internal"], "trustedCa": CA}
