@@ -43,23 +43,19 @@ def http_proxy_show(cmd, client, resource_group_name, name, show_ca_blob=False):
 
 def http_proxy_diff(cmd, client, resource_group_name, name, config):
     from azext_aksproxy.proxy_config import check_file
-    from azext_aksproxy.proxy_config.cluster import (
-        enabled_findings,
-        pool_findings,
-        update_findings,
-    )
+    from azext_aksproxy.proxy_config.cluster import cluster_findings
     from azext_aksproxy.proxy_config.diff import diff_document
 
     result = check_file(config)
     # The same refusal as validate and aks update: no comparison against a file the update would not send.
     raise_for_errors(result.findings, f"--config {config}")
     cluster = _raw_cluster(client, resource_group_name, name)
-    pools = pool_findings(cluster)
-    notices = update_findings(cluster, result.config) + enabled_findings(cluster, result.config)
-    warn(notices)
+    findings = cluster_findings(cluster, result.config)
+    warn(findings)  # the notices; the refusals end the command below, after the diff is printed
     doc = diff_document(cluster, result.config, resource_group=resource_group_name, name=name, config_path=config,
-                        findings=pools + notices)
-    if pools:
+                        findings=findings)
+    refusals = [f for f in findings if f.is_error]
+    if refusals:
         exit_after_output(cmd.cli_ctx, f"Cluster {name}: an update with {config} would be refused: "
-                                       + " ".join(f.message for f in pools))
+                                       + " ".join(f.message for f in refusals))
     return doc

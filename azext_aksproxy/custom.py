@@ -80,16 +80,10 @@ def http_proxy_validate(cmd, config, resource_group_name=None, name=None, strict
     findings = list(result.findings)
     if resource_group_name and name:
         from azext_aksproxy.commands import _managed_clusters
-        from azext_aksproxy.proxy_config.cluster import (
-            enabled_findings,
-            pool_findings,
-            update_findings,
-        )
+        from azext_aksproxy.proxy_config.cluster import cluster_findings
 
         cluster = _managed_clusters(cmd.cli_ctx).get(resource_group_name, name).as_dict()
-        findings += pool_findings(cluster)
-        if result.config is not None:
-            findings += update_findings(cluster, result.config) + enabled_findings(cluster, result.config)
+        findings += cluster_findings(cluster, result.config)
     errors = [f for f in findings if f.is_error or strict]
     if errors:
         exit_after_output(cmd.cli_ctx, f"{config}: {len(errors)} finding(s) fail validation"

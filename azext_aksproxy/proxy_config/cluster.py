@@ -183,3 +183,12 @@ def enabled_findings(cluster: Mapping[str, Any], new: Mapping[str, Any]) -> list
             "upgrade run without it.",
             'Remove "enabled": false from the file to keep the proxy enabled.', "false")]
     return []
+
+
+def cluster_findings(cluster: Mapping[str, Any], new: Mapping[str, Any] | None) -> list[Finding]:
+    """What the cluster says about an update with ``new`` (None when the file itself was refused): its unsupported
+    pools (errors), then what the update would remove and the proxy's enabled state (warnings)."""
+    findings = pool_findings(cluster)
+    if new is not None:
+        findings += update_findings(cluster, new) + enabled_findings(cluster, new)
+    return findings

@@ -3,6 +3,7 @@ import pytest
 
 from azext_aksproxy.proxy_config.cluster import (
     aks_managed_no_proxy,
+    cluster_findings,
     compare,
     pool_findings,
     update_findings,
@@ -64,6 +65,16 @@ def test_removed_user_entries_and_trusted_ca_are_announced():
     assert ".corp.example" in codes["update-removes-no-proxy"].message
     assert "db.internal" in codes["update-removes-no-proxy"].message
     assert all(not f.is_error for f in codes.values())
+
+
+def test_cluster_findings_are_the_pool_errors_then_the_update_notices():
+    windows = {"name": "win1", "osType": "Windows", "type": "VirtualMachineScaleSets"}
+    disabled = {"httpProxy": "http://p:3128/", "noProxy": ["db.internal"], "enabled": False}
+    mc = cluster([windows], proxy=disabled)
+    new = {"httpProxy": "http://p:3128/"}
+    assert [f.code for f in cluster_findings(mc, new)] == \
+        ["pool-windows", "update-removes-no-proxy", "proxy-stays-disabled"]
+    assert [f.code for f in cluster_findings(mc, None)] == ["pool-windows"]  # a refused file: pools only
 
 
 def test_removed_cidr_is_flagged_as_possibly_the_vnet_space():
