@@ -20,11 +20,18 @@ _JSON_TYPES = ((bool, "boolean"), (str, "string"), (int, "number"), (float, "num
 
 
 @functools.lru_cache(maxsize=1)
+def _schema() -> dict[str, Any]:
+    """schema.json, read once per process (the fast path and the validator both need it)."""
+    schema: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return schema
+
+
+@functools.lru_cache(maxsize=1)
 def schema_validator() -> Any:
     """The compiled validator for schema.json (built once per process)."""
     import jsonschema
 
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    schema = _schema()
     return jsonschema.validators.validator_for(schema)(schema)
 
 
@@ -37,9 +44,8 @@ _ANNOTATIONS = frozenset({"title", "description", "examples", "default", "deprec
 def declared_types() -> dict[str, tuple[str, str | None]]:
     """{REST key: (JSON type, JSON type of the array items or None)} for every property of schema.json that asserts
     nothing but its type; a property with any other assertion is left out, so it always goes through jsonschema."""
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     declared: dict[str, tuple[str, str | None]] = {}
-    for key, prop in schema.get("properties", {}).items():
+    for key, prop in _schema().get("properties", {}).items():
         items = prop.get("items", {})
         if (isinstance(prop.get("type"), str) and not set(prop) - _ANNOTATIONS - {"type", "items"}
                 and isinstance(items, dict) and not set(items) - _ANNOTATIONS - {"type"}
