@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: venv wheel wheelhouse demo test lint bench clean proxies
+.PHONY: venv wheel wheelhouse demo test lint check bench clean proxies
 
 $(BIN)/az: requirements-dev.txt
 	$(PY) -m venv $(VENV)
@@ -46,9 +46,15 @@ $(OLDEST)/bin/az: requirements-oldest.txt
 # What the reliability tests tried and how it went (tests/reliability_report.py); docs/reliability.md is made from it.
 RELIABILITY_RECORDS := build/reliability/records.jsonl
 
-test: wheel proxies wheelhouse $(OLDEST)/bin/az
-	$(BIN)/ruff check azext_aksproxy tests bench
+# The fast loop (no proxies, no emulator, no network): lint and type check, then the unit tests.
+lint: venv
+	$(BIN)/ruff check .
 	$(BIN)/mypy azext_aksproxy/proxy_config
+
+check: lint
+	$(BIN)/python -m pytest -q -n 2 tests/unit
+
+test: lint wheel proxies wheelhouse $(OLDEST)/bin/az
 	rm -f $(RELIABILITY_RECORDS)
 	$(BIN)/python -m pytest -n 2 tests
 	$(BIN)/python -m tests.reliability_report   # docs/reliability.md, from the records of the run above

@@ -1,5 +1,6 @@
-#!/usr/bin/env python
 """aksproxy: validated AKS HTTP proxy configuration for the Azure CLI."""
+from pathlib import Path
+
 from setuptools import find_packages, setup
 
 VERSION = "0.1.0"
@@ -8,7 +9,7 @@ setup(
     name="aksproxy",
     version=VERSION,
     description="Validated HTTP proxy configuration for az aks create/update, and the az aks http-proxy commands.",
-    long_description=open("README.md", encoding="utf-8").read(),
+    long_description=Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     license="MIT",
     author="aksproxy developers",
