@@ -21,7 +21,7 @@ if str(REPO_ROOT) not in sys.path:  # run as `python bench/x.py`: make tests.* i
 
 from tests.armemu import start_emulator
 from tests.azcli import AzSession
-from tests.e2e.conftest import build_wheel
+from tests.wheel import build_wheel
 
 _EMPTY_EXTENSION = {
     "setup.py": 'from setuptools import setup\n\nsetup(name="benchempty", version="0.0.1", packages=["azext_benchempty"])\n',

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -25,6 +23,7 @@ import pytest
 from tests.armemu import EmulatorClient, EmulatorHandle, start_emulator
 from tests.armemu.fixtures import DATA_DIR
 from tests.azcli import AzSession
+from tests.wheel import build_wheel
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 _EMULATOR_FIXTURES = ("emulator", "emu", "az_stock", "az_ext")
@@ -36,26 +35,6 @@ def e2e_root():
     yield root
     if not os.environ.get("ARMEMU_KEEP"):
         shutil.rmtree(root, ignore_errors=True)
-
-
-def build_wheel(dest: Path) -> Path:
-    """Build the extension wheel from a copy of the working tree, so concurrent edits and parallel workers
-    never see each other's build/ or *.egg-info directories."""
-    src = dest / "src"
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build", "dist")
-    shutil.copytree(REPO_ROOT / "azext_aksproxy", src / "azext_aksproxy", ignore=ignore)
-    for name in ("setup.py", "setup.cfg", "MANIFEST.in", "README.md", "HISTORY.rst"):
-        if (REPO_ROOT / name).is_file():
-            shutil.copy2(REPO_ROOT / name, src / name)
-    if not (src / "README.md").exists():  # setup.py reads it
-        (src / "README.md").write_text("aksproxy\n", encoding="utf-8")
-    out = dest / "dist"
-    proc = subprocess.run([sys.executable, "setup.py", "-q", "bdist_wheel", "-d", str(out)], cwd=src,
-                          capture_output=True, text=True, check=False)
-    wheels = sorted(out.glob("*.whl"))
-    if proc.returncode != 0 or not wheels:
-        raise RuntimeError(f"wheel build failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return wheels[0]
 
 
 @pytest.fixture(scope="session")
