@@ -25,7 +25,6 @@ from tests.armemu.fixtures import DATA_DIR
 from tests.azcli import AzSession
 from tests.wheel import build_wheel
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 _EMULATOR_FIXTURES = ("emulator", "emu", "az_stock", "az_ext")
 
 
