@@ -1,12 +1,10 @@
-"""The public surface of `azext_aksproxy.proxy_config`: entry points, errors, imports and speed."""
+"""The public surface of `azext_aksproxy.proxy_config`: entry points, errors, imports and the largest config."""
 from __future__ import annotations
 
 import ast
-import gc
 import json
 import subprocess
 import sys
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -123,22 +121,7 @@ def test_the_core_never_imports_azure_cli(module):
     assert not {m for m in imported if m.split(".")[0] in ("azure", "knack", "azext_aksproxy")}
 
 
-# --- speed ----------------------------------------------------------------------------------------------------
-
-
-def _best_of(runs: int, call) -> float:
-    """Best CPU time of ``runs`` calls: CPU time, not wall time, so that a busy machine does not fail the test;
-    the cyclic GC paused as timeit does, since its cost depends on what earlier tests left alive."""
-    best = float("inf")
-    gc.disable()
-    try:
-        for _ in range(runs):
-            start = time.process_time()
-            call()
-            best = min(best, time.process_time() - start)
-    finally:
-        gc.enable()
-    return best
+# --- size (speed is measured by bench/validate.py, not asserted here) ---------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -153,18 +136,6 @@ def maximal_config(certs) -> bytes:
     return json.dumps(doc).encode()
 
 
-def test_a_maximal_config_is_checked_well_under_20_ms(maximal_config):
-    result = check_bytes(maximal_config, now=NOW)  # warm-up: imports, compiled schema
+def test_a_config_as_large_as_aks_allows_passes_with_only_the_cidr_notice(maximal_config):
+    result = check_bytes(maximal_config, now=NOW)
     assert result.ok and [f.code for f in result.findings] == ["noproxy-cidr"]
-    best = _best_of(15, lambda: check_bytes(maximal_config, now=NOW))
-    assert best < 0.020, f"best of 15: {best * 1000:.1f} ms"
-
-
-def test_checking_time_grows_linearly_with_noproxy_entries():
-    def config(n: int) -> bytes:
-        return json.dumps({"httpProxy": URL, "noProxy": [f"h{i}.corp.contoso.com" for i in range(n)]}).encode()
-
-    small, large = config(2000), config(16000)
-    check_bytes(small)
-    ratio = _best_of(5, lambda: check_bytes(large)) / _best_of(5, lambda: check_bytes(small))
-    assert ratio < 8 * 2.5, f"8x the entries took {ratio:.1f}x the time"
