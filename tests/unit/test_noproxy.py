@@ -5,7 +5,6 @@ clients ignore them.
 """
 from __future__ import annotations
 
-import gc
 import time
 
 import pytest
@@ -172,31 +171,8 @@ def test_a_single_address_is_not_a_cidr():
 # --- size -------------------------------------------------------------------------------------------------------
 
 
-def _best_time(entries: list[str], runs: int = 5) -> float:
-    """Best CPU time of ``runs`` checks, with the cyclic GC paused as timeit does: in a long test run its passes
-    cost more the more objects earlier tests left alive, which is noise here."""
-    best = float("inf")
-    gc.disable()
-    try:
-        for _ in range(runs):
-            start = time.process_time()
-            check_no_proxy(entries, "$.noProxy")
-            best = min(best, time.process_time() - start)
-    finally:
-        gc.enable()
-    return best
-
-
-def test_time_grows_linearly_with_the_number_of_entries():
-    def entries(n: int) -> list[str]:  # names, addresses, CIDRs and a repeat every 10
-        return [(f"h{i % (n - n // 10)}.corp.contoso.com", f"10.{i // 256 % 256}.{i % 256}.1",
-                 f"10.{i % 256}.0.0/16")[i % 3] for i in range(n)]
-
-    small, large = _best_time(entries(1000)), _best_time(entries(8000))
-    assert large < small * 8 * 2.5, f"1,000 entries {small * 1e3:.1f} ms, 8,000 entries {large * 1e3:.1f} ms"
-
-
-def test_8000_entries_with_findings_stay_quick():
+def test_8000_entries_with_findings_never_hang():
+    # A guard against pathological (backtracking) matching, far above the real cost; speed: bench/validate.py.
     entries = [f"*.h{i}.example" if i % 2 else f"h{i}.example" for i in range(8000)]
     start = time.process_time()
     findings, _ = check_no_proxy(entries, "$.noProxy")
