@@ -12,7 +12,7 @@ import re
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from knack.log import get_logger
 
@@ -57,11 +57,13 @@ class _Arm:
         config = getattr(self._client(), "_config", None)
         return getattr(config, "api_version", None) or FALLBACK_CLUSTERS_API_VERSION
 
-    def pages(self, url: str):
-        """Each page's ``value`` list, following nextLink."""
+    def pages(self, path: str, api_version: str):
+        """Each page's ``value`` list, following nextLink (given the api-version when it lacks one, as the SDK's
+        pagers do)."""
         from azure.core.exceptions import AzureError
         from azure.core.rest import HttpRequest
 
+        url = f"{path}?api-version={api_version}"
         while url:
             try:
                 response = self._client().send_request(HttpRequest("GET", url))
@@ -72,6 +74,8 @@ class _Arm:
             body = response.json()
             yield list(body.get("value") or [])
             url = body.get("nextLink")
+            if url and "api-version=" not in url:
+                url += ("&" if "?" in url else "?") + f"api-version={api_version}"
 
 
 def _arm_error(response) -> str:
@@ -86,7 +90,7 @@ def _arm_error(response) -> str:
 
 def _subscriptions(arm: _Arm) -> list[dict]:
     subs: list[dict] = []
-    for page in arm.pages(f"/subscriptions?api-version={SUBSCRIPTIONS_API_VERSION}"):
+    for page in arm.pages("/subscriptions", SUBSCRIPTIONS_API_VERSION):
         subs += page
     return subs
 
@@ -143,7 +147,7 @@ def _read(arm: _Arm, target: tuple[str, str | None, str | None], resource_group_
         return listing
     scope = f"/subscriptions/{sub}" + (f"/resourceGroups/{resource_group_name}" if resource_group_name else "")
     try:
-        for page in arm.pages(f"{scope}{_MC}?api-version={arm.clusters_api_version}"):
+        for page in arm.pages(scope + _MC, arm.clusters_api_version):
             listing.clusters += page
     except ReadError as exc:
         if resource_group_name and "(ResourceGroupNotFound)" in str(exc) and not listing.clusters:
@@ -215,7 +219,9 @@ def http_proxy_audit(cmd, subscriptions=None, all_subscriptions=False, resource_
     listings = []
     try:
         with ThreadPoolExecutor(max_workers=min(PARALLEL_SUBSCRIPTIONS, len(targets) or 1)) as pool:
-            for listing in pool.map(lambda t: _read(arm, t, resource_group_name), targets):
+            futures = [pool.submit(_read, arm, target, resource_group_name) for target in targets]
+            for future in as_completed(futures):  # progress as subscriptions finish, whatever their order
+                listing = future.result()
                 progress.read(listing)
                 listings.append(listing)
     finally:
