@@ -15,6 +15,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from knack.log import get_logger
+from knack.util import CLIError
 
 from azext_aksproxy._reporting import exit_after_output
 
@@ -71,8 +72,12 @@ class _Arm:
                 raise ReadError(f"{type(exc).__name__}: {exc.message}") from exc
             if response.status_code >= 400:
                 raise ReadError(_arm_error(response))
-            body = response.json()
-            yield list(body.get("value") or [])
+            try:
+                body = response.json()
+                page = list(body.get("value") or [])
+            except (ValueError, AttributeError, TypeError) as exc:
+                raise ReadError(f"HTTP {response.status_code}: the response is not an ARM list ({exc})") from exc
+            yield page
             url = body.get("nextLink")
             if url and "api-version=" not in url:
                 url += ("&" if "?" in url else "?") + f"api-version={api_version}"
@@ -154,6 +159,10 @@ def _read(arm: _Arm, target: tuple[str, str | None, str | None], resource_group_
             listing.resource_group_missing = True  # no such group in this subscription: nothing to audit
         else:
             listing.error = str(exc)
+    except CLIError:
+        raise  # az's own errors (not logged in, expired credentials) concern every subscription: az reports them
+    except Exception as exc:  # noqa: BLE001 - one subscription's failure is its row, never the end of the audit
+        listing.error = f"{type(exc).__name__}: {exc}"
     return listing
 
 

@@ -191,3 +191,17 @@ def test_help_has_the_options_and_examples(az_ext):
     for text in ("--all-subscriptions", "--subscriptions", "--expiring-within", "--fail-on", "--config",
                  "az aks http-proxy audit --all-subscriptions --expiring-within 60", "ARM's managedClusters list"):
         assert text in r.stdout, text
+
+
+def test_a_garbled_answer_is_a_row_not_a_crash(az_ext, emu):
+    fleet = mixed_fleet(40, 2)
+    emu.seed_fleet(fleet.subscriptions)
+    garbled = fleet.subscriptions[1]["subscriptionId"]
+    emu.add_fault("status", method="GET", path_regex=list_path(garbled), code=200, body="<html>gateway</html>",
+                  headers={"Content-Type": "text/html"})
+    r = az_ext.az("aks", "http-proxy", "audit", "--all-subscriptions", "-o", "json", "--fail-on", "never")
+    assert r.rc == 0, r
+    rows = [row for row in r.json if row["subscriptionId"] == garbled]
+    assert [(row["code"], row["cluster"]) for row in rows] == [("subscription-unreadable", None)]
+    assert "not an ARM list" in rows[0]["message"]
+    assert flagged(r.json) == {k for k in fleet.problems - fleet.kinds["drifted"] if k[0] != garbled}
