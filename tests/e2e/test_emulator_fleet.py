@@ -95,3 +95,49 @@ def test_seed_subscription_clusters_go_to_the_full_store(emu):
     status, _, _ = emu.arm("GET", f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg9{LIST}/c9")
     assert status == 200
     assert emu.fleet() == []
+
+
+def _shape(value):
+    """The structure of a JSON value: keys and types, not values (ids, GUIDs and hashes differ per cluster)."""
+    if isinstance(value, dict):
+        return {k: _shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shape(v) for v in value]
+    return type(value).__name__
+
+
+def test_a_fleet_cluster_is_the_document_its_get_would_be(emu):
+    spec = mixed_fleet(1, 1).subscriptions[0]["clusters"][0]
+    props = spec["properties"]
+    emu.seed_fleet([{"subscriptionId": subscription_id(0), "clusters": [spec]}])
+    emu.seed_cluster(spec["resourceGroup"], spec["name"], location=spec["location"], properties=props)
+    _, _, listed = emu.arm("GET", f"/subscriptions/{subscription_id(0)}{LIST}")
+    _, _, got = emu.arm("GET", f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{spec['resourceGroup']}{LIST}/"
+                               f"{spec['name']}")
+    assert _shape(listed["value"][0]) == _shape(got)
+    assert listed["value"][0]["properties"]["httpProxyConfig"] == got["properties"]["httpProxyConfig"]
+
+
+def test_the_sdk_pager_reads_a_fleet_subscription(emulator, emu):
+    import time
+
+    from azure.core.credentials import AccessToken
+    from azure.mgmt.containerservice import ContainerServiceClient
+
+    class Token:
+        def get_token(self, *scopes, **kwargs):
+            return AccessToken("armemu-sdk-token", int(time.time()) + 3600)
+
+    fleet = mixed_fleet(30, 2)
+    emu.seed_fleet(fleet.subscriptions)
+    emu.configure(page_size=4)
+    sub = subscription_id(1)
+    sdk = ContainerServiceClient(Token(), sub, base_url=emulator.arm_url, connection_verify=emulator.ca_path,
+                                 credential_scopes=["https://management.azure.com/.default"])
+    clusters = list(sdk.managed_clusters.list())
+    assert sorted(c.name for c in clusters) == sorted(c["name"] for c in fleet.subscriptions[1]["clusters"])
+    assert all(c.http_proxy_config.http_proxy and c.agent_pool_profiles for c in clusters)
+    in_group = list(sdk.managed_clusters.list_by_resource_group("rg-000"))
+    assert {c.name for c in in_group} == {c.name for c in clusters}  # 30 clusters: all in rg-000
+    pages = [e for e in emu.journal() if e["path"].endswith(LIST)]
+    assert len(pages) > 2 and all(e["query"]["api-version"] == "2026-06-01" for e in pages)
