@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from .certs import aware_now, describe_bundle
+from .certs import EXPIRY_NOTICE_DAYS, aware_now, describe_bundle
 from .cluster import aks_managed_no_proxy, compare, current_proxy_config, pool_findings
 from .findings import (
     ERROR,
@@ -28,8 +28,7 @@ from .findings import (
 from .keys import CANONICAL_KEYS
 from .view import masked
 
-DEFAULT_EXPIRY_HORIZON_DAYS = 30  # the same horizon as validate's ca-expiring-soon notice
-FAIL_ON = ("error", "warning", "never")
+DEFAULT_EXPIRY_HORIZON_DAYS = EXPIRY_NOTICE_DAYS  # the horizon of validate's ca-expiring-soon notice
 
 # The fleet rules' codes (the config and cluster rules keep theirs, see findings.CODES).
 CODES: dict[str, tuple[str, str]] = {
@@ -264,7 +263,8 @@ def audit(listings: Iterable[SubscriptionListing], *, reference: Mapping[str, An
 
 
 def fails(rows: Iterable[Mapping[str, Any]], fail_on: str) -> list[Mapping[str, Any]]:
-    """The rows that make the audit fail under ``--fail-on`` (error: errors; warning: any finding; never: none)."""
+    """The rows that make the audit fail under ``--fail-on`` (error: errors; warning: any finding; never: none;
+    the choices _params.py offers)."""
     if fail_on == "never":
         return []
     return [r for r in rows if fail_on == "warning" or r["severity"] == ERROR]
