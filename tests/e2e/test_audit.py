@@ -205,3 +205,20 @@ def test_a_garbled_answer_is_a_row_not_a_crash(az_ext, emu):
     assert [(row["code"], row["cluster"]) for row in rows] == [("subscription-unreadable", None)]
     assert "not an ARM list" in rows[0]["message"]
     assert flagged(r.json) == {k for k in fleet.problems - fleet.kinds["drifted"] if k[0] != garbled}
+
+
+def test_throttling_that_never_ends_is_a_row_after_azure_cores_retries(az_ext, emu):
+    fleet = mixed_fleet(40, 2)
+    emu.seed_fleet(fleet.subscriptions)
+    throttled = fleet.subscriptions[0]["subscriptionId"]
+    emu.add_fault("status", method="GET", path_regex=list_path(throttled), code=429, retry_after=1, times=-1,
+                  error_code="TooManyRequests", message="Too many requests.")
+    since = emu.journal_last()
+    r = az_ext.az("aks", "http-proxy", "audit", "--all-subscriptions", "-o", "json", "--fail-on", "never")
+    assert r.rc == 0, r
+    rows = [row for row in r.json if row["subscriptionId"] == throttled]
+    assert [row["code"] for row in rows] == ["subscription-unreadable"]
+    assert "HTTP 429 (TooManyRequests)" in rows[0]["message"]
+    attempts = [e for e in arm_entries(emu, since) if e["path"].startswith(f"/subscriptions/{throttled}/")]
+    assert len(attempts) == 4 and {e["status"] for e in attempts} == {429}  # azure-core: 1 + retry_status 3
+    assert flagged(r.json) == {k for k in fleet.problems - fleet.kinds["drifted"] if k[0] != throttled}
