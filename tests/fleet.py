@@ -72,6 +72,9 @@ def mixed_fleet(clusters: int, subscriptions: int, *, now: datetime | None = Non
         rg, name = f"rg-{i // 50:03d}", f"aks-{i:05d}"
         config = dict(reference, noProxy=list(NO_PROXY))
         pools = [{"name": "system", "mode": "System", "count": 3}]
+        if i % 3 == 0:  # in a custom VNet: AKS adds its address space to noProxy, which is no finding
+            pools[0]["vnetSubnetID"] = (f"/subscriptions/{sub['subscriptionId']}/resourceGroups/{rg}-net/providers/"
+                                        "Microsoft.Network/virtualNetworks/vnet/subnets/nodes")
         if kind in cas:
             config["trustedCa"] = cas[kind]
         elif kind == "windows":

@@ -15,7 +15,13 @@ from functools import lru_cache
 from typing import Any
 
 from .certs import EXPIRY_NOTICE_DAYS, aware_now, describe_bundle
-from .cluster import aks_managed_no_proxy, compare, current_proxy_config, pool_findings
+from .cluster import (
+    agent_pools,
+    aks_managed_no_proxy,
+    compare,
+    current_proxy_config,
+    pool_findings,
+)
 from .findings import (
     ERROR,
     WARNING,
@@ -104,7 +110,10 @@ def cluster_findings(cluster: Mapping[str, Any], *, reference: Mapping[str, Any]
     config = stored_config(cluster)
     findings: list[Finding] = []
     if config is not None:
-        findings += [f for f in _config_findings(_key(config), when.isoformat()) if f.code not in _SUPERSEDED]
+        # The CIDR notice is for the user's own CIDRs, not for AKS's (else every cluster in a custom VNet has it).
+        maybe_aks = bool(_maybe_vnet_spaces(cluster, config.get("noProxy") or []))
+        dropped = _SUPERSEDED | ({"noproxy-cidr"} if maybe_aks else set())
+        findings += [f for f in _config_findings(_key(config), when.isoformat()) if f.code not in dropped]
         if isinstance(config.get("trustedCa"), str):
             findings += _expiry_findings(config["trustedCa"], horizon_days, when)
         if not proxy_enabled(config):
@@ -119,6 +128,17 @@ def cluster_findings(cluster: Mapping[str, Any], *, reference: Mapping[str, Any]
     if reference is not None:
         findings += drift_findings(cluster, reference)
     return findings
+
+
+def _maybe_vnet_spaces(cluster: Mapping[str, Any], entries: Iterable[Any]) -> set[str]:
+    """The CIDR entries among ``entries`` that may all be VNet address spaces AKS added to noProxy itself.
+
+    AKS adds the address space of each VNet its pools use (vnetSubnetID), which the cluster document does not give.
+    While the CIDRs are no more than those VNets they may all be AKS's; more, and at least one is the user's."""
+    vnets = {str(p["vnetSubnetID"]).lower().split("/subnets/")[0] for p in agent_pools(cluster)
+             if p.get("vnetSubnetID")}
+    cidrs = {e for e in entries if isinstance(e, str) and "/" in e}
+    return cidrs if vnets and len(cidrs) <= len(vnets) else set()
 
 
 def _key(config: Mapping[str, Any]) -> str:
@@ -171,6 +191,9 @@ def drift_findings(cluster: Mapping[str, Any], reference: Mapping[str, Any]) -> 
         path = f"$.{change.field}"
         if change.field == "noProxy":
             missing, extra = change.after["added"], change.before["removed"]
+            extra = [e for e in extra if e not in _maybe_vnet_spaces(cluster, extra)]  # AKS's, not drift
+            if not missing and not extra:
+                continue
             parts = ([f"missing {', '.join(missing)}"] if missing else []) + \
                     ([f"extra {', '.join(extra)}"] if extra else [])
             findings.append(warning_at(path, "config-drift",

@@ -167,3 +167,20 @@ def test_every_fleet_code_is_catalogued(certs):
         if row["code"] in CODES:
             assert row["severity"] == CODES[row["code"]][0]
     assert {"ca-expiring", "proxy-disabled", "config-drift", "subscription-unreadable"} <= {r["code"] for r in rows}
+
+
+def test_a_vnet_address_space_aks_added_is_not_the_users_cidr(certs):
+    subnet = "/subscriptions/s/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/{}/subnets/nodes"
+    pools = [{"name": "nodepool1", "osType": "Linux", "vnetSubnetID": subnet.format("vnet1")}]
+    vnet_added = good_proxy(certs, noProxy=[*USER_NO_PROXY, "10.224.0.0/12"])  # as AKS lists it: user's + VNet
+    assert cluster_findings(listed(proxy=vnet_added, pools=pools), now=NOW) == []
+    # More CIDRs than VNets: at least one is the user's, so the notice stays; without a custom VNet, too.
+    two = good_proxy(certs, noProxy=[*USER_NO_PROXY, "10.224.0.0/12", "192.168.0.0/16"])
+    assert codes(cluster_findings(listed(proxy=two, pools=pools), now=NOW)) == ["noproxy-cidr"]
+    assert codes(cluster_findings(listed(proxy=vnet_added), now=NOW)) == ["noproxy-cidr"]
+    two_vnets = pools + [{"name": "np2", "osType": "Linux", "vnetSubnetID": subnet.format("vnet2")}]
+    assert cluster_findings(listed(proxy=two, pools=two_vnets), now=NOW) == []
+    # Drift: the VNet's space is not an extra entry; a second CIDR is.
+    assert drift_findings(listed(proxy=vnet_added, pools=pools), good_proxy(certs)) == []
+    drift = drift_findings(listed(proxy=two, pools=pools), good_proxy(certs))
+    assert [f.value for f in drift] == ["10.224.0.0/12, 192.168.0.0/16"]
