@@ -87,9 +87,11 @@ class Summary:
 
 def stored_config(cluster: Mapping[str, Any]) -> dict[str, Any] | None:
     """The cluster's httpProxyConfig as a user would have written it: the REST keys only (not the read-only
-    effectiveNoProxy), and noProxy without the entries AKS adds itself."""
+    effectiveNoProxy), and noProxy without the entries AKS adds itself. None when the cluster has no proxy: no
+    config, or one without a proxy URL (which the service never stores: HTTPProxyConfigInputError), such as an
+    empty object an API version may return for a cluster created without a proxy."""
     current = current_proxy_config(cluster)
-    if current is None:
+    if current is None or not (current.get("httpProxy") or current.get("httpsProxy")):
         return None
     config = {k: current[k] for k in CANONICAL_KEYS if k in current and current[k] is not None}
     if isinstance(config.get("noProxy"), list):
@@ -181,7 +183,7 @@ def _expiry_findings(blob: str, horizon_days: int, now: datetime) -> list[Findin
 def drift_findings(cluster: Mapping[str, Any], reference: Mapping[str, Any]) -> list[Finding]:
     """One config-drift warning per field where the cluster differs from ``reference`` (a canonical config);
     noProxy is compared without the entries AKS adds, as `az aks http-proxy diff` does."""
-    if current_proxy_config(cluster) is None:
+    if stored_config(cluster) is None:
         return [warning_at("$", "config-drift", "The cluster has no HTTP proxy config; the reference sets one.",
                            "If the cluster should use the proxy: az aks update --http-proxy-config <reference>.")]
     findings = []
@@ -270,7 +272,7 @@ def audit(listings: Iterable[SubscriptionListing], *, reference: Mapping[str, An
                 findings = [error_at("$", "cluster-unreadable",
                                      f"The cluster's document could not be audited: {type(exc).__name__}: {exc}",
                                      "Inspect it with az aks http-proxy show; report the document if it is valid.")]
-            if current_proxy_config(cluster) is None:
+            if stored_config(cluster) is None:
                 summary.without_proxy += 1
             errors = sum(f.is_error for f in findings)
             summary.errors += errors

@@ -75,6 +75,8 @@ def test_a_good_cluster_has_no_finding(certs):
     assert cluster_findings(listed(proxy=good_proxy(certs)), now=NOW) == []
     assert cluster_findings(listed(proxy=good_proxy(certs)), reference=good_proxy(certs), now=NOW) == []
     assert cluster_findings(listed(), now=NOW) == []  # no proxy: nothing for the proxy rules to say
+    for empty in ({}, {"enabled": False}, {"noProxy": [], "enabled": True}):  # no URL: no proxy either
+        assert stored_config(listed(proxy=empty)) is None and cluster_findings(listed(proxy=empty), now=NOW) == []
 
 
 def test_config_rules_are_validates(certs):
