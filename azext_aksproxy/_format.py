@@ -103,3 +103,13 @@ def http_proxy_config_table_format(result):
             value = f"<base64, {len(value)} characters>"
         rows.append(OrderedDict([("Setting", key), ("Value", _cell(value))]))
     return rows
+
+
+def audit_table_format(result):
+    """One row per cluster and finding of `az aks http-proxy audit` (a subscription row has no cluster)."""
+    return [
+        OrderedDict([("Subscription", r["subscription"] or r["subscriptionId"]),
+                     ("ResourceGroup", r["resourceGroup"] or ""), ("Cluster", r["cluster"] or ""),
+                     ("Severity", r["severity"]), ("Code", r["code"]), ("Message", r["message"])])
+        for r in result or []
+    ]

@@ -236,3 +236,26 @@ examples:
   - name: In CI, print only the targets that failed (the exit code fails the job).
     text: az aks http-proxy check --config proxy.json --query "[?severity=='error'].{target:target, code:code, message:message}"
 """
+
+helps["aks http-proxy audit"] = """
+type: command
+short-summary: Audit the HTTP proxy config of every cluster in one or more subscriptions, in one pass.
+long-summary: >
+    Lists the clusters with ARM's managedClusters list (a request per subscription and page of clusters, not one
+    per cluster; throttling answered with Retry-After is waited out) and runs on each cluster's stored config and
+    node pools the rules of `az aks http-proxy validate -g -n`, plus fleet rules: trustedCa certificates expiring
+    within --expiring-within days (ca-expiring), a disabled proxy (proxy-disabled) and, with --config, every
+    field that differs from a reference file (config-drift; noProxy entries AKS adds are ignored). Prints one row
+    per cluster and finding (clean clusters have none) and a summary line on stderr. A subscription that cannot
+    be read is a row with the reason (subscription-unreadable), never left out. Exit code 1 when a finding at
+    --fail-on or above was found. Writes nothing.
+examples:
+  - name: Audit the current subscription.
+    text: az aks http-proxy audit -o table
+  - name: Every subscription you can see; CAs expiring within 60 days; drift from the fleet's reference config.
+    text: az aks http-proxy audit --all-subscriptions --expiring-within 60 --config proxy.json -o table
+  - name: Clusters that still use the old proxy or differ from the reference in any field.
+    text: az aks http-proxy audit --subscriptions Prod-1 Prod-2 --config proxy.json --query "[?code=='config-drift'].[subscription, resourceGroup, cluster, message]" -o tsv
+  - name: In CI, fail on warnings too (expiring CAs, disabled proxies, drift).
+    text: az aks http-proxy audit --all-subscriptions --config proxy.json --fail-on warning -o json > audit.json
+"""

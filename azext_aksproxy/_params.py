@@ -61,3 +61,24 @@ def load_arguments(self, _):
                         "endpoints AKS nodes need.")
         c.argument("timeout", type=float,
                    help="Seconds to wait for each target (connect, tunnel, TLS and the first response).")
+    with self.argument_context("aks http-proxy audit") as c:
+        from azure.cli.core.commands.parameters import get_enum_type
+
+        c.argument("subscriptions", options_list=["--subscriptions"], nargs="+",
+                   help="Space-separated ids or names of the subscriptions to audit. Default: the current "
+                        "subscription.")
+        c.argument("all_subscriptions", options_list=["--all-subscriptions"], action="store_true",
+                   help="Audit every subscription the signed-in identity can see.")
+        c.argument("resource_group_name", options_list=["--resource-group", "-g"], required=False,
+                   help="Only the clusters in resource groups of this name.")
+        c.argument("config", options_list=["--config", "--http-proxy-config"], type=file_type,
+                   help="A reference HTTP proxy config file: every cluster whose config differs from it is "
+                        "reported field by field (config-drift), noProxy entries AKS adds ignored.")
+        c.argument("expiring_within", options_list=["--expiring-within"], type=int,
+                   help="Report trustedCa certificates that expire within this many days (ca-expiring). "
+                        "Default: 30.")
+        # proxy_config.fleet.fails() reads these; not imported from there, which would load the rules for every
+        # aks command's arguments.
+        c.argument("fail_on", options_list=["--fail-on"], arg_type=get_enum_type(["error", "warning", "never"]),
+                   help="Exit non-zero (after printing the rows) when a finding of this severity or above is "
+                        "found; never: always exit 0 unless the audit itself fails. Default: error.")

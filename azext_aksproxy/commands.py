@@ -19,6 +19,7 @@ def _handlers(module):
 
 def load_command_table(self, _):
     from azext_aksproxy._format import (
+        audit_table_format,
         check_table_format,
         findings_table_format,
         http_proxy_config_table_format,
@@ -45,3 +46,5 @@ def load_command_table(self, _):
                             client_factory=_managed_clusters) as g:
         g.custom_command("upgrade-nodes", "http_proxy_upgrade_nodes", supports_no_wait=True,
                          table_transformer=node_image_table_format)
+    with self.command_group("aks http-proxy", custom_command_type=_handlers("audit")) as g:
+        g.custom_command("audit", "http_proxy_audit", table_transformer=audit_table_format)

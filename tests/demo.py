@@ -2,11 +2,12 @@
 
 Starts the local ARM emulator, installs the freshly built aksproxy wheel into an isolated real az, and runs:
 write a config, validate it, see a broken one refused, create a cluster behind the proxy, preview an update,
-update with node image roll-out, and show what is in effect. Every command and its output is printed.
+update with node image roll-out, show what is in effect, and audit a fleet. Every command and its output is printed.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import tempfile
@@ -16,6 +17,7 @@ import trustme
 
 from tests.armemu import start_emulator
 from tests.azcli import AzSession
+from tests.fleet import mixed_fleet
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RG, CLUSTER = "rg1", "demo"
@@ -95,6 +97,13 @@ def tour(demo: Demo, ssh_key: str) -> None:
 
     banner("What is in effect now")
     demo.run("aks", "http-proxy", "show", "-g", RG, "-n", CLUSTER, "-o", "json")
+
+    banner("Audit a fleet: 100 more clusters in 5 subscriptions, one command, one request per subscription")
+    fleet = mixed_fleet(100, 5)
+    demo.session.emulator.client.seed_fleet(fleet.subscriptions)
+    Path(demo.file("fleet-reference.json")).write_text(json.dumps(fleet.reference), encoding="utf-8")
+    demo.run("aks", "http-proxy", "audit", "--all-subscriptions", "--config", demo.file("fleet-reference.json"),
+             "-o", "table", expect_rc=1)
 
 
 def main(argv=None) -> int:

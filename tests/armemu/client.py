@@ -125,6 +125,14 @@ class EmulatorClient:
     def delete_cluster(self, rg: str, name: str) -> None:
         self._control("DELETE", f"/clusters/{quote(rg)}/{quote(name)}")
 
+    def seed_fleet(self, subscriptions: list) -> dict:
+        """Bulk-seed subscriptions and their settled clusters in one request: ``[{"subscriptionId", "displayName",
+        "state", "clusters": [{"resourceGroup", "name", "properties": {...}}]}]`` (see tests/armemu/fleet.py)."""
+        return self._control("POST", "/fleet", {"subscriptions": subscriptions})
+
+    def fleet(self) -> list:
+        return self._control("GET", "/fleet")["subscriptions"]
+
     def operations(self) -> list:
         return self._control("GET", "/operations")["operations"]
 

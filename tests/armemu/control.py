@@ -10,6 +10,8 @@ PUT    /_emu/clusters/{rg}/{name}       seed a cluster directly (server-owned fi
 GET    /_emu/clusters/{rg}/{name}       {"stored", "rendered", "latestNodeImages", "operations"}
 DELETE /_emu/clusters/{rg}/{name}
 GET    /_emu/operations                 all operations; POST /_emu/operations/finish completes the running ones now
+POST   /_emu/fleet                      bulk-seed further subscriptions and their clusters (fleet.py); GET lists
+                                        them, DELETE removes them
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ import copy
 from typing import TYPE_CHECKING
 
 from . import model
-from .state import cluster_key
+from .state import Cluster, Store, cluster_key
 from .web import Request, Response, Router, error
 
 if TYPE_CHECKING:
@@ -34,11 +36,20 @@ def seed_cluster(emu: Emulator, rg: str, name: str, spec: dict) -> dict:
     per pool provisioningState, nodeImageVersion, latestNodeImageVersion, currentOrchestratorVersion, powerState;
     per cluster provisioningState, fqdn, currentKubernetesVersion, powerState, resourceUID. No validation, so
     states the service would refuse to create (Windows pool + proxy) can be set up."""
-    store = emu.store
+    with emu.store.lock:
+        cluster = settled_cluster(emu.store, rg, name, spec)
+        if emu.store.resource_group(rg) is None:
+            emu.store.put_resource_group(rg, cluster.resource["location"])
+        emu.store.save_cluster(cluster)
+        return model.render_cluster(emu.store, cluster)
+
+
+def settled_cluster(store: Store, rg: str, name: str, spec: dict) -> Cluster:
+    """The cluster seed_cluster stores, not yet saved (fleet.py renders it into another subscription)."""
     spec = copy.deepcopy(spec)
     if "properties" not in spec:
         spec = {**{k: spec.pop(k) for k in list(spec) if k in ENVELOPE}, "properties": spec}
-    location = spec.setdefault("location", "westus2")
+    spec.setdefault("location", "westus2")
     spec.setdefault("identity", {"type": "SystemAssigned"})
     props = spec["properties"]
     pools_in = props.get("agentPoolProfiles") or [dict(DEFAULT_POOL)]
@@ -47,8 +58,6 @@ def seed_cluster(emu: Emulator, rg: str, name: str, spec: dict) -> dict:
     if props.get("httpProxyConfig") is not None and not isinstance(props["httpProxyConfig"], dict):
         raise ValueError("httpProxyConfig must be an object")
     with store.lock:
-        if store.resource_group(rg) is None:
-            store.put_resource_group(rg, location)
         cluster = model.build_cluster(store, rg, name, spec, None, "Succeeded")
         model.provisioned(cluster)
         cluster.props.update(overrides)
@@ -56,8 +65,7 @@ def seed_cluster(emu: Emulator, rg: str, name: str, spec: dict) -> dict:
             pool.update({k: sent[k] for k in POOL_SERVER_FIELDS if k in sent})
             if sent.get("latestNodeImageVersion"):
                 cluster.latest_images[pool["name"].lower()] = sent["latestNodeImageVersion"]
-        store.save_cluster(cluster)
-        return model.render_cluster(store, cluster)
+        return cluster
 
 
 def build_router(emu: Emulator) -> Router:
@@ -157,6 +165,25 @@ def build_router(emu: Emulator) -> Router:
                 store.finish(op)
             return Response(200, {"finished": [op.id for op in running]})
 
+    def fleet_post(req: Request) -> Response:
+        body = body_of(req)
+        if not isinstance(body, dict):
+            return error(400, "BadRequest", "fleet spec must be a JSON object")
+        try:
+            return Response(200, emu.fleet.seed(emu, body))
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            return error(400, "BadRequest", f"bad fleet spec: {exc!r}")
+
+    def fleet_get(req: Request) -> Response:
+        return Response(200, {"subscriptions": emu.fleet.describe()})
+
+    def fleet_clear(req: Request) -> Response:
+        emu.fleet.clear()
+        return Response(200, {"subscriptions": []})
+
+    router.add("POST", "/_emu/fleet", fleet_post)
+    router.add("GET", "/_emu/fleet", fleet_get)
+    router.add("DELETE", "/_emu/fleet", fleet_clear)
     router.add("GET", "/_emu/info", info)
     router.add("GET", "/_emu/journal", journal)
     router.add("DELETE", "/_emu/journal", journal_clear)

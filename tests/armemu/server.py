@@ -18,6 +18,7 @@ import trustme
 from . import control, identity
 from .arm import ANONYMOUS, build_router
 from .faults import FaultPlan
+from .fleet import Fleet
 from .journal import Journal
 from .state import SUBSCRIPTION_ID, TENANT_ID, Store
 from .web import Request, Response, error, new_guid, utc_now
@@ -132,6 +133,7 @@ class Emulator:
         self.store = Store(config)
         self.journal = Journal()
         self.faults = FaultPlan()
+        self.fleet = Fleet()  # further subscriptions, read-only (fleet.py)
         self.router = build_router(self.store)
         self.control = control.build_router(self)
         os.makedirs(state_dir, exist_ok=True)
@@ -182,6 +184,7 @@ class Emulator:
             self.store.reset()
         self.journal.clear()
         self.faults.clear()
+        self.fleet.clear()
 
     # request handling
     def handle(self, handler: _Handler, raw: bytes) -> None:
@@ -229,6 +232,9 @@ class Emulator:
             return error(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.",
                          headers={"WWW-Authenticate": 'Bearer authorization_uri="https://login.windows.net/", '
                                                       'error="invalid_token"'})
+        resp = self.fleet.dispatch(self, req)
+        if resp is not None:
+            return resp
         with self.store.lock:
             self.store.tick()
             resp = self.router.dispatch(req)

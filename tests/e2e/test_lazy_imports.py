@@ -34,11 +34,13 @@ COMMANDS = {
     "version": ("version",),
     "aks http-proxy --help": ("aks", "http-proxy", "--help"),
     "aks http-proxy validate --help": ("aks", "http-proxy", "validate", "--help"),
+    "aks http-proxy audit --help": ("aks", "http-proxy", "audit", "--help"),
 }
 # Stock az has no `aks http-proxy`: our own commands are compared with the nearest core one.
 STOCK_EQUIVALENT = {
     "aks http-proxy --help": ("aks", "--help"),
     "aks http-proxy validate --help": ("aks", "show", "--help"),
+    "aks http-proxy audit --help": ("aks", "list", "--help"),
 }
 
 

@@ -1,0 +1,166 @@
+"""More subscriptions, bulk-seeded with settled clusters: the fleet that `az aks http-proxy audit` reads.
+
+The seed subscription keeps its full read/write behaviour (clusters.py). Each fleet subscription is a read-only
+snapshot: its clusters are built by the same code as a seeded cluster (control.settled_cluster, model.render_cluster)
+and rendered once, with the subscription's id in every resource id, so listing thousands of them costs no more than
+slicing a list. Served (GET only, as ARM serves them):
+
+    GET /subscriptions                                            the seed subscription and every fleet one
+    GET /subscriptions/{sub}                                      one subscription
+    GET /subscriptions/{sub}/resourcegroups                       the groups holding its clusters
+    GET /subscriptions/{sub}/providers/Microsoft.ContainerService/managedClusters           paged by nextLink
+    GET /subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters[/{name}]
+
+Anything else under a fleet subscription (writes included) is answered 404 EmulatorRouteNotFound, journaled as
+unhandled. Seeding: POST /_emu/fleet (see `seed`), which also accepts the seed subscription's id: those clusters go
+to the full store (control.seed_cluster).
+"""
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from . import control, model
+from .operations import page
+from .state import SUBSCRIPTION_ID, TENANT_ID
+from .web import Request, Response, error, not_found, rg_not_found
+
+if TYPE_CHECKING:
+    from .server import Emulator
+
+_SUB = r"/subscriptions/(?P<sub>[^/]+)"
+_MC = r"/providers/Microsoft\.ContainerService/managedClusters"
+_ROUTES = (
+    ("subscription", re.compile(_SUB + r"/?$", re.IGNORECASE)),
+    ("groups", re.compile(_SUB + r"/resourcegroups/?$", re.IGNORECASE)),
+    ("list", re.compile(_SUB + _MC + r"/?$", re.IGNORECASE)),
+    ("list_rg", re.compile(_SUB + r"/resourcegroups/(?P<rg>[^/]+)" + _MC + r"/?$", re.IGNORECASE)),
+    ("get", re.compile(_SUB + r"/resourcegroups/(?P<rg>[^/]+)" + _MC + r"/(?P<name>[^/]+)/?$", re.IGNORECASE)),
+)
+_ANY_SUB = re.compile(_SUB + r"(/|$)", re.IGNORECASE)
+SUBSCRIPTION_STATES = ("Enabled", "Warned", "PastDue", "Disabled", "Deleted")
+
+
+@dataclass
+class FleetSubscription:
+    id: str
+    display_name: str
+    state: str = "Enabled"
+    clusters: list = field(default_factory=list)  # rendered ARM documents, sorted by resource id
+
+    def body(self) -> dict:
+        return subscription_body(self.id, self.display_name, self.state)
+
+
+def subscription_body(sub: str, name: str, state: str = "Enabled") -> dict:
+    """A subscription as GET /subscriptions lists it (api-version 2022-12-01)."""
+    return {"id": f"/subscriptions/{sub}", "authorizationSource": "RoleBased", "managedByTenants": [],
+            "subscriptionId": sub, "tenantId": TENANT_ID, "displayName": name, "state": state,
+            "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01", "quotaId": "Internal_2014-09-01",
+                                     "spendingLimit": "Off"}}
+
+
+class Fleet:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.subscriptions: dict[str, FleetSubscription] = {}
+
+    def clear(self) -> None:
+        with self._lock:
+            self.subscriptions = {}
+
+    def describe(self) -> list:
+        with self._lock:
+            return [{"subscriptionId": s.id, "displayName": s.display_name, "state": s.state,
+                     "clusters": len(s.clusters)} for s in self.subscriptions.values()]
+
+    def seed(self, emu: Emulator, spec: dict) -> dict:
+        """``{"subscriptions": [{"subscriptionId", "displayName"?, "state"?, "clusters": [{"resourceGroup",
+        "name", ...cluster spec as for PUT /_emu/clusters}]}]}``; a subscription seeded again is replaced."""
+        subs = spec.get("subscriptions")
+        if not isinstance(subs, list):
+            raise TypeError('"subscriptions" must be a list')
+        built: list[FleetSubscription] = []
+        seeded = 0
+        for entry in subs:
+            sub = str(entry["subscriptionId"]).lower()
+            state = entry.get("state", "Enabled")
+            if state not in SUBSCRIPTION_STATES:
+                raise ValueError(f"subscription state must be one of {SUBSCRIPTION_STATES}")
+            clusters = entry.get("clusters") or []
+            if sub == SUBSCRIPTION_ID:
+                for c in clusters:
+                    c = dict(c)
+                    control.seed_cluster(emu, c.pop("resourceGroup"), c.pop("name"), c)
+                seeded += len(clusters)
+                continue
+            fs = FleetSubscription(sub, entry.get("displayName") or f"fleet-{sub[:8]}", state)
+            for c in clusters:
+                c = dict(c)
+                rg, name = c.pop("resourceGroup"), c.pop("name")
+                with emu.store.lock:
+                    cluster = control.settled_cluster(emu.store, rg, name, c)
+                    rendered = model.render_cluster(emu.store, cluster)
+                # Every id the model writes names the seed subscription: move the document to its own.
+                fs.clusters.append(json.loads(json.dumps(rendered).replace(SUBSCRIPTION_ID, sub)))
+            fs.clusters.sort(key=lambda d: d["id"].lower())
+            built.append(fs)
+            seeded += len(clusters)
+        with self._lock:
+            for fs in built:
+                self.subscriptions[fs.id] = fs
+        return {"subscriptions": len(subs), "clusters": seeded}
+
+    def dispatch(self, emu: Emulator, req: Request) -> Response | None:
+        """The answer for a request about a fleet subscription (or the subscription list); None for the rest."""
+        with self._lock:
+            if not self.subscriptions:
+                return None
+            if req.method == "GET" and req.path.rstrip("/").lower() == "/subscriptions":
+                subs = [subscription_body(SUBSCRIPTION_ID, "aksproxy-emulator")]
+                subs += [s.body() for s in self.subscriptions.values()]
+                return page(emu.store, req, subs)
+            m = _ANY_SUB.match(req.path)
+            fs = self.subscriptions.get(m.group("sub").lower()) if m else None
+        if fs is None:
+            return None
+        if req.method == "GET":
+            for route, rx in _ROUTES:
+                hit = rx.match(req.path)
+                if hit:
+                    return self._serve(emu, req, fs, route, hit.groupdict())
+        resp = error(404, "EmulatorRouteNotFound",
+                     f"The ARM emulator serves fleet subscription {fs.id} read-only; no route for {req.method} "
+                     f"{req.path}.")
+        resp.unhandled = True
+        return resp
+
+    @staticmethod
+    def _serve(emu: Emulator, req: Request, fs: FleetSubscription, route: str, params: dict) -> Response:
+        if route == "subscription":
+            return Response(200, fs.body())
+        groups = sorted({_group(c) for c in fs.clusters})
+        if route == "groups":
+            return Response(200, {"value": [
+                {"id": f"/subscriptions/{fs.id}/resourceGroups/{g}", "name": g,
+                 "type": "Microsoft.Resources/resourceGroups", "location": "westus2",
+                 "properties": {"provisioningState": "Succeeded"}} for g in groups]})
+        if route == "list":
+            return page(emu.store, req, fs.clusters)
+        rg = params["rg"].lower()
+        if rg not in {g.lower() for g in groups}:
+            return rg_not_found(params["rg"])
+        in_group = [c for c in fs.clusters if _group(c).lower() == rg]
+        if route == "list_rg":
+            return page(emu.store, req, in_group)
+        for c in in_group:
+            if c["name"].lower() == params["name"].lower():
+                return Response(200, c)
+        return not_found("Microsoft.ContainerService/managedClusters", params["name"], params["rg"])
+
+
+def _group(cluster: dict) -> str:
+    return cluster["id"].split("/")[4]
