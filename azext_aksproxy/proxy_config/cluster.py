@@ -103,6 +103,23 @@ def user_no_proxy(cluster: Mapping[str, Any]) -> list[str]:
     return [str(e) for e in (current_proxy_config(cluster) or {}).get("noProxy") or [] if str(e).lower() not in managed]
 
 
+def user_config(cluster: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The cluster's httpProxyConfig as the user would write it: the known keys, noProxy without what AKS adds
+    (see ``user_no_proxy``), no effectiveNoProxy. An update with it changes nothing. None when there is no config."""
+    current = current_proxy_config(cluster)
+    if not current:
+        return None
+    out: dict[str, Any] = {key: current[key] for key in ("httpProxy", "httpsProxy") if current.get(key)}
+    entries = user_no_proxy(cluster)
+    if entries:
+        out["noProxy"] = entries
+    if current.get("trustedCa"):
+        out["trustedCa"] = current["trustedCa"]
+    if "enabled" in current and current["enabled"] is not None:
+        out["enabled"] = current["enabled"]
+    return out
+
+
 def cluster_network(cluster: Mapping[str, Any]) -> ClusterNetwork:
     """The cluster's service CIDRs, DNS service IP and whether the Istio add-on runs, for the in-cluster advice."""
     props = _properties(cluster)

@@ -270,6 +270,13 @@ def _covered(names: set[str], domain: str) -> bool:
     return any(".".join(labels[i:]) in names for i in range(len(labels)))
 
 
+def missing_in_cluster_suffixes(entries: Sequence[Any] | None) -> list[str]:
+    """Which of `.svc` and `.cluster.local` noProxy lacks (an entry for a parent domain covers a suffix too)."""
+    names = {e.lower().strip(".") for e in entries or [] if isinstance(e, str)}
+    return [suffix for suffix, domain in zip(IN_CLUSTER_SUFFIXES, ("svc", _SERVICE_FQDN))
+            if not _covered(names, domain)]
+
+
 def in_cluster_finding(entries: Sequence[Any] | None, path: str,
                        network: ClusterNetwork | None = None) -> Finding | None:
     """A notice when noProxy leaves in-cluster names to the proxy; None when `.svc` and `.cluster.local` are covered.
@@ -277,11 +284,10 @@ def in_cluster_finding(entries: Sequence[Any] | None, path: str,
     AKS puts the pod and service CIDRs into NO_PROXY but no names, and curl and Python ignore CIDRs, so
     `http://svc.ns.svc.cluster.local` from such a pod goes to the proxy (Azure/AKS#3174, #205, #2887, #5034).
     """
-    names = {e.lower().strip(".") for e in entries or [] if isinstance(e, str)}
-    svc_ok, fqdn_ok = _covered(names, "svc"), _covered(names, _SERVICE_FQDN)
-    if svc_ok and fqdn_ok:
+    missing = missing_in_cluster_suffixes(entries)
+    if not missing:
         return None
-    missing = [suffix for suffix, ok in zip(IN_CLUSTER_SUFFIXES, (svc_ok, fqdn_ok)) if not ok]
+    svc_ok, fqdn_ok = (suffix not in missing for suffix in IN_CLUSTER_SUFFIXES)
     forms = [form for form, ok in (("`svc.ns.svc`", svc_ok), ("`svc.ns.svc.cluster.local`", fqdn_ok)) if not ok]
     where = "noProxy is not set" if entries is None else f"noProxy has no {' or '.join(f'`{m}`' for m in missing)}"
     message = (f"{where}: requests from pods to {' and '.join(forms)} (and to short names `svc`, `svc.ns`, which no "
