@@ -127,7 +127,8 @@ class ProxyAwareUpdateDecorator(_ProxyConfigContextMixin, core.AKSManagedCluster
 
             current = mc.http_proxy_config
             advice = self.context.get_intermediate(_IN_CLUSTER_ADVICE) or []
-            warn(with_cluster_advice(advice, mc.as_dict(), new.as_dict()) + update_findings(mc.as_dict(), new.as_dict()))
+            cluster, config = mc.as_dict(), new.as_dict()
+            warn(with_cluster_advice(advice, cluster, config) + update_findings(cluster, config))
             # A PUT without "enabled" could silently re-enable a disabled proxy: keep the cluster's state.
             if (new.enabled is None and current is not None and current.enabled is False
                     and not self.context.raw_param.get("enable_http_proxy")):

@@ -30,7 +30,8 @@ def test_the_recorded_noproxy_splits_into_aks_added_and_a_possible_vnet_cidr():
 
 def test_user_entries_keep_their_order_and_spelling():
     cluster = recorded_cluster()
-    cluster["properties"]["httpProxyConfig"]["noProxy"] = ["Registry.Contoso.com", "konnectivity", ".svc", "10.9.0.0/16"]
+    cluster["properties"]["httpProxyConfig"]["noProxy"] = ["Registry.Contoso.com", "konnectivity", ".svc",
+                                                           "10.9.0.0/16"]
     split = split_no_proxy(cluster)
     assert split == {"user": ["Registry.Contoso.com", ".svc"], "aksAdded": ["konnectivity"],
                      "possiblyAksAdded": ["10.9.0.0/16"]}
