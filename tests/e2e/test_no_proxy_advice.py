@@ -113,6 +113,9 @@ def test_generate_from_cluster_round_trips_through_diff_with_no_change(az_ext, e
     diff = az_ext.az("aks", "http-proxy", "diff", "-g", RG, "-n", NAME, "--config", str(out))
     assert diff.ok, diff
     assert diff.json["changed"] is False and diff.json["removed"] == [], diff.json["changes"]
+    # the file has no in-cluster suffixes (the cluster had none): diff gives the advice with the cluster's network
+    (advice,) = [f for f in diff.json["findings"] if f["code"] == ADVICE]
+    assert "This cluster's services are in 10.0.0.0/16" in advice["message"] and advice["message"] in diff.stderr
     no_proxy = {c["field"]: c for c in diff.json["changes"]}["noProxy"]
     assert "konnectivity" in no_proxy["aksAdded"] and not diff.json["rollout"]["nodes"]["required"]
     assert emu.writes() == []
