@@ -160,7 +160,7 @@ CATALOGUE: dict[str, Rule] = {
     "url-query": Rule(ERROR, "a ?query in a proxy URL", _URL_FORM),
     "url-fragment": Rule(ERROR, "a #fragment in a proxy URL", _URL_FORM),
     "url-trailing-slash": Rule(WARNING, "no trailing slash; the service rejected that form for a period",
-                               "Azure/AKS#4574, #5561 (HTTPProxyWrongUrlError, fixed); docs example changed 2025-12"),
+                               "Azure/AKS#4574 (2024-10), #5561 (2026-01): HTTPProxyWrongUrlError, accepted again"),
     "url-default-port": Rule(WARNING, "no port; the scheme's default port will be used", "RFC 3986 section 3.2.3"),
     # noProxy (noproxy.py)
     "noproxy-empty": Rule(ERROR, "an empty noProxy entry", _RFC1123),

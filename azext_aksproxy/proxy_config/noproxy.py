@@ -226,8 +226,8 @@ def _underscore(entry: str, path: str) -> Finding:
     return warning_at(
         path, "noproxy-underscore",
         f"noProxy entry `{entry}` contains `_`, which RFC 1123 host names do not allow. Whether AKS accepts it is "
-        "not documented: its noProxy check followed RFC 1123 from March 2026 and was relaxed on 2026-04-02 (AKS "
-        "CHANGELOG). Go, curl and Python clients match such names.",
+        "not documented: its noProxy check followed RFC 1123 from March 2026, was relaxed on 2026-04-02 and runs "
+        "only when noProxy changes (AKS CHANGELOG). Go, curl and Python clients match such names.",
         f"Keep it if the update succeeds; if the service refuses it, write {cover}.", entry)
 
 

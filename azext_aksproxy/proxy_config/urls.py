@@ -210,8 +210,8 @@ def _tail_findings(parts: _UrlParts, path: str, field: str, suggestion: str, sho
     if url_path == "":
         findings.append(warning_at(
             path, "url-trailing-slash",
-            f"`{field}` has no trailing slash. The service accepts that form today, but refused it for periods "
-            "(HTTPProxyWrongUrlError: Azure/AKS#4574 in 2024, #5561 in January 2026, both fixed), and the docs' "
+            f"`{field}` has no trailing slash. The service accepts that form again, but refused it for periods "
+            "(HTTPProxyWrongUrlError: Azure/AKS#4574 in October 2024, #5561 in January 2026), and the docs' "
             "example changed in December 2025.",
             f"Write `{suggestion}` to be safe either way.", shown))
     elif url_path != "/":
