@@ -107,7 +107,9 @@ _DOCS = "AKS docs, HTTP proxy: learn.microsoft.com/azure/aks/http-proxy"
 _SPEC = "REST spec ManagedClusterHTTPProxyConfig (azure-rest-api-specs, Microsoft.ContainerService)"
 _AZ_FILE = "azure-cli reads --http-proxy-config with get_file_json (azure/cli/core/util.py)"
 _RFC8259 = "RFC 8259 (JSON)"
-_URL_FORM = f"{_DOCS} (proxy URL scheme://host:port/); RFC 3986"
+# Clients (Go net/http, curl, Python) keep only scheme, host and port of a proxy URL: anything after them is a PAC,
+# WPAD or web address pasted by mistake, and the nodes would send their proxy requests to that host:port.
+_URL_FORM = f"{_DOCS} (proxy URL scheme://host:port/); proxy clients drop the rest (Go net/http, curl)"
 _NO_PROXY_ENV = f"{_DOCS} (noProxy becomes NO_PROXY, one comma-separated variable)"
 _RFC1123 = ("RFC 1123 host names; AKS validates noProxy hosts (fluxcd/kustomize-controller#1623, "
             "AKS CHANGELOG 2026-04-02)")
