@@ -64,6 +64,9 @@ def _pool_state(pool):
 def http_proxy_show_table_format(result):
     rows = [("Enabled", result["enabled"]), ("HttpProxy", result["httpProxy"]), ("HttpsProxy", result["httpsProxy"]),
             ("NoProxy", result["noProxy"]), ("EffectiveNoProxy", result["effectiveNoProxy"])]
+    rows += [(label, result[key]) for label, key in (
+        ("UserNoProxy", "userNoProxy"), ("AksAddedNoProxy", "aksAddedNoProxy"),
+        ("VnetOrUserNoProxy", "possiblyAksAddedNoProxy")) if result.get(key)]
     ca = result.get("trustedCa") or {}
     if ca.get("error"):
         rows.append(("TrustedCa", ca["error"]))

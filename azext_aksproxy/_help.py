@@ -108,9 +108,11 @@ helps["aks http-proxy validate"] = """
 type: command
 short-summary: Check an HTTP proxy config file offline, as aks create/update would.
 long-summary: >
-    Prints every finding (severity, code, JSON path, message, fix). Exits 0 when there is no error; with
-    --strict, warnings fail too. With --resource-group and --name, also checks the cluster (Windows or
-    availability-set node pools) and announces what an update with this file would remove.
+    Prints every finding (severity, code, JSON path, message, fix, and the public source the rule rests on). Exits
+    0 when there is no error; with --strict, warnings fail too. A noProxy without .svc and .cluster.local gets a
+    warning: pods' requests to in-cluster services would go to the proxy. With --resource-group and --name, also
+    checks the cluster (Windows or availability-set node pools), announces what an update with this file would
+    remove, and names the cluster's service CIDR and Istio add-on in the in-cluster advice.
 examples:
   - name: Validate a file in a CI pipeline.
     text: az aks http-proxy validate --config proxy.json
@@ -118,6 +120,8 @@ examples:
     text: az aks http-proxy validate --config proxy.json --strict -o table
   - name: Validate against an existing cluster.
     text: az aks http-proxy validate --config proxy.json -g MyResourceGroup -n MyManagedCluster
+  - name: List each rule that fired with the source it rests on.
+    text: az aks http-proxy validate --config proxy.json --query "[].[code, source]" -o tsv
 """
 
 helps["aks http-proxy show"] = """
@@ -125,7 +129,9 @@ type: command
 short-summary: Show the HTTP proxy configuration in effect on a cluster, and whether its nodes have it yet.
 long-summary: >
     Prints enabled, httpProxy, httpsProxy (credentials masked), noProxy, effectiveNoProxy (noProxy plus what AKS
-    adds: API server, pod/service/VNet ranges, platform addresses), the trustedCa certificates decoded (subject,
+    adds: API server, pod/service/VNet ranges, platform addresses), noProxy split by origin (userNoProxy: what was
+    set; aksAddedNoProxy: what AKS wrote into it; possiblyAksAddedNoProxy: CIDRs that may be the VNet address
+    space AKS adds, which the cluster object does not say), the trustedCa certificates decoded (subject,
     issuer, SANs, not-after, days left, SHA-256 fingerprint; the base64 value only with --show-ca-blob) and, per
     node pool, its node image against the latest one: nodeImageCurrent, and pendingNodeImageUpgrade when an
     upgrade is still due for node-level settings to apply. Exits 3 when the cluster does not exist.
@@ -138,6 +144,8 @@ examples:
     text: az aks http-proxy show -g MyResourceGroup -n MyManagedCluster --query "nodePools[?pendingNodeImageUpgrade].name" -o tsv
   - name: Days until each proxy CA certificate expires.
     text: az aks http-proxy show -g MyResourceGroup -n MyManagedCluster --query "trustedCa.certificates[].[subject, daysLeft]" -o tsv
+  - name: What was set in noProxy, without the entries AKS added.
+    text: az aks http-proxy show -g MyResourceGroup -n MyManagedCluster --query userNoProxy
   - name: Save the current trustedCa value to reuse it in a new config file.
     text: az aks http-proxy show -g MyResourceGroup -n MyManagedCluster --show-ca-blob --query trustedCa.base64 -o tsv
 """
@@ -149,7 +157,10 @@ long-summary: >
     Several --trusted-ca-file PEM files are concatenated and base64-encoded on one line. The result is checked by
     the same rules as validate and aks create/update: an error is refused (exit 1, every finding listed, nothing
     written), warnings are printed. Prints the config as JSON, or writes it to --output-file, which is never
-    replaced unless --overwrite-existing. enabled is written only when --enabled is given.
+    replaced unless --overwrite-existing. enabled is written only when --enabled is given. noProxy gets .svc and
+    .cluster.local (said on stderr) so that pods reach in-cluster services directly; --no-in-cluster-suffixes
+    leaves them out. --from-cluster -g -n writes a cluster's current config instead: noProxy without the entries
+    AKS adds by itself, so that az aks http-proxy diff of the file against the cluster shows no change.
 examples:
   - name: Print a config with a custom CA to stdout.
     text: az aks http-proxy generate --http-proxy http://proxy.contoso.com:3128/ --no-proxy localhost 127.0.0.1 .contoso.com --trusted-ca-file proxy-ca.pem
@@ -157,6 +168,10 @@ examples:
     text: az aks http-proxy generate --http-proxy http://proxy.contoso.com:3128/ --https-proxy https://proxy.contoso.com:3129/ --trusted-ca-file root.pem issuing.pem --output-file proxy.json
   - name: Reuse an existing NO_PROXY value (comma-separated) and replace an older file.
     text: az aks http-proxy generate --http-proxy http://proxy.contoso.com:3128/ --no-proxy "$NO_PROXY" --output-file proxy.json --overwrite-existing
+  - name: Write a cluster's current config as a file to keep in source control (no AKS-added noProxy entries).
+    text: az aks http-proxy generate --from-cluster -g MyResourceGroup -n MyManagedCluster --output-file proxy.json
+  - name: Leave .svc and .cluster.local out of noProxy.
+    text: az aks http-proxy generate --http-proxy http://proxy.contoso.com:3128/ --no-in-cluster-suffixes
 """
 
 helps["aks http-proxy diff"] = """
@@ -165,7 +180,7 @@ short-summary: Show what an update with a config file would change on a cluster,
 long-summary: >
     Field by field (httpProxy, httpsProxy, trustedCa, noProxy, enabled): add, change, remove or keep, with before
     and after. trustedCa is shown as certificates (subject, SHA-256 fingerprint, not-after), never as base64;
-    noProxy entries AKS adds itself are not reported as removals. "removed" lists what the update would drop
+    noProxy entries AKS adds itself are set aside (the noProxy row's aksAdded) and not reported as removals. "removed" lists what the update would drop
     (a trustedCa or noProxy entries the file no longer has). "rollout" says what must then roll, with the
     commands: pods re-created for new proxy variables (pods annotated kubernetes.azure.com/no-http-proxy-vars
     "true" are not affected), and a node image upgrade for node-level settings. Writes nothing. A file that

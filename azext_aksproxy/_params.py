@@ -46,6 +46,14 @@ def load_arguments(self, _):
                    help="Write the config to this file instead of printing it.")
         c.argument("overwrite_existing", options_list=["--overwrite-existing"], action="store_true",
                    help="Replace --output-file if it exists (by default an existing file is never replaced).")
+        c.argument("no_in_cluster_suffixes", options_list=["--no-in-cluster-suffixes"], action="store_true",
+                   help="Do not add .svc and .cluster.local to noProxy. By default they are added so that pods reach "
+                        "in-cluster services directly (curl and Python ignore the CIDRs AKS adds).")
+        c.argument("from_cluster", options_list=["--from-cluster"], action="store_true",
+                   help="Write the config of the cluster given by -g/-n as your file: noProxy without the entries AKS "
+                        "adds by itself, so that az aks http-proxy diff against the cluster shows no change.")
+        c.argument("resource_group_name", required=False, help="With --from-cluster: the cluster's resource group.")
+        c.argument("name", required=False, help="With --from-cluster: the cluster's name.")
     with self.argument_context("aks http-proxy upgrade-nodes") as c:
         c.argument("nodepool_names", options_list=["--nodepool-names"], nargs="+",
                    help="Space-separated names of the node pools to upgrade. Default: every pool of the cluster.")

@@ -43,14 +43,19 @@ def http_proxy_show(cmd, client, resource_group_name, name, show_ca_blob=False):
 
 def http_proxy_diff(cmd, client, resource_group_name, name, config):
     from azext_aksproxy.proxy_config import check_file
-    from azext_aksproxy.proxy_config.cluster import cluster_findings
+    from azext_aksproxy.proxy_config.cluster import (
+        cluster_findings,
+        with_cluster_advice,
+    )
     from azext_aksproxy.proxy_config.diff import diff_document
 
     result = check_file(config)
     # The same refusal as validate and aks update: no comparison against a file the update would not send.
-    raise_for_errors(result.findings, f"--config {config}")
+    if not result.ok:
+        raise_for_errors(result.findings, f"--config {config}")
     cluster = _raw_cluster(client, resource_group_name, name)
-    findings = cluster_findings(cluster, result.config)
+    # The file's notices (the in-cluster advice naming this cluster's network), then the cluster's.
+    findings = with_cluster_advice(result.findings, cluster, result.config) + cluster_findings(cluster, result.config)
     warn(findings)  # the notices; the refusals end the command below, after the diff is printed
     doc = diff_document(cluster, result.config, resource_group=resource_group_name, name=name, config_path=config,
                         findings=findings)

@@ -80,10 +80,13 @@ def http_proxy_validate(cmd, config, resource_group_name=None, name=None, strict
     findings = list(result.findings)
     if resource_group_name and name:
         from azext_aksproxy.commands import _managed_clusters
-        from azext_aksproxy.proxy_config.cluster import cluster_findings
+        from azext_aksproxy.proxy_config.cluster import (
+            cluster_findings,
+            with_cluster_advice,
+        )
 
         cluster = _managed_clusters(cmd.cli_ctx).get(resource_group_name, name).as_dict()
-        findings += cluster_findings(cluster, result.config)
+        findings = with_cluster_advice(findings, cluster, result.config) + cluster_findings(cluster, result.config)
     errors = [f for f in findings if f.is_error or strict]
     if errors:
         exit_after_output(cmd.cli_ctx, f"{config}: {len(errors)} finding(s) fail validation"

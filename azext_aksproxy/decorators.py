@@ -17,6 +17,7 @@ from ._reporting import raise_for_errors, warn
 logger = get_logger(__name__)
 
 _VALIDATED = "aksproxy_http_proxy_config"
+_IN_CLUSTER_ADVICE = "aksproxy_in_cluster_advice"
 
 
 @contextmanager
@@ -41,7 +42,13 @@ class ProxyConfigContext(core.AKSManagedClusterContext):
             from .proxy_config import check_file
 
             result = check_file(path)
-            raise_for_errors(result.findings, f"--http-proxy-config {path}")
+            findings = result.findings
+            if result.ok and self.decorator_mode == core.DecoratorMode.UPDATE:
+                # The in-cluster advice waits for the cluster's GET, so that it names the cluster's own network.
+                advice = [f for f in findings if f.code == "noproxy-in-cluster"]
+                self.set_intermediate(_IN_CLUSTER_ADVICE, advice, overwrite_exists=True)
+                findings = [f for f in findings if f.code != "noproxy-in-cluster"]
+            raise_for_errors(findings, f"--http-proxy-config {path}")
             config = dict(result.config)
             if "enabled" in config and (
                 (config["enabled"] and self.raw_param.get("disable_http_proxy"))
@@ -116,10 +123,12 @@ class ProxyAwareUpdateDecorator(_ProxyConfigContextMixin, core.AKSManagedCluster
     def update_http_proxy_config(self, mc):
         new = self.context.get_http_proxy_config() if self.context.raw_param.get("http_proxy_config") else None
         if new is not None:
-            from .proxy_config.cluster import update_findings
+            from .proxy_config.cluster import update_findings, with_cluster_advice
 
             current = mc.http_proxy_config
-            warn(update_findings(mc.as_dict(), new.as_dict()))
+            advice = self.context.get_intermediate(_IN_CLUSTER_ADVICE) or []
+            cluster, config = mc.as_dict(), new.as_dict()
+            warn(with_cluster_advice(advice, cluster, config) + update_findings(cluster, config))
             # A PUT without "enabled" could silently re-enable a disabled proxy: keep the cluster's state.
             if (new.enabled is None and current is not None and current.enabled is False
                     and not self.context.raw_param.get("enable_http_proxy")):

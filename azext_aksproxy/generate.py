@@ -37,9 +37,12 @@ def _read_pem_files(paths) -> list:
     return blobs
 
 
-def build_document(http_proxy=None, https_proxy=None, no_proxy=None, ca_blobs=None, enabled=None) -> dict:
-    """The config object, in the documented key order, with only the keys given."""
+def build_document(http_proxy=None, https_proxy=None, no_proxy=None, ca_blobs=None, enabled=None,
+                   in_cluster_suffixes=True) -> dict:
+    """The config object, in the documented key order, with only the keys given; noProxy gets `.svc` and
+    `.cluster.local` unless they are covered or ``in_cluster_suffixes`` is false."""
     from azext_aksproxy.proxy_config import encode_pem_bundle
+    from azext_aksproxy.proxy_config.noproxy import missing_in_cluster_suffixes
 
     doc = {}
     if http_proxy is not None:
@@ -47,6 +50,13 @@ def build_document(http_proxy=None, https_proxy=None, no_proxy=None, ca_blobs=No
     if https_proxy is not None:
         doc["httpsProxy"] = https_proxy
     entries = split_no_proxy(no_proxy)
+    if in_cluster_suffixes:
+        added = missing_in_cluster_suffixes(entries)
+        if added:
+            entries += added
+            logger.warning("Added %s to noProxy so that pods reach in-cluster services (svc.ns.svc, "
+                           "svc.ns.svc.cluster.local) directly: curl and Python ignore the CIDRs AKS adds. Pass "
+                           "--no-in-cluster-suffixes to leave them out.", " and ".join(added))
     if entries:
         doc["noProxy"] = entries
     if ca_blobs:
@@ -72,14 +82,68 @@ def _write(path: str, text: str, overwrite: bool) -> None:
         raise FileOperationError(f"--output-file {path}: cannot be written: {exc.strerror or exc}.") from exc
 
 
-def http_proxy_generate(cmd, http_proxy, https_proxy=None, no_proxy=None, trusted_ca_files=None, enabled=None,
-                        output_file=None, overwrite_existing=False):
+def _from_cluster(cmd, resource_group_name, name, other_options):
+    """The cluster's config as the user's file: noProxy without the entries AKS adds (az aks http-proxy diff of the
+    result against the same cluster shows no change), and the in-cluster advice naming the cluster's network."""
+    from azure.cli.core.azclierror import (
+        InvalidArgumentValueError,
+        MutuallyExclusiveArgumentError,
+        RequiredArgumentMissingError,
+    )
+
+    from azext_aksproxy._reporting import warn
+    from azext_aksproxy.cluster_view import _raw_cluster
+    from azext_aksproxy.commands import _managed_clusters
+    from azext_aksproxy.proxy_config import check_document
+    from azext_aksproxy.proxy_config import cluster as cluster_rules
+
+    given = [option for option, value in other_options.items() if value]
+    if given:
+        raise MutuallyExclusiveArgumentError(
+            f"--from-cluster writes the cluster's config as it is; drop {', '.join(given)} (edit the file afterwards, "
+            "then check it with az aks http-proxy diff).")
+    if not resource_group_name or not name:
+        raise RequiredArgumentMissingError("--from-cluster needs the cluster: --resource-group/-g and --name/-n.")
+    cluster = _raw_cluster(_managed_clusters(cmd.cli_ctx), resource_group_name, name)
+    doc = cluster_rules.user_config(cluster)
+    if doc is None:
+        raise InvalidArgumentValueError(f"Cluster {name} has no HTTP proxy config; there is nothing to write. Use "
+                                        "--http-proxy to write a new one.")
+    result = check_document(doc, source=f"cluster {name}")
+    raise_for_errors([f for f in result.findings if f.is_error], f"The HTTP proxy config of cluster {name}",
+                     "nothing was written")
+    warn(cluster_rules.with_cluster_advice(result.findings, cluster, result.config))
+    split = cluster_rules.split_no_proxy(cluster)
+    if split["aksAdded"]:
+        logger.warning("Left out of noProxy, as AKS adds them by itself: %s.", ", ".join(split["aksAdded"]))
+    if split["possiblyAksAdded"]:
+        logger.warning("Kept in noProxy: %s, which may be the VNet address space AKS adds (the cluster object does "
+                       "not say) or your own entries; keeping them changes nothing either way.",
+                       ", ".join(split["possiblyAksAdded"]))
+    return result.config
+
+
+def http_proxy_generate(cmd, http_proxy=None, https_proxy=None, no_proxy=None, trusted_ca_files=None, enabled=None,
+                        output_file=None, overwrite_existing=False, no_in_cluster_suffixes=False, from_cluster=False,
+                        resource_group_name=None, name=None):
     from azext_aksproxy.proxy_config import check_document
 
-    doc = build_document(http_proxy, https_proxy, no_proxy, _read_pem_files(trusted_ca_files or []), enabled)
-    result = check_document(doc, source="generated config")
-    raise_for_errors(result.findings, "Cannot generate the config", f"nothing was written ({_PATH_TO_OPTION})")
-    config = result.config  # canonical: what validate and aks update would send (noProxy de-duplicated)
+    if (resource_group_name or name) and not from_cluster:
+        from azure.cli.core.azclierror import RequiredArgumentMissingError
+
+        raise RequiredArgumentMissingError("--resource-group/--name read a cluster only with --from-cluster: add it, "
+                                           "or drop them.")
+    if from_cluster:
+        config = _from_cluster(cmd, resource_group_name, name, {
+            "--http-proxy": http_proxy, "--https-proxy": https_proxy, "--no-proxy": no_proxy,
+            "--trusted-ca-file": trusted_ca_files, "--enabled": enabled is not None,
+            "--no-in-cluster-suffixes": no_in_cluster_suffixes})
+    else:
+        doc = build_document(http_proxy, https_proxy, no_proxy, _read_pem_files(trusted_ca_files or []), enabled,
+                             in_cluster_suffixes=not no_in_cluster_suffixes)
+        result = check_document(doc, source="generated config")
+        raise_for_errors(result.findings, "Cannot generate the config", f"nothing was written ({_PATH_TO_OPTION})")
+        config = result.config  # canonical: what validate and aks update would send (noProxy de-duplicated)
     if not output_file:
         return config
     _write(output_file, json.dumps(config, indent=2) + "\n", overwrite_existing)

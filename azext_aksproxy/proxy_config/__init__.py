@@ -14,6 +14,7 @@ from typing import Any
 
 from .certs import CertificateFacts, aware_now, describe_bundle, encode_pem_bundle
 from .findings import (
+    CATALOGUE,
     CODES,
     ERROR,
     WARNING,
@@ -29,6 +30,7 @@ from .typecheck import SCHEMA_PATH
 
 __all__ = [
     "CANONICAL_KEYS",
+    "CATALOGUE",
     "CODES",
     "ERROR",
     "SCHEMA_PATH",

@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .findings import ERROR, WARNING, Finding
+from .findings import Finding, error_at, warning_at
+from .noproxy import ClusterNetwork, in_cluster_finding
 
 # Entries AKS adds to noProxy itself (facts file, "What AKS adds"); the cluster-specific ones (API server FQDN,
 # pod/service CIDRs, VNet space) are read from the cluster.
@@ -53,8 +54,9 @@ def pool_findings(cluster: Mapping[str, Any]) -> list[Finding]:
         names = [str(p.get("name")) for p in agent_pools(cluster) if str(p.get(field, "")).lower() == unsupported]
         if names:
             listed = ", ".join(names)
-            findings.append(Finding(ERROR, code, "agentPoolProfiles",
-                                    f"HTTP proxy is not supported on {kind}; this cluster has: {listed}.", fix, listed))
+            findings.append(error_at(
+                "agentPoolProfiles", code, f"HTTP proxy is not supported on {kind}; this cluster has: {listed}.",
+                fix, listed))
     return findings
 
 
@@ -72,6 +74,76 @@ def aks_managed_no_proxy(cluster: Mapping[str, Any]) -> set[str]:
     for key in ("podCidrs", "serviceCidrs"):
         managed.update(str(c).lower() for c in net.get(key) or [])
     return managed
+
+
+def _is_possibly_vnet_space(entry: str, managed: set[str]) -> bool:
+    return entry.lower() not in managed and _is_cidr(entry)
+
+
+def split_no_proxy(cluster: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The cluster's noProxy by origin: ``user`` (what was set), ``aksAdded`` (what AKS adds by itself: loopback,
+    konnectivity, wireserver, IMDS, API server FQDN, pod and service CIDRs) and ``possiblyAksAdded``: CIDRs that may be
+    the VNet address space, which AKS adds too but which the cluster object does not hold, or the user's own.
+
+    An entry the user listed that AKS also adds (``localhost``) cannot be told apart and counts as ``aksAdded``.
+    """
+    managed = aks_managed_no_proxy(cluster)
+    entries = [str(e) for e in (current_proxy_config(cluster) or {}).get("noProxy") or []]
+    return {
+        "user": [e for e in entries if e.lower() not in managed and not _is_cidr(e)],
+        "aksAdded": [e for e in entries if e.lower() in managed],
+        "possiblyAksAdded": [e for e in entries if _is_possibly_vnet_space(e, managed)],
+    }
+
+
+def user_no_proxy(cluster: Mapping[str, Any]) -> list[str]:
+    """The noProxy list to write back for this cluster: its entries without those AKS certainly adds, in order.
+    Possible VNet CIDRs are kept: sending one AKS adds anyway changes nothing, dropping one of the user's would."""
+    managed = aks_managed_no_proxy(cluster)
+    return [str(e) for e in (current_proxy_config(cluster) or {}).get("noProxy") or [] if str(e).lower() not in managed]
+
+
+def user_config(cluster: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The cluster's httpProxyConfig as the user would write it: the known keys, noProxy without what AKS adds
+    (see ``user_no_proxy``), no effectiveNoProxy. An update with it changes nothing. None when there is no config."""
+    current = current_proxy_config(cluster)
+    if not current:
+        return None
+    out: dict[str, Any] = {key: current[key] for key in ("httpProxy", "httpsProxy") if current.get(key)}
+    entries = user_no_proxy(cluster)
+    if entries:
+        out["noProxy"] = entries
+    if current.get("trustedCa"):
+        out["trustedCa"] = current["trustedCa"]
+    if "enabled" in current and current["enabled"] is not None:
+        out["enabled"] = current["enabled"]
+    return out
+
+
+def cluster_network(cluster: Mapping[str, Any]) -> ClusterNetwork:
+    """The cluster's service CIDRs, DNS service IP and whether the Istio add-on runs, for the in-cluster advice."""
+    props = _properties(cluster)
+    net = props.get("networkProfile") or {}
+    cidrs = net.get("serviceCidrs") or ([net["serviceCidr"]] if net.get("serviceCidr") else [])
+    mesh = props.get("serviceMeshProfile") or {}
+    return ClusterNetwork(tuple(str(c) for c in cidrs), net.get("dnsServiceIP"),
+                          str(mesh.get("mode", "")).lower() == "istio")
+
+
+def with_cluster_advice(findings: list[Finding], cluster: Mapping[str, Any],
+                        config: Mapping[str, Any] | None) -> list[Finding]:
+    """``findings`` with the file's in-cluster notice replaced by one that names this cluster's service CIDRs, DNS
+    and Istio add-on."""
+    if config is None:
+        return findings
+    network = cluster_network(cluster)
+    out = []
+    for finding in findings:
+        if finding.code == "noproxy-in-cluster":
+            refined = in_cluster_finding(config.get("noProxy"), finding.path, network)
+            finding = refined if refined is not None else finding
+        out.append(finding)
+    return out
 
 
 def current_proxy_config(cluster: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -148,16 +220,16 @@ def update_findings(cluster: Mapping[str, Any], new: Mapping[str, Any]) -> list[
     findings = []
     for change in compare(cluster, new):
         if change.field == "trustedCa" and change.action == "remove":
-            findings.append(Finding(
-                WARNING, "update-removes-trusted-ca", "$.trustedCa",
+            findings.append(warning_at(
+                "$.trustedCa", "update-removes-trusted-ca",
                 "The cluster has a trustedCa and this file has none: the update removes it from the nodes.",
                 "Add the current trustedCa to the file to keep it (az aks http-proxy show shows it)."))
         if change.field == "noProxy" and change.before["removed"]:
             removed = ", ".join(change.before["removed"])
-            findings.append(Finding(
-                WARNING, "update-removes-no-proxy", "$.noProxy",
+            findings.append(warning_at(
+                "$.noProxy", "update-removes-no-proxy",
                 f"The update removes these noProxy entries from the cluster: {removed}. {change.note}".strip(),
-                "Add them to the file's noProxy to keep them.", removed[:80]))
+                "Add them to the file's noProxy to keep them.", removed))
     return findings
 
 
@@ -172,13 +244,13 @@ def enabled_findings(cluster: Mapping[str, Any], new: Mapping[str, Any]) -> list
         return []
     was_enabled = current.get("enabled", True) is not False
     if not was_enabled and "enabled" not in new:
-        return [Finding(
-            WARNING, "proxy-stays-disabled", "$.enabled",
+        return [warning_at(
+            "$.enabled", "proxy-stays-disabled",
             "The cluster's HTTP proxy is disabled and an update with this file keeps it disabled.",
             'Add "enabled": true to the file, or pass --enable-http-proxy to az aks update.')]
     if was_enabled and new.get("enabled") is False:
-        return [Finding(
-            WARNING, "update-disables-proxy", "$.enabled",
+        return [warning_at(
+            "$.enabled", "update-disables-proxy",
             "This file disables the cluster's HTTP proxy: pods re-created afterwards and nodes after a node image "
             "upgrade run without it.",
             'Remove "enabled": false from the file to keep the proxy enabled.', "false")]

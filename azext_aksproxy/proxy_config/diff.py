@@ -69,6 +69,9 @@ def _no_proxy_row(change: FieldChange, cluster: Mapping[str, Any], new: Mapping[
     if change.note:
         notes.append(change.note)
     row = _row(change, before, after, "; ".join(notes))
+    # Set aside from "before": the entries AKS writes into noProxy itself, which an update keeps whatever the file.
+    row["aksAdded"] = [str(e) for e in current.get("noProxy") or []
+                       if str(e).lower() in managed and str(e).lower() not in listed]
     row["removedEntries"] = removed
     return row
 

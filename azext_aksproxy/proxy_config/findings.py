@@ -11,6 +11,8 @@ from typing import Any
 
 ERROR = "error"
 WARNING = "warning"
+CLUSTER = "cluster"  # scope of the rules that need the cluster as well as the file
+FLEET = "fleet"  # scope of the rules of `az aks http-proxy audit` (fleet.py)
 
 # userinfo in anything URL-like ("scheme://user:pass@host"); masked wherever a value is echoed. Greedy up to the
 # last "@" of the token: passwords are often written unescaped ("p@ss", "pa/ss"), so stopping at the first "@" or
@@ -46,6 +48,7 @@ class Finding:
             "value": self.value,
             "message": self.message,
             "fix": self.fix,
+            "source": source_of(self.code),
         }
 
     def __str__(self) -> str:
@@ -88,68 +91,151 @@ class ProxyConfigError(ValueError):
         super().__init__("\n".join(lines))
 
 
-# Every code a rule can emit, with its severity and a one-line summary: the stable, documented surface.
-CODES: dict[str, tuple[str, str]] = {
+@dataclass(frozen=True)
+class Rule:
+    """One entry of the catalogue: what a code means and the public source that sets its severity."""
+
+    severity: str
+    summary: str
+    source: str
+    scope: str = "file"  # "file": the config alone; "cluster": with the cluster (validate -g -n, diff, update); "fleet": audit
+
+
+# Sources named by several rules. A rule is an error only where a public source says the service refuses the value
+# or the value breaks nodes; where the service's behaviour is undocumented or changed recently, it is a warning whose
+# message tells the history.
+_DOCS = "AKS docs, HTTP proxy: learn.microsoft.com/azure/aks/http-proxy"
+_SPEC = "REST spec ManagedClusterHTTPProxyConfig (azure-rest-api-specs, Microsoft.ContainerService)"
+_AZ_FILE = "azure-cli reads --http-proxy-config with get_file_json (azure/cli/core/util.py)"
+_RFC8259 = "RFC 8259 (JSON)"
+# Clients (Go net/http, curl, Python) keep only scheme, host and port of a proxy URL: anything after them is a PAC,
+# WPAD or web address pasted by mistake, and the nodes would send their proxy requests to that host:port.
+_URL_FORM = f"{_DOCS} (proxy URL scheme://host:port/); proxy clients drop the rest (Go net/http, curl)"
+_NO_PROXY_ENV = f"{_DOCS} (noProxy becomes NO_PROXY, one comma-separated variable)"
+_RFC1123 = ("RFC 1123 host names; AKS validates noProxy hosts (fluxcd/kustomize-controller#1623, "
+            "AKS CHANGELOG 2026-04-02)")
+_CA = f"{_DOCS} (trustedCa: base64 of PEM); service error HTTPProxyTrustedCAPEMDecodeFailure"
+_TLS = "RFC 5280 validity; TLS clients on the nodes refuse the chain"
+_PUT = f"{_SPEC}: a PUT replaces httpProxyConfig as a whole"
+_ENABLED = f"{_SPEC}: enabled defaults to true (api-version 2026-01-01)"
+
+# Every code a rule can emit: the stable, documented surface (README's table is tested against it). Adding a rule
+# is one line here.
+CATALOGUE: dict[str, Rule] = {
     # reading the file (load.py)
-    "file-not-found": (ERROR, "the path does not exist"),
-    "file-not-regular": (ERROR, "the path is a directory, device or pipe, not a regular file"),
-    "file-unreadable": (ERROR, "the file cannot be read (permissions, I/O error)"),
-    "file-too-large": (ERROR, "the file is larger than 1 MiB"),
-    "encoding": (ERROR, "the file is not UTF-8 (UTF-16/32, Latin-1, NUL bytes)"),
-    "empty-file": (ERROR, "the file is empty or only whitespace"),
-    "json-syntax": (ERROR, "the file is not valid JSON"),
-    "json-constant": (ERROR, "NaN or Infinity, which JSON does not allow"),
-    "json-too-deep": (ERROR, "nesting far deeper than a proxy config can have"),
-    "duplicate-key": (ERROR, "the same key twice in one object (also through case variants)"),
+    "file-not-found": Rule(ERROR, "the path does not exist", _AZ_FILE),
+    "file-not-regular": Rule(ERROR, "the path is a directory, device or pipe, not a regular file", _AZ_FILE),
+    "file-unreadable": Rule(ERROR, "the file cannot be read (permissions, I/O error)", _AZ_FILE),
+    "file-too-large": Rule(ERROR, "the file is larger than 1 MiB",
+                           "aksproxy bound, far above any real config (trustedCa is limited to 35 KB by the AKS docs)"),
+    "encoding": Rule(ERROR, "the file is not UTF-8 (UTF-16/32, Latin-1, NUL bytes)", f"{_RFC8259} section 8.1"),
+    "empty-file": Rule(ERROR, "the file is empty or only whitespace", _AZ_FILE),
+    "json-syntax": Rule(ERROR, "the file is not valid JSON", f"{_RFC8259}; {_AZ_FILE}"),
+    "json-constant": Rule(ERROR, "NaN or Infinity, which JSON does not allow", f"{_RFC8259} section 6"),
+    "json-too-deep": Rule(ERROR, "nesting far deeper than a proxy config can have", _SPEC),
+    "duplicate-key": Rule(ERROR, "the same key twice in one object (also through case variants)",
+                          f"{_RFC8259} section 4 (duplicate names: unpredictable; az keeps the last)"),
     # shape (keys.py, typecheck.py)
-    "not-object": (ERROR, "the top level is not a JSON object"),
-    "key-case": (WARNING, "a key spelled with the wrong case; normalised"),
-    "wrapper-object": (ERROR, "the settings are wrapped in an httpProxyConfig object"),
-    "unknown-key": (ERROR, "a key the API does not have (snake_case, env-var names, typos)"),
-    "read-only-key": (ERROR, "effectiveNoProxy, which AKS computes and which cannot be set"),
-    "type": (ERROR, "a value of the wrong JSON type"),
-    "schema": (ERROR, "a schema.json constraint not covered by a dedicated rule"),
+    "not-object": Rule(ERROR, "the top level is not a JSON object", f"{_SPEC}; {_AZ_FILE}"),
+    "key-case": Rule(WARNING, "a key spelled with the wrong case; normalised",
+                     f"{_SPEC} (keys are case-sensitive; the docs' own example spells trustedCA)"),
+    "wrapper-object": Rule(ERROR, "the settings are wrapped in an httpProxyConfig object",
+                           "Azure/AKS#205: the wrapped keys are dropped, then HTTPProxyConfigInputError"),
+    "unknown-key": Rule(ERROR, "a key the API does not have (snake_case, env-var names, typos)",
+                        f"{_SPEC}: unknown keys are dropped by the service without an error"),
+    "read-only-key": Rule(ERROR, "effectiveNoProxy, which AKS computes and which cannot be set",
+                          f"{_SPEC}: effectiveNoProxy is readOnly"),
+    "type": Rule(ERROR, "a value of the wrong JSON type", _SPEC),
+    "schema": Rule(ERROR, "a schema.json constraint not covered by a dedicated rule", _SPEC),
     # proxy URLs (urls.py)
-    "no-proxy-url": (ERROR, "neither httpProxy nor httpsProxy is set"),
-    "url-whitespace": (ERROR, "whitespace or control characters in a proxy URL"),
-    "url-scheme": (ERROR, "a missing or unsupported URL scheme"),
-    "url-credentials": (ERROR, "user:password@ in a proxy URL; AKS has no proxy authentication"),
-    "url-host": (ERROR, "a missing or invalid proxy host"),
-    "url-port": (ERROR, "a port outside 1-65535 or not a number"),
-    "url-path": (ERROR, "a path other than /"),
-    "url-query": (ERROR, "a ?query in a proxy URL"),
-    "url-fragment": (ERROR, "a #fragment in a proxy URL"),
-    "url-trailing-slash": (WARNING, "no trailing slash; the service rejected that form for a period"),
-    "url-default-port": (WARNING, "no port; the scheme's default port will be used"),
+    "no-proxy-url": Rule(ERROR, "neither httpProxy nor httpsProxy is set",
+                         "service error HTTPProxyConfigInputError: HTTPProxy and HTTPSProxy both cannot be empty"),
+    "url-whitespace": Rule(ERROR, "whitespace or control characters in a proxy URL",
+                           "RFC 3986 section 2; Go's net/url (kubelet, containerd) refuses control characters"),
+    "url-scheme": Rule(ERROR, "a missing or unsupported URL scheme", f"{_DOCS} (httpProxy: the scheme must be http)"),
+    "url-credentials": Rule(ERROR, "user:password@ in a proxy URL; AKS has no proxy authentication",
+                            f"{_DOCS} (user/password authentication not supported); Azure/AKS#3392"),
+    "url-host": Rule(ERROR, "a missing or invalid proxy host", "RFC 3986 section 3.2.2"),
+    "url-host-underscore": Rule(WARNING, "`_` in the proxy host; not RFC 1123, accepted by node clients",
+                                "undocumented in AKS; RFC 1123; Go, curl and Python resolve such names"),
+    "url-port": Rule(ERROR, "a port outside 1-65535 or not a number", "RFC 3986 section 3.2.3 (TCP ports 1-65535)"),
+    "url-path": Rule(ERROR, "a path other than /", _URL_FORM),
+    "url-query": Rule(ERROR, "a ?query in a proxy URL", _URL_FORM),
+    "url-fragment": Rule(ERROR, "a #fragment in a proxy URL", _URL_FORM),
+    "url-trailing-slash": Rule(WARNING, "no trailing slash; the service rejected that form for a period",
+                               "Azure/AKS#4574 (2024-10), #5561 (2026-01): HTTPProxyWrongUrlError, accepted again"),
+    "url-default-port": Rule(WARNING, "no port; the scheme's default port will be used", "RFC 3986 section 3.2.3"),
     # noProxy (noproxy.py)
-    "noproxy-empty": (ERROR, "an empty noProxy entry"),
-    "noproxy-whitespace": (ERROR, "whitespace or control characters in a noProxy entry"),
-    "noproxy-comma": (ERROR, "several hosts in one noProxy entry"),
-    "noproxy-url": (ERROR, "a URL where a host is expected"),
-    "noproxy-wildcard": (ERROR, "a * wildcard, which AKS does not support"),
-    "noproxy-port": (ERROR, "host:port; ports are not matched"),
-    "noproxy-brackets": (ERROR, "a bracketed IPv6 address"),
-    "noproxy-bad-cidr": (ERROR, "a CIDR with host bits set or an invalid prefix"),
-    "noproxy-invalid": (ERROR, "not a host name, IP address or CIDR"),
-    "noproxy-duplicate": (WARNING, "an entry given twice (case-insensitive); de-duplicated"),
-    "noproxy-cidr": (WARNING, "CIDR entries, which some HTTP clients ignore"),
+    "noproxy-empty": Rule(ERROR, "an empty noProxy entry", _RFC1123),
+    "noproxy-whitespace": Rule(ERROR, "whitespace or control characters in a noProxy entry", _NO_PROXY_ENV),
+    "noproxy-comma": Rule(ERROR, "several hosts in one noProxy entry", _NO_PROXY_ENV),
+    "noproxy-url": Rule(ERROR, "a URL where a host is expected", f"{_RFC1123}; clients match hosts, not URLs"),
+    "noproxy-wildcard": Rule(ERROR, "a * wildcard, which AKS does not support",
+                             f"{_DOCS} (`*` attached to a domain suffix is not supported)"),
+    "noproxy-port": Rule(ERROR, "host:port; ports are not matched", f"{_RFC1123}; Go and Python ignore such entries"),
+    "noproxy-brackets": Rule(ERROR, "a bracketed IPv6 address", f"{_RFC1123}; clients match the bare address"),
+    "noproxy-bad-cidr": Rule(ERROR, "a CIDR with host bits set or an invalid prefix",
+                             "RFC 4632 / RFC 4291 prefix notation"),
+    "noproxy-invalid": Rule(ERROR, "not a host name, IP address or CIDR", _RFC1123),
+    "noproxy-underscore": Rule(WARNING, "`_` in a noProxy host; the service's acceptance is unclear",
+                               "RFC 1123; AKS noProxy check strict from 2026-03, relaxed 2026-04-02 (AKS CHANGELOG)"),
+    "noproxy-trailing-dot": Rule(WARNING, "a host ending in `.`; refused by the service in March 2026, accepted since",
+                                 "fluxcd/kustomize-controller#1623; AKS CHANGELOG 2026-04-02"),
+    "noproxy-duplicate": Rule(WARNING, "an entry given twice (case-insensitive); de-duplicated", _NO_PROXY_ENV),
+    "noproxy-cidr": Rule(WARNING, "CIDR entries, which some HTTP clients ignore",
+                         f"{_DOCS} (curl and Python ignore CIDRs in NO_PROXY)"),
+    "noproxy-in-cluster": Rule(WARNING, "in-cluster names (.svc, .cluster.local) not in noProxy; they go to the proxy",
+                               f"Azure/AKS#3174, #205, #2887, #5034; {_DOCS}"),
     # trustedCa (certs.py)
-    "ca-empty": (ERROR, "trustedCa is an empty string"),
-    "ca-not-base64": (ERROR, "raw PEM text instead of its base64 encoding"),
-    "ca-base64": (ERROR, "not strict standard base64 (line breaks, URL-safe alphabet, padding)"),
-    "ca-der": (ERROR, "base64 of DER (binary) instead of PEM"),
-    "ca-not-pem": (ERROR, "decodes to something without a PEM certificate"),
-    "ca-private-key": (ERROR, "a PRIVATE KEY block"),
-    "ca-not-certificate": (ERROR, "a PEM block that is not a CERTIFICATE"),
-    "ca-cert-invalid": (ERROR, "a CERTIFICATE block that does not parse"),
-    "ca-too-many": (ERROR, "more than 20 certificates"),
-    "ca-too-large": (ERROR, "trustedCa longer than 35 KB"),
-    "ca-expired": (ERROR, "an expired certificate"),
-    "ca-not-yet-valid": (ERROR, "a certificate whose validity starts in the future"),
-    "ca-expiring-soon": (WARNING, "a certificate that expires within 30 days"),
-    "ca-not-ca": (WARNING, "a certificate without basicConstraints CA=true"),
-    "ca-no-san": (WARNING, "a certificate without subjectAlternativeName"),
+    "ca-empty": Rule(ERROR, "trustedCa is an empty string", _CA),
+    "ca-not-base64": Rule(ERROR, "raw PEM text instead of its base64 encoding", _CA),
+    "ca-base64": Rule(ERROR, "not strict standard base64 (line breaks, URL-safe alphabet, padding)", _CA),
+    "ca-der": Rule(ERROR, "base64 of DER (binary) instead of PEM", _CA),
+    "ca-not-pem": Rule(ERROR, "decodes to something without a PEM certificate", _CA),
+    "ca-private-key": Rule(ERROR, "a PRIVATE KEY block",
+                           f"{_DOCS} (trustedCa is a CA certificate); a key copied to every node is leaked"),
+    "ca-not-certificate": Rule(ERROR, "a PEM block that is not a CERTIFICATE", _CA),
+    "ca-cert-invalid": Rule(ERROR, "a CERTIFICATE block that does not parse", f"{_CA}; RFC 5280"),
+    "ca-too-many": Rule(ERROR, "more than 20 certificates", f"{_DOCS} (at most 20 certificates)"),
+    "ca-too-large": Rule(ERROR, "trustedCa longer than 35 KB", f"{_DOCS} (at most 35 KB)"),
+    "ca-expired": Rule(ERROR, "an expired certificate", _TLS),
+    "ca-not-yet-valid": Rule(ERROR, "a certificate whose validity starts in the future", _TLS),
+    "ca-expiring-soon": Rule(WARNING, "a certificate that expires within 30 days", _TLS),
+    "ca-not-ca": Rule(WARNING, "a certificate without basicConstraints CA=true", "RFC 5280 section 4.2.1.9"),
+    "ca-no-san": Rule(WARNING, "a certificate without subjectAlternativeName",
+                      f"{_DOCS} (Go components need SANs); Go 1.15 release notes (CN matching removed)"),
+    # the cluster (cluster.py: validate -g -n, diff, update)
+    "pool-windows": Rule(ERROR, "the cluster has Windows node pools",
+                         f"{_DOCS} (Windows node pools not supported); Azure/AKS#4069", scope=CLUSTER),
+    "pool-availability-set": Rule(ERROR, "the cluster has availability-set (VMAS) node pools",
+                                  f"{_DOCS} (VMAS node pools not supported)", scope=CLUSTER),
+    "update-removes-trusted-ca": Rule(WARNING, "the update removes the cluster's trustedCa", _PUT, scope=CLUSTER),
+    "update-removes-no-proxy": Rule(WARNING, "the update removes noProxy entries the cluster has", _PUT, scope=CLUSTER),
+    "proxy-stays-disabled": Rule(WARNING, "the cluster's proxy is disabled and the file does not enable it",
+                                 _ENABLED, scope=CLUSTER),
+    "update-disables-proxy": Rule(WARNING, "the file disables the cluster's enabled proxy", _ENABLED, scope=CLUSTER),
+    # the fleet (fleet.py: az aks http-proxy audit)
+    "ca-expiring": Rule(WARNING, "a trustedCa certificate expires within --expiring-within days (default 30)", _TLS,
+                        scope=FLEET),
+    "proxy-disabled": Rule(WARNING, "the cluster has an HTTP proxy config with enabled: false", _ENABLED,
+                           scope=FLEET),
+    "config-drift": Rule(WARNING, "a field differs from the --config reference (noProxy entries AKS adds are ignored)",
+                         f"{_PUT}; the entries AKS adds: {_DOCS}", scope=FLEET),
+    "subscription-unreadable": Rule(ERROR, "the subscription's clusters could not be listed; the reason is given",
+                                    "ARM's answer to the managedClusters list, quoted", scope=FLEET),
+    "cluster-unreadable": Rule(ERROR, "a listed cluster whose document could not be audited; the reason is given",
+                               "the listed cluster document, as ARM returned it", scope=FLEET),
 }
+
+# (severity, summary) per code: the catalogue without its sources.
+CODES: dict[str, tuple[str, str]] = {code: (rule.severity, rule.summary) for code, rule in CATALOGUE.items()}
+
+
+def source_of(code: str) -> str | None:
+    """The public source of a catalogued rule (None for codes outside the catalogue, e.g. the proxy check's)."""
+    rule = CATALOGUE.get(code)
+    return rule.source if rule else None
+
 
 MAX_VALUE_CHARS = 80  # echoed values are cut here: enough to recognise a value, short enough for one line
 _NO_VALUE: Any = object()
@@ -176,6 +262,9 @@ def display_value(value: Any) -> str:
 
 
 def _finding(severity: str, code: str, path: str, message: str, fix: str, value: Any) -> Finding:
+    rule = CATALOGUE.get(code)
+    if rule is None or rule.severity != severity:  # a rule out of step with the catalogue: caught by the unit tests
+        raise ValueError(f"finding code {code!r} is not catalogued as a {severity}")
     shown = None if value is _NO_VALUE else display_value(value)
     return Finding(severity, code, mask_secrets(path), mask_secrets(message), mask_secrets(fix), shown)
 

@@ -17,33 +17,27 @@ from typing import Any
 from .certs import EXPIRY_NOTICE_DAYS, aware_now, describe_bundle
 from .cluster import (
     agent_pools,
-    aks_managed_no_proxy,
     compare,
-    current_proxy_config,
     pool_findings,
+    user_config,
 )
 from .findings import (
+    CATALOGUE,
     ERROR,
-    WARNING,
+    FLEET,
     Finding,
     ProxyConfigError,
     display_value,
     error_at,
     warning_at,
 )
-from .keys import CANONICAL_KEYS
 from .view import masked
 
 DEFAULT_EXPIRY_HORIZON_DAYS = EXPIRY_NOTICE_DAYS  # the horizon of validate's ca-expiring-soon notice
 
-# The fleet rules' codes (the config and cluster rules keep theirs, see findings.CODES).
-CODES: dict[str, tuple[str, str]] = {
-    "ca-expiring": (WARNING, "a trustedCa certificate expires within --expiring-within days (default 30)"),
-    "proxy-disabled": (WARNING, "the cluster has an HTTP proxy config with enabled: false"),
-    "config-drift": (WARNING, "a field differs from the --config reference (noProxy entries AKS adds are ignored)"),
-    "subscription-unreadable": (ERROR, "the subscription's clusters could not be listed; the reason is given"),
-    "cluster-unreadable": (ERROR, "a listed cluster whose document could not be audited; the reason is given"),
-}
+# The fleet rules' codes: their entries (severity, summary, source) are in the one catalogue, findings.CATALOGUE.
+CODES: dict[str, tuple[str, str]] = {code: (rule.severity, rule.summary) for code, rule in CATALOGUE.items()
+                                     if rule.scope == FLEET}
 # validate's fixed 30-day notice; the audit says the same with the user's horizon (ca-expiring) instead.
 _SUPERSEDED = frozenset({"ca-expiring-soon"})
 
@@ -86,17 +80,13 @@ class Summary:
 
 
 def stored_config(cluster: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The cluster's httpProxyConfig as a user would have written it: the REST keys only (not the read-only
-    effectiveNoProxy), and noProxy without the entries AKS adds itself. None when the cluster has no proxy: no
-    config, or one without a proxy URL (which the service never stores: HTTPProxyConfigInputError), such as an
-    empty object an API version may return for a cluster created without a proxy."""
-    current = current_proxy_config(cluster)
-    if current is None or not (current.get("httpProxy") or current.get("httpsProxy")):
+    """The cluster's httpProxyConfig as a user would have written it (``cluster.user_config``: no effectiveNoProxy,
+    noProxy without the entries AKS adds itself). None when the cluster has no proxy: no config, or one without a
+    proxy URL (which the service never stores: HTTPProxyConfigInputError), such as an empty object an API version
+    may return for a cluster created without a proxy."""
+    config = user_config(cluster)
+    if config is None or not (config.get("httpProxy") or config.get("httpsProxy")):
         return None
-    config = {k: current[k] for k in CANONICAL_KEYS if k in current and current[k] is not None}
-    if isinstance(config.get("noProxy"), list):
-        managed = aks_managed_no_proxy(cluster)
-        config["noProxy"] = [e for e in config["noProxy"] if not (isinstance(e, str) and e.lower() in managed)]
     return config
 
 

@@ -28,6 +28,15 @@ def host_name_problem(host: str) -> str | None:
     return _name_problem(host)
 
 
+def is_underscore_name(host: str) -> bool:
+    """Whether ``host`` is a host name but for `_` (Windows/AD names such as `my_host.contoso.com`).
+
+    RFC 1123 forbids `_`; Go, curl and Python resolve and match such names, and whether AKS accepts them is not
+    documented, so the rules warn instead of refusing.
+    """
+    return "_" in host and not _NUMERIC.fullmatch(host) and host_name_problem(host.replace("_", "a")) is None
+
+
 def _name_problem(host: str) -> str:
     if not host.isascii():
         return "contains non-ASCII characters (international names must be written in punycode)"

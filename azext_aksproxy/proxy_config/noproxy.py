@@ -9,10 +9,18 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from .findings import Finding, child_path, error_at, warning_at
-from .hosts import MAX_HOST_NAME, host_name_problem, ipv6_problem, punycode
+from .hosts import (
+    MAX_HOST_NAME,
+    host_name_problem,
+    ipv6_problem,
+    is_underscore_name,
+    punycode,
+)
 from .urls import BAD_CHARS, describe_bad_char, host_of, mask_url
 
 _LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
@@ -51,8 +59,11 @@ def check_no_proxy(entries: list[Any], path: str) -> tuple[list[Finding], list[A
             problem, is_cidr = _check_entry(entry, child_path(path, index))
             if problem is not None:
                 findings.append(problem)
-                kept.append(entry)
-                continue
+                if problem.is_error:
+                    kept.append(entry)
+                    continue
+        if entry.endswith(".") and not is_cidr:
+            findings.append(_trailing_dot(entry, child_path(path, index)))
         key = entry.lower()
         if key in first_seen:
             first = first_seen[key]
@@ -194,6 +205,8 @@ def _address_or_name_problem(entry: str, path: str) -> Finding | None:
         return error_at(path, "noproxy-invalid", f"noProxy entry `{entry}` {problem}.",
                         f"Write {_ACCEPTED_FORMS}.", entry)
     name = entry[1:] if entry.startswith(".") and not entry.startswith("..") else entry
+    if is_underscore_name(name):
+        return _underscore(entry, path)
     problem = host_name_problem(name)
     if problem is None and name != entry and not any(c.isalpha() for c in name):
         problem = "is an address with a leading dot; a leading dot only goes before a domain name"
@@ -206,6 +219,27 @@ def _address_or_name_problem(entry: str, path: str) -> Finding | None:
     return error_at(path, "noproxy-invalid", f"noProxy entry `{entry}` {problem}.", fix, mask_url(entry))
 
 
+def _underscore(entry: str, path: str) -> Finding:
+    parent = entry.lstrip(".").partition(".")[2].rstrip(".")
+    cover = f"a suffix without it that covers the host (`.{parent}`)" if "_" not in parent and "." in parent else (
+        "an alias without `_`")
+    return warning_at(
+        path, "noproxy-underscore",
+        f"noProxy entry `{entry}` contains `_`, which RFC 1123 host names do not allow. Whether AKS accepts it is "
+        "not documented: its noProxy check followed RFC 1123 from March 2026, was relaxed on 2026-04-02 and runs "
+        "only when noProxy changes (AKS CHANGELOG). Go, curl and Python clients match such names.",
+        f"Keep it if the update succeeds; if the service refuses it, write {cover}.", entry)
+
+
+def _trailing_dot(entry: str, path: str) -> Finding:
+    return warning_at(
+        path, "noproxy-trailing-dot",
+        f"noProxy entry `{entry}` ends with `.`: AKS refused such entries from March 2026 until it relaxed its check "
+        "on 2026-04-02 (fluxcd/kustomize-controller#1623), and many NO_PROXY implementations compare names "
+        "literally, so it covers only requests written with the dot.",
+        f"Also list `{entry.rstrip('.')}`, or write only that form.", entry)
+
+
 def _cidr_notice(path: str, cidrs: list[str]) -> Finding:
     return warning_at(
         path, "noproxy-cidr",
@@ -213,3 +247,61 @@ def _cidr_notice(path: str, cidrs: list[str]) -> Finding:
         "NO_PROXY, but Python (urllib, requests) and curl before 7.86 ignore them and send that traffic to the proxy.",
         "Also list the host names or domain suffixes (`.corp.contoso.com`) that resolve into these ranges.",
         ", ".join(cidrs))
+
+
+# Kubernetes service names as pods write them: `svc`, `svc.ns`, `svc.ns.svc`, `svc.ns.svc.cluster.local`. AKS's
+# cluster DNS domain is always cluster.local (the API has no setting for it).
+IN_CLUSTER_SUFFIXES = (".svc", ".cluster.local")
+_SERVICE_FQDN = "svc.cluster.local"
+
+
+@dataclass(frozen=True)
+class ClusterNetwork:
+    """What the cluster tells about in-cluster traffic: its service CIDRs, DNS service IP and service mesh."""
+
+    service_cidrs: tuple[str, ...] = ()
+    dns_service_ip: str | None = None
+    istio: bool = False
+
+
+def _covered(names: set[str], domain: str) -> bool:
+    """Whether a noProxy entry (leading and trailing dots stripped) is ``domain`` or one of its parent domains."""
+    labels = domain.split(".")
+    return any(".".join(labels[i:]) in names for i in range(len(labels)))
+
+
+def missing_in_cluster_suffixes(entries: Sequence[Any] | None) -> list[str]:
+    """Which of `.svc` and `.cluster.local` noProxy lacks (an entry for a parent domain covers a suffix too)."""
+    names = {e.lower().strip(".") for e in entries or [] if isinstance(e, str)}
+    return [suffix for suffix, domain in zip(IN_CLUSTER_SUFFIXES, ("svc", _SERVICE_FQDN))
+            if not _covered(names, domain)]
+
+
+def in_cluster_finding(entries: Sequence[Any] | None, path: str,
+                       network: ClusterNetwork | None = None) -> Finding | None:
+    """A notice when noProxy leaves in-cluster names to the proxy; None when `.svc` and `.cluster.local` are covered.
+
+    AKS puts the pod and service CIDRs into NO_PROXY but no names, and curl and Python ignore CIDRs, so
+    `http://svc.ns.svc.cluster.local` from such a pod goes to the proxy (Azure/AKS#3174, #205, #2887, #5034).
+    """
+    missing = missing_in_cluster_suffixes(entries)
+    if not missing:
+        return None
+    svc_ok, fqdn_ok = (suffix not in missing for suffix in IN_CLUSTER_SUFFIXES)
+    forms = [form for form, ok in (("`svc.ns.svc`", svc_ok), ("`svc.ns.svc.cluster.local`", fqdn_ok)) if not ok]
+    where = "noProxy is not set" if entries is None else f"noProxy has no {' or '.join(f'`{m}`' for m in missing)}"
+    message = (f"{where}: requests from pods to {' and '.join(forms)} (and to short names `svc`, `svc.ns`, which no "
+               "suffix covers) go to the proxy. AKS adds the pod and service CIDRs to NO_PROXY, but curl and Python "
+               "(urllib, requests) ignore CIDRs and match names only.")
+    if network is not None:
+        if network.service_cidrs:
+            dns = f", cluster DNS {network.dns_service_ip}" if network.dns_service_ip else ""
+            message += (f" This cluster's services are in {', '.join(network.service_cidrs)}{dns}; its DNS domain "
+                        "is cluster.local.")
+        if network.istio:
+            message += (" The cluster runs the Istio add-on: Istio also needs a ServiceEntry for the proxy host "
+                        "(AKS docs, Istio add-on with an HTTP proxy; Azure/AKS#4465).")
+    return warning_at(
+        path, "noproxy-in-cluster", message,
+        f"Add {' and '.join(f'`{m}`' for m in missing)} to noProxy (az aks http-proxy generate adds them), and call "
+        "services as `svc.ns.svc` or by their full name rather than `svc` or `svc.ns`.")

@@ -16,7 +16,7 @@ from typing import Any
 from .certs import check_trusted_ca
 from .findings import Finding, error_at
 from .keys import plan_keys
-from .noproxy import check_no_proxy
+from .noproxy import check_no_proxy, in_cluster_finding
 from .typecheck import a_json_type, type_findings
 from .urls import check_proxy_url, no_proxy_url_finding
 
@@ -60,6 +60,10 @@ def _check_object(obj: dict[Any, Any], base: str, now: datetime, nested: bool) -
 
     if _no_proxy_url(values, wrong_type) and not plan.wrappers:
         ordered.insert(0, (-1, no_proxy_url_finding(base)))
+    if not nested and not plan.wrappers and "noProxy" not in wrong_type and values.get("enabled") is not False:
+        in_cluster = in_cluster_finding(config.get("noProxy"), paths.get("noProxy", base))
+        if in_cluster is not None:
+            ordered.append((position.get("noProxy", len(obj)), in_cluster))
     for wrapper_position, wrapper_path, inner in plan.wrappers:
         if isinstance(inner, dict) and not nested:
             inner_findings, _ = _check_object(inner, wrapper_path, now, nested=True)

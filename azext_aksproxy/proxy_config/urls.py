@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from .findings import Finding, error_at, warning_at
-from .hosts import host_name_problem, ipv6_problem, punycode
+from .hosts import host_name_problem, ipv6_problem, is_underscore_name, punycode
 
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://(?!/)")
 # `http:proxy`, `http:/proxy` or `http:///proxy`: an http(s) scheme whose `//` is mistyped.
@@ -144,6 +144,14 @@ def _scheme_finding(parts: _UrlParts, path: str, field: str, suggestion: str, sh
 def _host_port_findings(parts: _UrlParts, path: str, field: str, suggestion: str, shown: str) -> list[Finding]:
     host, port, problem = _split_host_port(parts.host_port)
     findings: list[Finding] = []
+    if problem is not None and is_underscore_name(host):
+        problem = None
+        findings.append(warning_at(
+            path, "url-host-underscore",
+            f"`{field}`: the host `{host}` contains `_`, which RFC 1123 host names do not allow. AKS does not "
+            "document whether it accepts such a proxy host; Go, curl and Python on the nodes resolve it.",
+            "Keep it if the update succeeds; if the service refuses it, use a DNS alias or the IP address of the "
+            "proxy.", shown))
     if problem is not None:
         fix = f"Write the proxy's host name or IP address, e.g. `{EXAMPLE_URL}`."
         if parts.fixed_host_port != parts.host_port:
@@ -202,9 +210,10 @@ def _tail_findings(parts: _UrlParts, path: str, field: str, suggestion: str, sho
     if url_path == "":
         findings.append(warning_at(
             path, "url-trailing-slash",
-            f"`{field}` has no trailing slash; the service rejected such URLs for a period "
-            "(HTTPProxyWrongUrlError).",
-            f"Write `{suggestion}`.", shown))
+            f"`{field}` has no trailing slash. The service accepts that form again, but refused it for periods "
+            "(HTTPProxyWrongUrlError: Azure/AKS#4574 in October 2024, #5561 in January 2026), and the docs' "
+            "example changed in December 2025.",
+            f"Write `{suggestion}` to be safe either way.", shown))
     elif url_path != "/":
         findings.append(error_at(
             path, "url-path", f"`{field}` has the path `{url_path}`; a proxy URL has no path.",

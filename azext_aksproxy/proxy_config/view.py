@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .cluster import agent_pools, current_proxy_config
+from .cluster import agent_pools, current_proxy_config, split_no_proxy
 from .findings import mask_secrets
 
 # A pool in this state is already being moved to the latest image: its upgrade is not "pending" any more.
@@ -67,6 +67,8 @@ def show_document(cluster: Mapping[str, Any], resource_group: str, latest_images
         "httpsProxy": masked(config.get("httpsProxy")),
         "noProxy": list(config.get("noProxy") or []),
         "effectiveNoProxy": config.get("effectiveNoProxy"),
+        # noProxy by origin: what was set, and what AKS writes into it by itself (the Terraform drift).
+        **no_proxy_by_origin(cluster),
         "trustedCa": describe_trusted_ca(config.get("trustedCa"), include_blob=include_ca_blob),
         "nodePools": pools,
         "nextSteps": [],
@@ -75,6 +77,14 @@ def show_document(cluster: Mapping[str, Any], resource_group: str, latest_images
         doc["nextSteps"].append(f"Node image upgrade pending for {', '.join(pending)}: "
                                 f"az aks http-proxy upgrade-nodes -g {resource_group} -n {name}")
     return doc
+
+
+def no_proxy_by_origin(cluster: Mapping[str, Any]) -> dict[str, list[str]]:
+    """``userNoProxy``, ``aksAddedNoProxy`` and ``possiblyAksAddedNoProxy`` (CIDRs that may be the VNet address
+    space, which AKS adds but the cluster object does not hold)."""
+    split = split_no_proxy(cluster)
+    return {"userNoProxy": split["user"], "aksAddedNoProxy": split["aksAdded"],
+            "possiblyAksAddedNoProxy": split["possiblyAksAdded"]}
 
 
 def masked(value: Any) -> Any:

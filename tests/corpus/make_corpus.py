@@ -98,7 +98,44 @@ def build() -> list[Case]:
     _no_proxy(b)
     _trusted_ca(b, certs)
     _aggregate(b, certs)
+    for case in b.cases:
+        where = None if case.data is None else in_cluster_path(case.data)
+        if where is not None:
+            case.expect_codes.append(IN_CLUSTER)
+            if len(case.expect_codes) == 1:
+                case.path = where
     return b.cases
+
+
+IN_CLUSTER = "noproxy-in-cluster"
+_IN_CLUSTER_NAMES = ({"svc"}, {"svc.cluster.local", "cluster.local", "local"})
+
+
+def in_cluster_path(data: bytes) -> str | None:
+    """Where a file gets the in-cluster notice (None when it gets none), stated here independently of the rule: a
+    JSON object that is not a wrapper and does not disable the proxy, whose noProxy (any key case) is absent, or a
+    list whose strings lack `svc` or `svc.cluster.local` (or a parent of it), dots stripped."""
+    def no_constants(name: str) -> None:
+        raise ValueError(name)
+
+    try:  # raw control characters inside strings are read (the URL and trustedCa rules name them); NaN is not JSON
+        doc = json.loads(data.decode("utf-8-sig"), strict=False, parse_constant=no_constants)
+    except ValueError:
+        return None
+    if not isinstance(doc, dict) or any(k.lower().replace("_", "") == "httpproxyconfig" for k in doc):
+        return None
+    if doc.get("enabled") is False:
+        return None
+    keys = [k for k in doc if k.lower() == "noproxy"]
+    if not keys:
+        return "$"
+    entries = doc[keys[0]]
+    if not isinstance(entries, list):
+        return None
+    names = {e.lower().strip(".") for e in entries if isinstance(e, str)}
+    if all(names & wanted for wanted in _IN_CLUSTER_NAMES):
+        return None
+    return f"$.{keys[0]}"
 
 
 def _good(b: _Builder, certs: CertFactory, good_ca: str) -> None:
@@ -113,8 +150,8 @@ def _good(b: _Builder, certs: CertFactory, good_ca: str) -> None:
     b.json("good/minimal.json", {"httpProxy": URL}, [], "$", "httpProxy alone")
     b.json("good/https-proxy-only.json", {"httpsProxy": HTTPS_URL}, [], "$", "httpsProxy alone")
     b.json("good/full.json", {"httpProxy": URL, "httpsProxy": HTTPS_URL,
-                              "noProxy": ["localhost", "127.0.0.1", ".svc.cluster.local", "svc.cluster.local.",
-                                          "mcr.microsoft.com", "::1"],
+                              "noProxy": ["localhost", "127.0.0.1", ".svc", ".cluster.local", "mcr.microsoft.com",
+                                          "::1"],
                               "trustedCa": good_ca, "enabled": True}, [], "$", "all five keys")
     b.json("good/enabled-false.json", {"httpProxy": URL, "enabled": False}, [], "$", "proxy disabled")
     b.json("good/ipv6-proxy.json", {"httpProxy": "http://[fd00::10]:3128/", "noProxy": ["fd00::1"]}, [], "$",
@@ -253,7 +290,8 @@ def _urls(b: _Builder) -> None:
           "$.httpProxy", "a raw tab inside the string")
     url("bad/url-ipv6-unbracketed.json", "http://fd00::10:3128/", ["url-host"], "IPv6 without brackets")
     url("bad/url-ipv6-bad-address.json", "http://[fd00::zz]:3128/", ["url-host"], "not an IPv6 address")
-    url("bad/url-host-underscore.json", "http://my_proxy:3128/", ["url-host"], "underscore in the host")
+    b.json("good/warn-url-host-underscore.json", {"httpProxy": "http://my_proxy:3128/"}, ["url-host-underscore"],
+           "$.httpProxy", "underscore in the proxy host (AD/Windows name): undocumented in AKS, a warning")
     url("bad/url-no-host.json", "http://:3128/", ["url-host"], "no host")
 
 
@@ -277,7 +315,10 @@ def _no_proxy(b: _Builder) -> None:
     entry("bad/noproxy-control-char.json", "mcr.microsoft\u0007.com", ["noproxy-whitespace"], "control character")
     entry("bad/noproxy-comma.json", "127.0.0.1,.svc", ["noproxy-comma"], "two hosts in one entry")
     entry("bad/noproxy-bad-ipv4.json", "10.0.0.256", ["noproxy-invalid"], "octet over 255")
-    entry("bad/noproxy-underscore.json", "my_host.corp.contoso.com", ["noproxy-invalid"], "underscore")
+    entry("good/warn-noproxy-underscore.json", "my_host.corp.contoso.com", ["noproxy-underscore"],
+          "underscore (AD/Windows name): the service's acceptance is unclear, a warning")
+    entry("good/warn-noproxy-trailing-dot.json", "source-controller.flux-system.svc.cluster.local.",
+          ["noproxy-trailing-dot"], "trailing dot: refused by AKS in March 2026, accepted since 2026-04-02")
     entry("bad/noproxy-ipv6-zone.json", "fe80::1%eth0", ["noproxy-invalid"], "IPv6 zone index")
 
 

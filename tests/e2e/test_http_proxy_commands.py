@@ -9,7 +9,9 @@ import json
 import trustme
 
 RG, NAME = "rg1", "c1"
-PROXY = {"httpProxy": "http://proxy.corp.example:3128/", "noProxy": ["localhost", "127.0.0.1", ".corp.example"]}
+# With the in-cluster suffixes, so that the commands' findings here are only those each test is about.
+PROXY = {"httpProxy": "http://proxy.corp.example:3128/",
+         "noProxy": ["localhost", "127.0.0.1", ".corp.example", ".svc", ".cluster.local"]}
 OLD_IMAGE, NEW_IMAGE = "AKSUbuntu-2204gen2containerd-202601.07.0", "AKSUbuntu-2204gen2containerd-202602.10.0"
 POOLS = [{"name": "nodepool1", "mode": "System", "nodeImageVersion": NEW_IMAGE, "latestNodeImageVersion": NEW_IMAGE},
          {"name": "np2", "mode": "User", "nodeImageVersion": OLD_IMAGE, "latestNodeImageVersion": NEW_IMAGE}]
@@ -191,7 +193,8 @@ def test_generate_writes_the_file_once_and_replaces_it_only_when_asked(az_ext, t
             "--output-file", str(out))
     r = az_ext.az(*args)
     assert r.ok and r.stdout == "" and "Wrote" in r.stderr, r
-    assert json.loads(out.read_text()) == {"httpProxy": PROXY["httpProxy"], "enabled": False}
+    assert json.loads(out.read_text()) == {"httpProxy": PROXY["httpProxy"], "noProxy": [".svc", ".cluster.local"],
+                                           "enabled": False}
     out.write_text("keep me")
     again = az_ext.az(*args)
     assert again.rc == 1 and "--overwrite-existing" in again.stderr and out.read_text() == "keep me", again
@@ -211,8 +214,8 @@ def test_generate_refuses_what_validate_refuses_and_writes_nothing(az_ext, tmp_p
     der = write(tmp_path, "ca.der", base64.b64decode(b"".join(ca_pem("X").splitlines()[1:-1])))
     r = az_ext.az("aks", "http-proxy", "generate", "--http-proxy", PROXY["httpProxy"], "--trusted-ca-file", der)
     assert r.rc == 1 and "ca.der is not a PEM file" in r.stderr, r
-    missing = az_ext.az("aks", "http-proxy", "generate", "--https-proxy", PROXY["httpProxy"])
-    assert missing.rc == 2 and "--http-proxy" in missing.stderr, missing  # argparse: required option
+    missing = az_ext.az("aks", "http-proxy", "generate", "--enabled", "true")
+    assert missing.rc == 1 and "[no-proxy-url]" in missing.stderr and "--http-proxy" in missing.stderr, missing
 
 
 def test_generate_table_shortens_the_ca(az_ext, tmp_path):
@@ -227,7 +230,8 @@ def test_generate_table_shortens_the_ca(az_ext, tmp_path):
 
 def test_diff_shows_changes_removals_and_rollout_without_writing(az_ext, emu, tmp_path):
     seed_proxied_cluster(emu)
-    new = {"httpProxy": "http://proxy2.corp.example:3128/", "noProxy": ["localhost", "127.0.0.1", "db.corp.example"]}
+    new = {"httpProxy": "http://proxy2.corp.example:3128/",
+           "noProxy": ["localhost", "127.0.0.1", "db.corp.example", ".svc", ".cluster.local"]}
     path = write(tmp_path, "new.json", new)
     r = az_ext.az("aks", "http-proxy", "diff", "-g", RG, "-n", NAME, "--config", path)
     assert r.ok, r

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from azext_aksproxy.proxy_config import CODES, ERROR, WARNING, check_bytes
+from azext_aksproxy.proxy_config import CATALOGUE, CODES, ERROR, WARNING, check_bytes
 
 from .certs import trusted_ca
 from .conftest import NOW
@@ -98,7 +98,7 @@ def test_findings_serialise_to_plain_dicts():
     as_json = json.loads(json.dumps([f.to_dict() for f in result.findings]))
     assert as_json[0] == {"severity": "error", "code": "url-scheme", "path": "$.httpProxy",
                           "value": "https://proxy:3128/", "message": result.findings[0].message,
-                          "fix": result.findings[0].fix}
+                          "fix": result.findings[0].fix, "source": CATALOGUE["url-scheme"].source}
 
 
 def test_long_values_are_shortened_with_an_ellipsis():

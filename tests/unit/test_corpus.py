@@ -42,14 +42,16 @@ def test_no_corpus_secret_is_ever_echoed(entry, tmp_path):
 
 
 def test_the_corpus_is_large_and_covers_every_error_code():
-    from azext_aksproxy.proxy_config import CODES
+    from azext_aksproxy.proxy_config import CATALOGUE
 
     bad = [e for e in INDEX if e["file"].startswith("bad/")]
     assert len(bad) >= 60
     covered = {code for e in INDEX for code in e["expect_codes"]}
-    # Only conditions a committed file cannot hold: the path itself, the clock, and the schema's catch-all.
+    # Only conditions a committed file cannot hold: the path itself, the clock, and the schema's catch-all; the
+    # cluster rules need a cluster (test_cluster_rules.py).
     not_in_files = {"file-not-found", "file-not-regular", "file-unreadable", "ca-expiring-soon", "schema"}
-    assert set(CODES) - covered == not_in_files
+    file_codes = {code for code, rule in CATALOGUE.items() if rule.scope == "file"}
+    assert file_codes - covered == not_in_files
 
 
 def test_index_entries_have_the_documented_shape():

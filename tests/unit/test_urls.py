@@ -84,7 +84,6 @@ def test_no_proxy_url_at_all_mirrors_the_service_error(doc):
     # host
     ("httpProxy", "http://:3128/", "url-host", "host name or IP address"),
     ("httpProxy", "http:///", "url-host", "host name or IP address"),
-    ("httpProxy", "http://my_proxy:3128/", "url-host", "host name or IP address"),
     ("httpProxy", "http://-proxy:3128/", "url-host", "host name or IP address"),
     ("httpProxy", "http://proxy..contoso.com:3128/", "url-host", "host name or IP address"),
     ("httpProxy", "http://10.0.0.256:3128/", "url-host", "host name or IP address"),
