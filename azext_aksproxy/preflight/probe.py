@@ -210,18 +210,25 @@ class _Probe:
 
 def judge_chain(ders: Sequence[bytes], host: str, trust: Trust, what: str) -> tuple[TlsReport, list[Problem]]:
     """The report for a presented chain, and its problems."""
-    certs = chains.load_der_chain(ders)
     what = what[:1].upper() + what[1:]  # it starts every message
-    if not certs:
+    if not ders:
         return TlsReport([], None, True), [Problem("tls-handshake", f"{what} is missing: the peer presented none.",
                                                    "Check the proxy's TLS settings.")]
-    leaf = chains.facts(certs[0])
+    read = chains.read_chain(ders)
+    problems = [Problem(
+        "tls-unreadable", f"{what} ({host}): certificate {position} of {read.size} in the chain presented cannot be "
+                          f"read ({why}); nodes cannot verify a chain through it.",
+        f"Inspect the chain with `openssl s_client -connect <proxy> -showcerts` and re-issue the certificate at "
+        f"position {position} (1 is the leaf).") for position, why in read.unreadable]
+    if not read.leaf_readable:
+        return TlsReport(read.facts, None, True), problems
+    certs = read.certs
+    leaf = read.facts[0]
     public = chains.verify_path(certs, trust.public)
     own = public if public.ok else chains.verify_path(certs, trust.trusted_ca)
     trusted_by = "public roots" if public.ok else "trustedCa" if own.ok else None
     anchor = own.anchor.subject.rfc4514_string() if own.ok and own.anchor is not None else None
-    report = TlsReport([chains.facts(c) for c in certs], trusted_by, intercepted=public.anchor is None, anchor=anchor)
-    problems = []
+    report = TlsReport(read.facts, trusted_by, intercepted=public.anchor is None, anchor=anchor)
     expired = own.problem or public.problem
     if trusted_by is None and expired:
         problems.append(Problem(
