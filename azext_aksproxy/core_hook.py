@@ -120,7 +120,8 @@ def refusal(verb: str, reason: str):
 def guarded_core_call(verb: str, core_handler, cmd, client, core_params: dict, install, needed: bool):
     """Run ``core_handler`` with aksproxy's decorator installed by ``install(proof)`` (a context manager).
 
-    When ``needed``, core must be seen to resolve the class now and must prove the steps ran before it writes.
+    When ``needed``, core must be seen to resolve the class now and must prove the steps ran before it writes;
+    otherwise (``install(None)``) nothing is proven and nothing refused: core does what stock az does.
     """
     from azure.cli.core import __version__ as az_version
     from knack.log import get_logger
@@ -133,6 +134,9 @@ def guarded_core_call(verb: str, core_handler, cmd, client, core_params: dict, i
         logger.debug("aksproxy: %s on azure-cli %s; no aksproxy option given, core's handler runs as is.",
                      problem, az_version)
         return core_handler(cmd, client, **core_params)
+    if not needed:
+        with install(None):
+            return core_handler(cmd, client, **core_params)
     proof = HookProof(verb, core_params)
     with install(proof):
-        return core_handler(cmd, GuardedClient(client, proof) if needed else client, **core_params)
+        return core_handler(cmd, GuardedClient(client, proof), **core_params)

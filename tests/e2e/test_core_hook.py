@@ -125,10 +125,12 @@ def test_the_simulated_future_az_really_skips_the_hook_without_the_guard(az_stoc
     assert [w["method"] for w in emu.writes()] == ["PUT"]
 
 
-def test_update_without_aksproxy_options_runs_core_as_is_when_the_hook_is_not_in_place(az_ext, emu, broken_hook):
+@pytest.mark.parametrize("mode", ["moved-import", "factory", "context"])
+def test_update_without_aksproxy_options_runs_core_as_is_when_the_hook_is_not_in_place(az_ext, emu, broken_hook,
+                                                                                      mode):
     emu.seed_cluster(RG, "c1", http_proxy_config=PROXY)
     r = az_ext.az("aks", "update", "-g", RG, "-n", "c1", "--tags", "team=platform", "-o", "json",
-                  env=broken_hook("moved-import", "update"))
+                  env=broken_hook(mode, "update"))
     assert r.ok, r
     (put,) = emu.writes()
     assert put["body"]["tags"] == {"team": "platform"}
