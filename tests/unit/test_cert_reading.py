@@ -14,7 +14,6 @@ from cryptography.x509.oid import ExtensionOID, NameOID
 
 from azext_aksproxy.preflight.chain import facts, read_chain, trusted_ca_certificates
 from azext_aksproxy.preflight.probe import Trust, judge_chain
-from azext_aksproxy.preflight.results import CODES
 from azext_aksproxy.proxy_config import check_file, describe_bundle
 from tests.proxies import SAMPLE_KEY_USAGE_DER
 
@@ -83,7 +82,7 @@ def test_every_good_corpus_ca_goes_through_the_chain_judgement(name, index, cert
     # Presented as the peer's own certificate (a proxy showing its self-signed CA), trusted through trustedCa.
     report, problems = judge_chain([_der(cert)], _host(cert), Trust([], bundle), "the proxy's own certificate")
     assert report.trusted_by == "trustedCa" and report.chain == [facts(cert)]
-    assert {p.code for p in problems} <= {"tls-no-san", "tls-name-mismatch"}
+    assert {p.code for p in problems} <= {"tls-no-san", "tls-name-mismatch"}  # names only: the CA is trusted
     # Sent along behind a leaf it did not issue, with the bundle trusted: read, reported, and judged untrusted.
     leaf = ISSUER.leaf()
     report, problems = judge_chain([_der(leaf), _der(cert)], "127.0.0.1", Trust([], bundle), "the certificate")
@@ -93,7 +92,6 @@ def test_every_good_corpus_ca_goes_through_the_chain_judgement(name, index, cert
     # Next to the CA that did issue the leaf: the path ends there.
     report, problems = judge_chain([_der(leaf)], "127.0.0.1", Trust([], [*bundle, ISSUER.cert]), "the certificate")
     assert (report.trusted_by, problems) == ("trustedCa", [])
-    assert all(p.code in CODES for p in problems)
 
 
 def test_a_leaf_with_the_sample_key_usage_is_judged_like_any_other():
