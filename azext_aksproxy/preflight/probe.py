@@ -238,10 +238,15 @@ def judge_chain(ders: Sequence[bytes], host: str, trust: Trust, what: str) -> tu
         subjects = ", ".join(repr(c.subject.rfc4514_string()) for c in trust.trusted_ca)
         held = (f"trustedCa ({len(trust.trusted_ca)} certificate(s): {subjects})" if trust.trusted_ca
                 else "trustedCa (absent from the config)")
+        # A trustedCa certificate with the issuer's name that did not sign: a re-keyed or renewed CA, most likely.
+        namesake = any(c.subject == certs[0].issuer for c in trust.trusted_ca)
+        rekeyed = (f" trustedCa does hold a certificate named {leaf.issuer!r}, but its key did not sign this "
+                   "certificate: the proxy signs with another key under the same name (a renewed or re-keyed CA?)."
+                   if namesake else "")
         problems.append(Problem(
             "tls-untrusted",
             f"{what} ({host}) is issued by {leaf.issuer!r}, which neither the public roots nor {held} lead to: "
-            "the proxy intercepts TLS with a CA that the nodes will not trust.",
+            f"the proxy intercepts TLS with a CA that the nodes will not trust.{rekeyed}",
             f"Put the PEM of the CA {leaf.issuer!r} that the proxy signs with into trustedCa (base64 of the PEM "
             "text), or let the proxy pass this host through without interception."))
     name = chains.name_problem(certs[0], host)

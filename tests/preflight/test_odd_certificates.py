@@ -48,6 +48,7 @@ def test_the_azure_cli_sample_ca_presented_by_mitmdump_is_judged_not_a_traceback
     # The leaf only claims the sample CA as its issuer: the signature does not verify, so nothing trusts it.
     assert [f.code for f in result.findings] == ["tls-untrusted"] and result.failed
     assert "'CN=cli-proxy-vm'" in result.findings[0].message
+    assert "does hold a certificate named 'CN=cli-proxy-vm', but its key did not sign" in result.findings[0].message
     assert [c.subject for c in result.tls.chain] == ["CN=127.0.0.1", "CN=cli-proxy-vm"]
     sample = result.tls.chain[1]
     assert sample.sans == ("DNS:cli-proxy-vm",) and sample.not_after.startswith("2032-03-05")

@@ -89,6 +89,7 @@ def test_every_good_corpus_ca_goes_through_the_chain_judgement(name, index, cert
     assert report.chain[1] == facts(cert) and report.trusted_by is None
     assert [p.code for p in problems] == ["tls-untrusted"]
     assert cert.subject.rfc4514_string() in problems[0].message  # trustedCa's subjects are listed
+    assert "does hold a certificate named" not in problems[0].message
     # Next to the CA that did issue the leaf: the path ends there.
     report, problems = judge_chain([_der(leaf)], "127.0.0.1", Trust([], [*bundle, ISSUER.cert]), "the certificate")
     assert (report.trusted_by, problems) == ("trustedCa", [])
@@ -125,3 +126,10 @@ def test_a_chain_that_cannot_be_read_is_a_finding_not_an_exception():
     assert report.trusted_by == "trustedCa"
 
     assert read_chain([garbage, _der(leaf)]).unreadable[0][0] == 1
+
+
+def test_a_trusted_ca_with_the_issuers_name_but_another_key_is_called_out():
+    rekeyed = _Issuer("Test Proxy CA")  # same name as ISSUER, new key: what a renewed or re-keyed CA looks like
+    report, problems = judge_chain([_der(ISSUER.leaf())], "127.0.0.1", Trust([], [rekeyed.cert]), "the certificate")
+    assert report.trusted_by is None and [p.code for p in problems] == ["tls-untrusted"]
+    assert "does hold a certificate named 'CN=Test Proxy CA', but its key did not sign" in problems[0].message
