@@ -16,6 +16,7 @@ import ipaddress
 import math
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -144,13 +145,10 @@ def split_pem(text: str) -> tuple[list[tuple[str, str]], int]:
 
 
 def load_pem_certificate(block: str) -> x509.Certificate:
-    """One PEM CERTIFICATE block; ValueError when it does not parse. cryptography's deprecation warnings about
-    details nodes accept (e.g. non-positive serials in old public roots) are not the user's business here."""
+    """One PEM CERTIFICATE block; ValueError when it does not parse."""
     from cryptography import x509
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return x509.load_pem_x509_certificate(block.encode("utf-8", "replace"))
+    return _parsed(x509.load_pem_x509_certificate, block.encode("utf-8", "replace"))
 
 
 def load_pem_certificates(data: bytes) -> list[x509.Certificate]:
@@ -171,9 +169,20 @@ def load_der_certificate(der: bytes) -> x509.Certificate:
     """One DER certificate (as a TLS peer presents it); ValueError when it does not parse."""
     from cryptography import x509
 
+    return _parsed(x509.load_der_x509_certificate, der)
+
+
+def _parsed(loader: Callable[[bytes], x509.Certificate], data: bytes) -> x509.Certificate:
+    """``loader(data)``, with every parse failure as ValueError. cryptography's deprecation warnings about details
+    nodes accept (e.g. non-positive serials in old public roots) are not the user's business here."""
+    from cryptography import x509
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return x509.load_der_x509_certificate(der)
+        try:
+            return loader(data)
+        except x509.InvalidVersion as exc:  # not a ValueError
+            raise ValueError(str(exc)) from exc
 
 
 @dataclass(frozen=True)

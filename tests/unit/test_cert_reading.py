@@ -2,6 +2,7 @@
 through the check's chain judgement without an exception, and a chain that cannot be read becomes a finding."""
 from __future__ import annotations
 
+import base64
 import datetime
 import ipaddress
 from pathlib import Path
@@ -11,10 +12,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtensionOID, NameOID
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from azext_aksproxy.preflight.chain import facts, read_chain, trusted_ca_certificates
 from azext_aksproxy.preflight.probe import Trust, judge_chain
-from azext_aksproxy.proxy_config import check_file, describe_bundle
+from azext_aksproxy.proxy_config import check_document, check_file, describe_bundle
 from tests.proxies import SAMPLE_KEY_USAGE_DER
 
 GOOD = Path(__file__).parents[1] / "corpus" / "good"
@@ -133,3 +136,34 @@ def test_a_trusted_ca_with_the_issuers_name_but_another_key_is_called_out():
     report, problems = judge_chain([_der(ISSUER.leaf())], "127.0.0.1", Trust([], [rekeyed.cert]), "the certificate")
     assert report.trusted_by is None and [p.code for p in problems] == ["tls-untrusted"]
     assert "does hold a certificate named 'CN=Test Proxy CA', but its key did not sign" in problems[0].message
+
+
+LEAF_DER = _der(ISSUER.leaf())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, len(LEAF_DER) - 1), min_size=1, max_size=4), st.integers(1, 255))
+def test_a_damaged_certificate_is_judged_without_an_exception(positions, flip):
+    damaged = bytearray(LEAF_DER)
+    for position in positions:
+        damaged[position] ^= flip
+    report, problems = judge_chain([bytes(damaged), _der(ISSUER.cert)], "127.0.0.1", Trust([], [ISSUER.cert]),
+                                   "the certificate")
+    codes = {p.code for p in problems}
+    # Whatever the damage: judged (findings), and trusted only while the signature still verifies.
+    assert report.trusted_by is None or not codes & {"tls-unreadable", "tls-untrusted"}
+    assert codes <= {"tls-unreadable", "tls-untrusted", "tls-expired", "tls-no-san", "tls-name-mismatch"}
+
+
+def test_a_certificate_of_an_unknown_version_is_a_finding_in_validate_and_in_check():
+    """cryptography raises InvalidVersion, which is no ValueError, for a version other than v1-v3."""
+    der = bytearray(LEAF_DER)
+    version = der.index(b"\xa0\x03\x02\x01\x02") + 4  # [0] EXPLICIT INTEGER 2 (v3) in the TBSCertificate
+    der[version] = 3
+    body = base64.encodebytes(bytes(der)).decode("ascii")
+    pem = f"-----BEGIN CERTIFICATE-----\n{body}-----END CERTIFICATE-----\n".encode("ascii")
+    result = check_document({"httpProxy": "http://proxy.example:3128/", "trustedCa": base64.b64encode(pem).decode()})
+    assert [(f.code, "not a valid X509 version" in f.message) for f in result.findings] == [("ca-cert-invalid", True)]
+    report, problems = judge_chain([bytes(der)], "127.0.0.1", Trust([], [ISSUER.cert]), "the certificate")
+    assert report.chain == [] and report.trusted_by is None
+    assert [p.code for p in problems] == ["tls-unreadable"] and "not a valid X509 version" in problems[0].message
