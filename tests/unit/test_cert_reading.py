@@ -17,7 +17,12 @@ from hypothesis import strategies as st
 
 from azext_aksproxy.preflight.chain import facts, read_chain, trusted_ca_certificates
 from azext_aksproxy.preflight.probe import Trust, judge_chain
-from azext_aksproxy.proxy_config import check_document, check_file, describe_bundle
+from azext_aksproxy.proxy_config import (
+    ProxyConfigError,
+    check_document,
+    check_file,
+    describe_bundle,
+)
 from tests.proxies import SAMPLE_KEY_USAGE_DER
 
 GOOD = Path(__file__).parents[1] / "corpus" / "good"
@@ -167,3 +172,20 @@ def test_a_certificate_of_an_unknown_version_is_a_finding_in_validate_and_in_che
     report, problems = judge_chain([bytes(der)], "127.0.0.1", Trust([], [ISSUER.cert]), "the certificate")
     assert report.chain == [] and report.trusted_by is None
     assert [p.code for p in problems] == ["tls-unreadable"] and "not a valid X509 version" in problems[0].message
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, len(LEAF_DER) - 1), min_size=1, max_size=4), st.integers(1, 255))
+def test_a_damaged_trusted_ca_certificate_is_a_finding_in_validate_and_show(positions, flip):
+    damaged = bytearray(LEAF_DER)
+    for position in positions:
+        damaged[position] ^= flip
+    pem = b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(bytes(damaged)) + b"-----END CERTIFICATE-----\n"
+    trusted_ca = base64.b64encode(pem).decode()
+    result = check_document({"httpProxy": "http://proxy.example:3128/", "trustedCa": trusted_ca})
+    unreadable = "ca-cert-invalid" in [f.code for f in result.findings]
+    try:
+        shown = describe_bundle(trusted_ca)
+    except ProxyConfigError:
+        shown = None
+    assert unreadable == (shown is None)  # validate and show agree on whether it can be read
