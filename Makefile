@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: venv wheel wheelhouse demo test lint check bench clean proxies
+.PHONY: venv wheel wheelhouse demo test lint check bench clean proxies newest-az
 
 $(BIN)/az: requirements-dev.txt
 	$(PY) -m venv $(VENV)
@@ -43,6 +43,14 @@ $(OLDEST)/bin/az: requirements-oldest.txt
 	$(OLDEST)/bin/pip install --quiet --disable-pip-version-check -r requirements-oldest.txt
 	touch $@
 
+# The newest az on the package index, whatever it is on the day (requirements-newest.txt leaves azure-cli unpinned):
+# upgraded on every run, so `make test` also proves the release users get next, before aksproxy pins it.
+NEWEST := .venv-newest
+newest-az:
+	test -x $(NEWEST)/bin/python || $(PY) -m venv $(NEWEST)
+	$(NEWEST)/bin/pip install --quiet --disable-pip-version-check --upgrade -r requirements-newest.txt
+	@echo "newest az on the index: $$($(NEWEST)/bin/python -c 'from azure.cli.core import __version__; print(__version__)')"
+
 # What the reliability tests tried and how it went (tests/reliability_report.py); docs/reliability.md is made from it.
 RELIABILITY_RECORDS := build/reliability/records.jsonl
 
@@ -54,15 +62,17 @@ lint: venv
 check: lint
 	$(BIN)/python -m pytest -q -n 2 tests/unit
 
-test: lint wheel proxies wheelhouse $(OLDEST)/bin/az
+test: lint wheel proxies wheelhouse $(OLDEST)/bin/az newest-az
 	rm -f $(RELIABILITY_RECORDS)
 	$(BIN)/python -m pytest -n 2 tests
 	$(BIN)/python -m tests.reliability_report   # docs/reliability.md, from the records of the run above
 	AKSPROXY_RELIABILITY_RECORDS=build/reliability/oldest-az.jsonl \
 		$(OLDEST)/bin/python -m pytest -n 2 -p no:cacheprovider tests/e2e
+	AKSPROXY_RELIABILITY_RECORDS=build/reliability/newest-az.jsonl \
+		$(NEWEST)/bin/python -m pytest -n 2 -p no:cacheprovider tests/e2e
 
 bench: wheel
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) $(OLDEST) $(MITM) dist build *.egg-info
+	rm -rf $(VENV) $(OLDEST) $(NEWEST) $(MITM) dist build *.egg-info

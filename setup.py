@@ -23,5 +23,6 @@ setup(
     package_data={"azext_aksproxy": ["azext_metadata.json", "proxy_config/schema.json"]},
     # az ships cryptography and jsonschema's dependencies differ by az version: declare what we import.
     install_requires=["jsonschema>=4.0"],
-    python_requires=">=3.10",
+    # az runs on 3.10 too, but aksproxy is tested on 3.11+ only (README, "Tested range").
+    python_requires=">=3.11",
 )

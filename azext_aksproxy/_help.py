@@ -234,7 +234,7 @@ long-summary: >
     Targets covered by noProxy (Go's rules: exact name, domain suffix, leading dot, IP, CIDR) are reported as
     bypassing the proxy and are not contacted. Exits non-zero when any target fails; the rows are printed first.
     Codes: reached, bypass, direct (info); proxy-unreachable, proxy-auth-required, connect-refused, proxy-error,
-    target-unreachable, tls-handshake, tls-untrusted, tls-expired, tls-no-san, tls-name-mismatch (error).
+    target-unreachable, tls-handshake, tls-unreadable, tls-untrusted, tls-expired, tls-no-san, tls-name-mismatch (error).
     Default targets (the AKS required outbound endpoints of the public cloud): mcr.microsoft.com,
     westus.data.mcr.microsoft.com (for *.data.mcr.microsoft.com), mcr-0001.mcr-msedge.net, management.azure.com,
     login.microsoftonline.com, packages.microsoft.com, acs-mirror.azureedge.net and packages.aks.azure.com, all

@@ -31,27 +31,40 @@ def _preflight(cmd, check_proxy):
     return partial(run_preflight, cli_ctx=cmd.cli_ctx)
 
 
+def _with_decorator(verb, preflight):
+    """``install(proof)`` for core_hook.guarded_core_call: aksproxy's decorator class in core for one call."""
+    def install(proof):
+        from azext_aksproxy import decorators
+        from azext_aksproxy.core_hook import DECORATOR_CLASS
+
+        factory = decorators.create_decorator if verb == "create" else decorators.update_decorator
+        return decorators.core_class_replaced(DECORATOR_CLASS[verb], factory(preflight, proof))
+    return install
+
+
 def aks_create(cmd, client, check_proxy=False, **core_params):
     from azext_aksproxy._errors import explained_cluster_write
-    from azext_aksproxy.decorators import core_class_replaced, create_decorator
+    from azext_aksproxy.core_hook import guarded_core_call, hook_needed
 
+    needed = hook_needed("create", core_params, check_proxy)
     with explained_cluster_write(cmd, "create", core_params) as write:
-        with core_class_replaced("AKSManagedClusterCreateDecorator", create_decorator(_preflight(cmd, check_proxy))):
-            mc = core_custom.aks_create(cmd, client, **core_params)
+        mc = guarded_core_call("create", core_custom.aks_create, cmd, client, core_params,
+                               _with_decorator("create", _preflight(cmd, check_proxy)), needed)
         return write.wait(mc) if write else mc
 
 
 def aks_update(cmd, client, upgrade_node_image=False, check_proxy=False, **core_params):
     from azext_aksproxy._errors import explained_cluster_write
-    from azext_aksproxy.decorators import core_class_replaced, update_decorator
+    from azext_aksproxy.core_hook import guarded_core_call, hook_needed
 
+    needed = hook_needed("update", core_params, check_proxy, upgrade_node_image)
     no_wait = core_params.get("no_wait", False)
     if upgrade_node_image:
         # Pools can only be upgraded once the cluster update is done: wait for it, apply --no-wait to the pools.
         core_params["no_wait"] = False
     with explained_cluster_write(cmd, "update", core_params) as write:
-        with core_class_replaced("AKSManagedClusterUpdateDecorator", update_decorator(_preflight(cmd, check_proxy))):
-            mc = core_custom.aks_update(cmd, client, **core_params)
+        mc = guarded_core_call("update", core_custom.aks_update, cmd, client, core_params,
+                               _with_decorator("update", _preflight(cmd, check_proxy)), needed)
         if write:
             mc = write.wait(mc)
     if upgrade_node_image and mc is not None:

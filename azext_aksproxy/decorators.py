@@ -3,7 +3,8 @@
 Core's ``aks_create``/``aks_update`` handlers import their decorator class from ``managed_cluster_decorator`` at call
 time, and the decorators look up their context class there too; ``core_class_replaced`` points such a name at our
 subclass for the duration of one call, so every other step of core's handler (existence checks, prompts, polling,
-post-processing) runs unchanged for the installed az version.
+post-processing) runs unchanged for the installed az version. core_hook.py proves, for every call, that this is
+still so (fail closed).
 """
 from contextlib import contextmanager
 from functools import partial
@@ -12,6 +13,7 @@ from azure.cli.command_modules.acs import managed_cluster_decorator as core
 from azure.cli.core.azclierror import MutuallyExclusiveArgumentError
 from knack.log import get_logger
 
+from . import core_hook
 from ._reporting import raise_for_errors, warn
 
 logger = get_logger(__name__)
@@ -32,6 +34,8 @@ def core_class_replaced(core_name: str, replacement):
 
 class ProxyConfigContext(core.AKSManagedClusterContext):
     """Reads ``--http-proxy-config`` through aksproxy's rules and returns the canonical SDK model."""
+
+    hook_proof = None  # the call's core_hook.HookProof, set by the decorator that built this context
 
     def get_http_proxy_config(self):
         path = self.raw_param.get("http_proxy_config")
@@ -60,6 +64,8 @@ class ProxyConfigContext(core.AKSManagedClusterContext):
                     f"Remove \"enabled\" from the file or drop {flag}.")
             model = self.models.ManagedClusterHTTPProxyConfig(config)
             self.set_intermediate(_VALIDATED, model, overwrite_exists=True)
+            if self.hook_proof is not None:
+                self.hook_proof.record(core_hook.VALIDATED)
         return model
 
 
@@ -72,18 +78,36 @@ def _refuse_unsupported_pools(mc) -> None:
 class _ProxyConfigContextMixin:
     """Core's decorators build an ``AKSManagedClusterContext`` in ``init_context``; ours a ProxyConfigContext."""
 
-    def __init__(self, cmd, client, raw_parameters, resource_type, preflight=None):
+    def __init__(self, cmd, client, raw_parameters, resource_type, preflight=None, proof=None):
         self._preflight = preflight  # the --check-proxy step, or None
+        self._proof = proof  # core_hook.HookProof of this call, or None
+        self._record(core_hook.DECORATOR)
         super().__init__(cmd, client, raw_parameters, resource_type)
 
+    def _record(self, step: str) -> None:
+        if self._proof is not None:
+            self._proof.record(step)
+
     def init_context(self) -> None:
-        with core_class_replaced("AKSManagedClusterContext", ProxyConfigContext):
+        with core_class_replaced(core_hook.CONTEXT_CLASS, ProxyConfigContext):
             super().init_context()
+        if isinstance(self.context, ProxyConfigContext):
+            self.context.hook_proof = self._proof
+            self._record(core_hook.CONTEXT)
+
+    def _require_proxy_context(self) -> None:
+        """Before the first step: stop if core built its context without ProxyConfigContext (fail closed)."""
+        if self._proof is not None and not isinstance(self.context, ProxyConfigContext):
+            raise core_hook.refusal(self._proof.verb, f"core's decorator built its context as "
+                                                      f"{type(self.context).__name__}, not through "
+                                                      f"{core_hook.CONTEXT_CLASS} in init_context")
 
 
 class ProxyAwareCreateDecorator(_ProxyConfigContextMixin, core.AKSManagedClusterCreateDecorator):
     def construct_mc_profile_default(self, bypass_restore_defaults: bool = False):
         # Check the proxy config before any other step: some of them write (service principals, role assignments).
+        self._require_proxy_context()
+        self._record(core_hook.CONSTRUCT)
         if self.context.raw_param.get("http_proxy_config"):
             config = self.context.get_http_proxy_config()
             vm_set_type = self.agentpool_context.get_vm_set_type()
@@ -107,6 +131,8 @@ class ProxyAwareUpdateDecorator(_ProxyConfigContextMixin, core.AKSManagedCluster
 
     def update_mc_profile_default(self):
         # Validate the file before the first request, so bad input costs no round trip and writes nothing.
+        self._require_proxy_context()
+        self._record(core_hook.UPDATE_PROFILE)
         if self.context.raw_param.get("http_proxy_config"):
             config = self.context.get_http_proxy_config()
             if self._preflight:
@@ -114,6 +140,7 @@ class ProxyAwareUpdateDecorator(_ProxyConfigContextMixin, core.AKSManagedCluster
         return super().update_mc_profile_default()
 
     def fetch_mc(self):
+        self._record(core_hook.FETCH)
         mc = super().fetch_mc()
         # Right after the GET, before any other update step: refuse clusters AKS cannot proxy.
         if self._proxy_requested():
@@ -121,6 +148,7 @@ class ProxyAwareUpdateDecorator(_ProxyConfigContextMixin, core.AKSManagedCluster
         return mc
 
     def update_http_proxy_config(self, mc):
+        self._record(core_hook.UPDATE_PROXY)
         new = self.context.get_http_proxy_config() if self.context.raw_param.get("http_proxy_config") else None
         if new is not None:
             from .proxy_config.cluster import update_findings, with_cluster_advice
@@ -139,9 +167,9 @@ class ProxyAwareUpdateDecorator(_ProxyConfigContextMixin, core.AKSManagedCluster
         return mc
 
 
-def create_decorator(preflight=None):
-    return partial(ProxyAwareCreateDecorator, preflight=preflight)
+def create_decorator(preflight=None, proof=None):
+    return partial(ProxyAwareCreateDecorator, preflight=preflight, proof=proof)
 
 
-def update_decorator(preflight=None):
-    return partial(ProxyAwareUpdateDecorator, preflight=preflight)
+def update_decorator(preflight=None, proof=None):
+    return partial(ProxyAwareUpdateDecorator, preflight=preflight, proof=proof)

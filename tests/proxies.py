@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import datetime
 import http.server
+import ipaddress
 import os
 import selectors
 import shutil
@@ -302,3 +303,91 @@ def cn_only_chain() -> tuple[bytes, bytes]:
                                      serialization.NoEncryption())
     ca_pem = ca.public_bytes(pem)
     return key_pem + leaf.public_bytes(pem) + ca_pem, ca_pem
+
+
+# Azure CLI's own HTTP-proxy test data: a CA (CN=cli-proxy-vm) whose keyUsage sets encipherOnly and decipherOnly
+# without keyAgreement. OpenSSL and Go accept it; cryptography's `cert.extensions` raises on it.
+SAMPLE_CONFIG = REPO / "tests" / "corpus" / "good" / "sample-create.json"
+# That keyUsage, as DER: digitalSignature, nonRepudiation, keyEncipherment, keyCertSign, cRLSign, encipherOnly,
+# decipherOnly (bits 0-2 and 5-8; 7 unused bits in the last byte).
+SAMPLE_KEY_USAGE_DER = bytes.fromhex("030307e780")
+
+
+def azure_cli_sample_ca_pem() -> bytes:
+    import json
+
+    return base64.b64decode(json.loads(SAMPLE_CONFIG.read_text(encoding="utf-8"))["trustedCa"])
+
+
+def odd_key_usage_chain() -> tuple[bytes, bytes]:
+    """(key + leaf for 127.0.0.1 + CA for mitmdump --certs, the CA's PEM): the CA carries the sample CA's keyUsage
+    (SAMPLE_KEY_USAGE_DER) and, unlike the sample CA, can sign."""
+    from cryptography import x509
+    from cryptography.x509.oid import ExtensionOID, NameOID
+
+    ca_key = _new_key()
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Odd Key Usage Proxy CA")])
+    ca = _sign(_cert_builder(ca_name, ca_name, ca_key)
+               .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+               .add_extension(x509.UnrecognizedExtension(ExtensionOID.KEY_USAGE, SAMPLE_KEY_USAGE_DER), critical=True)
+               .add_extension(x509.SubjectAlternativeName([x509.DNSName("proxy-ca.example")]), critical=False),
+               ca_key)
+    leaf_pem = _leaf_for_loopback(ca_name, ca_key)
+    ca_pem = _pem(ca)
+    return leaf_pem + ca_pem, ca_pem
+
+
+def chain_up_to_the_sample_ca() -> bytes:
+    """Key + leaf for 127.0.0.1 + Azure CLI's sample CA, for mitmdump --certs: the leaf names the sample CA as its
+    issuer, so mitmdump (OpenSSL) presents the sample CA with it; its signature is not the sample CA's (no one has
+    that key here), so the chain does not verify. OpenSSL 3 links a certificate to a likely issuer only when the
+    signature algorithm fits the issuer's key, so the leaf is signed with an RSA key like the sample CA's."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    sample_pem = azure_cli_sample_ca_pem()
+    sample = x509.load_pem_x509_certificate(sample_pem)
+    forger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return _leaf_for_loopback(sample.subject, forger) + sample_pem
+
+
+def _new_key():
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def _cert_builder(subject, issuer, key):
+    from cryptography import x509
+
+    now = datetime.datetime.now(datetime.UTC)
+    return (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=2)))
+
+
+def _sign(builder, signing_key):
+    from cryptography.hazmat.primitives import hashes
+
+    return builder.sign(signing_key, hashes.SHA256())
+
+
+def _pem(cert) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def _leaf_for_loopback(issuer, issuer_key) -> bytes:
+    """The private key and a leaf for 127.0.0.1 (SAN IP:127.0.0.1) issued by ``issuer``, as PEM."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.x509.oid import NameOID
+
+    key = _new_key()
+    leaf = _sign(_cert_builder(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]), issuer, key)
+                 .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                                critical=False), issuer_key)
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                serialization.NoEncryption())
+    return key_pem + _pem(leaf)

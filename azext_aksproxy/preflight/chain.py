@@ -5,6 +5,9 @@ question (publicly trusted? trusted through trustedCa? names right?) and a failu
 The path building follows Go's crypto/x509 in what it needs: issuer name and signature link each certificate to
 the next, any certificate in the anchor set ends a path (trustedCa may hold intermediates), every certificate on
 the path must be valid now, and the names are checked against the subjectAltName only (Go ignores the CN).
+
+Certificates are read by proxy_config/x509ext.py, as validate and show read trustedCa: a CA that validate accepts is
+one the check can read, and a certificate that cannot be read at all becomes a finding, not an exception.
 """
 from __future__ import annotations
 
@@ -12,15 +15,18 @@ import base64
 import binascii
 import datetime
 import ipaddress
-import re
-import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.x509.oid import ExtensionOID
+
+from ..proxy_config import x509ext
+from ..proxy_config.x509ext import load_pem_certificates
+
+__all__ = ["CertFacts", "PathResult", "ReadChain", "facts", "load_der_chain", "load_pem_certificates", "name_problem",
+           "public_roots", "read_chain", "subject_alt_names", "trusted_ca_certificates", "verify_path"]
 
 _MAX_DEPTH = 8  # longer chains than this do not occur in practice; the bound keeps a bad chain from looping
 
@@ -40,18 +46,45 @@ class CertFacts:
 
 
 def facts(cert: x509.Certificate) -> CertFacts:
-    return CertFacts(cert.subject.rfc4514_string(), cert.issuer.rfc4514_string(), subject_alt_names(cert),
-                     _not_after(cert).isoformat())
+    """The report's facts; ValueError when the certificate's names or extensions are malformed."""
+    read = x509ext.certificate_facts(cert)
+    return CertFacts(read.subject, read.issuer, tuple(read.sans) if read.has_san_extension else None,
+                     read.not_after.isoformat())
 
 
 def subject_alt_names(cert: x509.Certificate) -> tuple[str, ...] | None:
-    try:
-        ext = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value
-    except x509.ExtensionNotFound:
-        return None
-    names = [f"DNS:{n}" for n in ext.get_values_for_type(x509.DNSName)]
-    names += [f"IP:{a}" for a in ext.get_values_for_type(x509.IPAddress)]
-    return tuple(names)
+    """"DNS:..." / "IP:..." (and other kinds) of the subjectAltName; None without one; ValueError when malformed."""
+    sans = x509ext.read_extensions(cert.tbs_certificate_bytes).sans
+    return tuple(sans) if sans is not None else None
+
+
+@dataclass
+class ReadChain:
+    """A presented chain as read: the certificates that could be read, in order, and those that could not."""
+
+    certs: list[x509.Certificate] = field(default_factory=list)
+    facts: list[CertFacts] = field(default_factory=list)
+    unreadable: list[tuple[int, str]] = field(default_factory=list)  # (1-based position, why)
+    size: int = 0
+
+    @property
+    def leaf_readable(self) -> bool:
+        return bool(self.certs) and not any(position == 1 for position, _ in self.unreadable)
+
+
+def read_chain(ders: Sequence[bytes]) -> ReadChain:
+    """Every certificate of a presented chain (DER), read as validate reads trustedCa; never raises."""
+    chain = ReadChain(size=len(ders))
+    for position, der in enumerate(ders, start=1):
+        try:
+            cert = x509ext.load_der_certificate(der)
+            fact = facts(cert)
+        except ValueError as exc:
+            chain.unreadable.append((position, str(exc) or type(exc).__name__))
+            continue
+        chain.certs.append(cert)
+        chain.facts.append(fact)
+    return chain
 
 
 def name_problem(leaf: x509.Certificate, host: str) -> str | None:
@@ -98,7 +131,7 @@ def verify_path(chain: Sequence[x509.Certificate], anchors: Sequence[x509.Certif
     path = _path_to_anchor(chain[0], list(chain[1:]), list(anchors), 0)
     if path is None:
         return PathResult(None)
-    now = now or datetime.datetime.now(datetime.UTC)
+    now = x509ext.aware_now(now)
     for cert in path:
         if now > _not_after(cert):
             return PathResult(path[-1], f"{_describe(cert)} expired on {_not_after(cert):%Y-%m-%d}")
@@ -135,17 +168,17 @@ def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
 
 def _is_ca(cert: x509.Certificate) -> bool:
     try:
-        return bool(cert.extensions.get_extension_for_oid(ExtensionOID.BASIC_CONSTRAINTS).value.ca)
-    except x509.ExtensionNotFound:
+        return x509ext.read_extensions(cert.tbs_certificate_bytes).is_ca
+    except ValueError:  # malformed extensions: not a CA anyone can rely on
         return False
 
 
 def _not_after(cert: x509.Certificate) -> datetime.datetime:
-    return cert.not_valid_after_utc
+    return x509ext.not_valid_after(cert)
 
 
 def _not_before(cert: x509.Certificate) -> datetime.datetime:
-    return cert.not_valid_before_utc
+    return x509ext.not_valid_before(cert)
 
 
 def _describe(cert: x509.Certificate) -> str:
@@ -163,23 +196,6 @@ def trusted_ca_certificates(trusted_ca: str | None) -> list[x509.Certificate]:
         return load_pem_certificates(base64.b64decode(trusted_ca, validate=True))
     except (binascii.Error, ValueError):
         return []
-
-
-_PEM_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
-
-
-def load_pem_certificates(data: bytes) -> list[x509.Certificate]:
-    """Every certificate in a PEM bundle that parses. One at a time: public bundles carry a few old roots that
-    cryptography warns about (non-positive serials) and may one day refuse, and one must not void the rest."""
-    certs = []
-    for block in _PEM_BLOCK.findall(data):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                certs.append(x509.load_pem_x509_certificate(block))
-            except ValueError:
-                continue
-    return certs
 
 
 @lru_cache(maxsize=4)
@@ -203,4 +219,5 @@ def public_roots(path: str | None = None) -> tuple[x509.Certificate, ...]:
 
 
 def load_der_chain(ders: Sequence[bytes]) -> list[x509.Certificate]:
-    return [x509.load_der_x509_certificate(der) for der in ders]
+    """The certificates of a presented chain; ValueError when one does not parse (``read_chain`` never raises)."""
+    return [x509ext.load_der_certificate(der) for der in ders]

@@ -210,18 +210,25 @@ class _Probe:
 
 def judge_chain(ders: Sequence[bytes], host: str, trust: Trust, what: str) -> tuple[TlsReport, list[Problem]]:
     """The report for a presented chain, and its problems."""
-    certs = chains.load_der_chain(ders)
     what = what[:1].upper() + what[1:]  # it starts every message
-    if not certs:
+    if not ders:
         return TlsReport([], None, True), [Problem("tls-handshake", f"{what} is missing: the peer presented none.",
                                                    "Check the proxy's TLS settings.")]
-    leaf = chains.facts(certs[0])
+    read = chains.read_chain(ders)
+    problems = [Problem(
+        "tls-unreadable", f"{what} ({host}): certificate {position} of {read.size} in the chain presented cannot be "
+                          f"read ({why}); nodes cannot verify a chain through it.",
+        f"Inspect the chain with `openssl s_client -connect <proxy> -showcerts` and re-issue the certificate at "
+        f"position {position} (1 is the leaf).") for position, why in read.unreadable]
+    if not read.leaf_readable:
+        return TlsReport(read.facts, None, True), problems
+    certs = read.certs
+    leaf = read.facts[0]
     public = chains.verify_path(certs, trust.public)
     own = public if public.ok else chains.verify_path(certs, trust.trusted_ca)
     trusted_by = "public roots" if public.ok else "trustedCa" if own.ok else None
     anchor = own.anchor.subject.rfc4514_string() if own.ok and own.anchor is not None else None
-    report = TlsReport([chains.facts(c) for c in certs], trusted_by, intercepted=public.anchor is None, anchor=anchor)
-    problems = []
+    report = TlsReport(read.facts, trusted_by, intercepted=public.anchor is None, anchor=anchor)
     expired = own.problem or public.problem
     if trusted_by is None and expired:
         problems.append(Problem(
@@ -231,10 +238,15 @@ def judge_chain(ders: Sequence[bytes], host: str, trust: Trust, what: str) -> tu
         subjects = ", ".join(repr(c.subject.rfc4514_string()) for c in trust.trusted_ca)
         held = (f"trustedCa ({len(trust.trusted_ca)} certificate(s): {subjects})" if trust.trusted_ca
                 else "trustedCa (absent from the config)")
+        # A trustedCa certificate with the issuer's name that did not sign: a re-keyed or renewed CA, most likely.
+        namesake = any(c.subject == certs[0].issuer for c in trust.trusted_ca)
+        rekeyed = (f" trustedCa does hold a certificate named {leaf.issuer!r}, but its key did not sign this "
+                   "certificate: the proxy signs with another key under the same name (a renewed or re-keyed CA?)."
+                   if namesake else "")
         problems.append(Problem(
             "tls-untrusted",
             f"{what} ({host}) is issued by {leaf.issuer!r}, which neither the public roots nor {held} lead to: "
-            "the proxy intercepts TLS with a CA that the nodes will not trust.",
+            f"the proxy intercepts TLS with a CA that the nodes will not trust.{rekeyed}",
             f"Put the PEM of the CA {leaf.issuer!r} that the proxy signs with into trustedCa (base64 of the PEM "
             "text), or let the proxy pass this host through without interception."))
     name = chains.name_problem(certs[0], host)

@@ -22,6 +22,7 @@ CODES: dict[str, tuple[str, str]] = {
     "target-unreachable": (ERROR, "the proxy or the target closed, reset or timed out the exchange"),
     "tls-handshake": (ERROR, "the TLS handshake failed"),
     "tls-untrusted": (ERROR, "the presented chain leads neither to a public root nor to a trustedCa certificate"),
+    "tls-unreadable": (ERROR, "a certificate of the presented chain cannot be read (malformed DER or extensions)"),
     "tls-expired": (ERROR, "a certificate on the presented chain is expired or not yet valid"),
     "tls-no-san": (ERROR, "the presented leaf has no subjectAltName; Go components refuse CN-only certificates"),
     "tls-name-mismatch": (ERROR, "no subjectAltName of the presented leaf covers the host"),

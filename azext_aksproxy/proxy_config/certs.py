@@ -6,65 +6,41 @@ leaves the certificates readable (line-wrapped base64, raw PEM, DER) the certifi
 reports everything. Nothing from the value itself is echoed except certificate subjects: it may hold a private
 key.
 
-``cryptography`` is imported inside the functions that parse certificates, so importing the package stays cheap.
+Certificates are read through x509ext.py, the reader the proxy check uses too; ``cryptography`` is imported only
+when a certificate is parsed, so importing the package stays cheap.
 """
 from __future__ import annotations
 
 import base64
 import binascii
 import codecs
-import math
 import re
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from .findings import CheckResult, Finding, ProxyConfigError, error_at, warning_at
-from .x509ext import read_extensions
+from .x509ext import (  # CertificateFacts, certificate_facts and aware_now are part of this module's API too
+    CertificateFacts,
+    aware_now,
+    certificate_facts,
+    load_der_certificate,
+    load_pem_certificate,
+    split_pem,
+)
 
 if TYPE_CHECKING:
     from cryptography import x509
 
-_UTC = timezone.utc  # noqa: UP017 - datetime.UTC needs Python 3.11; az may load the extension on 3.10
+__all__ = ["CertificateFacts", "aware_now", "certificate_facts", "check_trusted_ca", "describe_bundle",
+           "encode_pem_bundle"]
 MAX_CERTIFICATES = 20  # documented AKS limit
 MAX_TRUSTED_CA_BYTES = 35 * 1024  # documented as "35 KB"; measured on the value as written in the file
 EXPIRY_NOTICE_DAYS = 30
 _WHITESPACE = re.compile(r"\s")
 # Outside both base64 alphabets, whitespace aside (whitespace and `-`/`_` get findings of their own).
 _NOT_BASE64_AT_ALL = re.compile(r"[^A-Za-z0-9+/=\s_-]")
-# BEGIN/END lines; paired by hand in one pass (a lazy BEGIN...END regex is quadratic on unterminated blocks).
-_PEM_MARKER = re.compile(r"-----(BEGIN|END) ([A-Z0-9 ]*)-----")
 _BASE64_OF_PEM = b"LS0tLS1CRUdJTi"  # base64("-----BEGIN"): the value was encoded twice
 _ENCODE_FIX = "Encode the PEM file once, without line breaks: `base64 -w0 ca.pem` (macOS: `base64 -i ca.pem`)."
-
-
-@dataclass(frozen=True)
-class CertificateFacts:
-    """What a certificate in the bundle is, for `describe` output and for the rules."""
-
-    index: int  # 1-based position among the bundle's certificates
-    subject: str  # RFC 4514, e.g. "CN=proxy.contoso.com,O=Contoso"
-    issuer: str
-    sans: list[str]  # "DNS:proxy.contoso.com", "IP:10.0.0.4", ...
-    not_before: datetime  # aware, UTC
-    not_after: datetime  # aware, UTC
-    days_left: int  # whole days until not_after; negative once expired
-    sha256_fingerprint: str  # "AB:CD:..."
-    is_ca: bool  # basicConstraints CA=true
-    signs_certificates: bool = False  # keyUsage keyCertSign: a dedicated issuing CA
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "subject": self.subject,
-            "issuer": self.issuer,
-            "sans": list(self.sans),
-            "notBefore": self.not_before.isoformat(),
-            "notAfter": self.not_after.isoformat(),
-            "daysLeft": self.days_left,
-            "sha256Fingerprint": self.sha256_fingerprint,
-            "isCa": self.is_ca,
-        }
 
 
 def check_trusted_ca(value: str, path: str, now: datetime) -> list[Finding]:
@@ -96,13 +72,6 @@ def encode_pem_bundle(pem_blobs: list[bytes]) -> str:
         if text:
             parts.append(text + b"\n")
     return base64.b64encode(b"".join(parts)).decode("ascii")
-
-
-def aware_now(now: datetime | None) -> datetime:
-    """``now`` as an aware UTC datetime (naive values are taken as UTC); the current time when None."""
-    if now is None:
-        return datetime.now(_UTC)
-    return now.replace(tzinfo=_UTC) if now.tzinfo is None else now
 
 
 def _analyse(value: str, path: str, now: datetime) -> tuple[list[Finding], list[CertificateFacts]]:
@@ -186,10 +155,8 @@ def _check_der(data: bytes, path: str, now: datetime, findings: list[Finding]) -
     findings.append(error_at(
         path, "ca-der", "`trustedCa` decodes to binary DER data; AKS needs PEM text.",
         "Convert and encode: `openssl x509 -inform der -in ca.der -out ca.pem && base64 -w0 ca.pem`."))
-    from cryptography import x509
-
     try:
-        certificate = x509.load_der_x509_certificate(data)
+        certificate = load_der_certificate(data)
     except ValueError:
         return []  # DER, but not a certificate: the finding above says enough
     facts = _facts_or_finding(certificate, 1, 1, path, now, findings)
@@ -198,21 +165,7 @@ def _check_der(data: bytes, path: str, now: datetime, findings: list[Finding]) -
 
 def _pem_blocks(text: str, path: str, findings: list[Finding]) -> list[tuple[str, str]]:
     """(label, block text) for every complete PEM block; malformed framing becomes a ca-not-pem finding."""
-    blocks: list[tuple[str, str]] = []
-    open_label: str | None = None
-    open_at = 0
-    broken = 0
-    for marker in _PEM_MARKER.finditer(text):
-        kind, label = marker.groups()
-        if kind == "BEGIN":
-            broken += open_label is not None
-            open_label, open_at = label, marker.start()
-        elif open_label == label:
-            blocks.append((label, text[open_at:marker.end()]))
-            open_label = None
-        else:
-            broken += 1
-    broken += open_label is not None
+    blocks, broken = split_pem(text)
     if broken:
         findings.append(error_at(
             path, "ca-not-pem", f"`trustedCa` has {broken} PEM block(s) whose BEGIN and END lines do not match "
@@ -244,12 +197,10 @@ def _check_pem(text: str, path: str, now: datetime, findings: list[Finding]) -> 
             f"{MAX_CERTIFICATES}.", "Keep only the CA certificates the proxy's certificate chains up to."))
     if not certificates:
         return []
-    from cryptography import x509
-
     facts: list[CertificateFacts] = []
     for index, block in enumerate(certificates, start=1):
         try:
-            certificate = x509.load_pem_x509_certificate(block.encode("utf-8", "replace"))
+            certificate = load_pem_certificate(block)
         except ValueError as exc:
             findings.append(_unparsable(path, index, len(certificates), exc))
             continue
@@ -274,26 +225,6 @@ def _facts_or_finding(certificate: x509.Certificate, index: int, count: int, pat
         return None
     findings.extend(_validity_findings(facts, count, path, now))
     return facts
-
-
-def certificate_facts(certificate: x509.Certificate, index: int, now: datetime) -> CertificateFacts:
-    """Facts about one parsed certificate; raises ValueError when its extensions are malformed."""
-    from cryptography.hazmat.primitives import hashes
-
-    extensions = read_extensions(certificate.tbs_certificate_bytes)
-    not_after = certificate.not_valid_after_utc
-    return CertificateFacts(
-        index=index,
-        subject=certificate.subject.rfc4514_string(),
-        issuer=certificate.issuer.rfc4514_string(),
-        sans=extensions.sans,
-        not_before=certificate.not_valid_before_utc,
-        not_after=not_after,
-        days_left=math.floor((not_after - now).total_seconds() / 86400),
-        sha256_fingerprint=certificate.fingerprint(hashes.SHA256()).hex(":").upper(),
-        is_ca=extensions.is_ca,
-        signs_certificates=extensions.key_cert_sign,
-    )
 
 
 def _validity_findings(facts: CertificateFacts, count: int, path: str, now: datetime) -> list[Finding]:

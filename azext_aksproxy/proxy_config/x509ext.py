@@ -1,15 +1,32 @@
-"""The three certificate extensions the rules need (basicConstraints, keyUsage, subjectAltName), read from DER.
+"""Reading X.509 certificates, one way for every command: validate, generate and show (through certs.py) and the
+proxy check (preflight/chain.py) split PEM text, read extensions, describe certificates and tell the time here, so
+a certificate one of them reads is readable by all.
 
-cryptography refuses whole certificates over details that OpenSSL and Go accept: the CA in Azure CLI's own
-HTTP-proxy test data sets keyUsage encipherOnly/decipherOnly without keyAgreement, and `cert.extensions` raises.
-AKS nodes would accept that CA, so the extensions are read here, as tolerantly as Go does. cryptography has already
-parsed the certificate's outer structure; anything malformed here raises ValueError.
+Extensions: cryptography refuses whole certificates over details that OpenSSL and Go accept: the CA in Azure CLI's
+own HTTP-proxy test data sets keyUsage encipherOnly/decipherOnly without keyAgreement, and `cert.extensions`
+raises. AKS nodes would accept that CA, so the three extensions the rules and the check need (basicConstraints,
+keyUsage, subjectAltName) are read from DER here, as tolerantly as Go does. cryptography has already parsed the
+certificate's outer structure; anything malformed here raises ValueError.
+
+``cryptography`` is imported inside the functions that parse certificates, so importing this module stays cheap.
 """
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+import math
+import re
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
 
+if TYPE_CHECKING:
+    from cryptography import x509
+
+UTC = timezone.utc  # noqa: UP017 - not datetime.UTC (3.11+): nothing in the extension needs more than 3.10
+# BEGIN/END lines; paired by hand in one pass (a lazy BEGIN...END regex is quadratic on unterminated blocks).
+_PEM_MARKER = re.compile(r"-----(BEGIN|END) ([A-Z0-9 ]*)-----")
 _BASIC_CONSTRAINTS = bytes.fromhex("551d13")  # 2.5.29.19
 _KEY_USAGE = bytes.fromhex("551d0f")  # 2.5.29.15
 _SUBJECT_ALT_NAME = bytes.fromhex("551d11")  # 2.5.29.17
@@ -23,7 +40,7 @@ _GENERAL_NAME_KIND = {0xA0: "otherName", 0xA3: "x400Address", 0xA4: "dirName", 0
 class ExtensionFacts:
     is_ca: bool = False
     key_cert_sign: bool = False
-    sans: list[str] = field(default_factory=list)
+    sans: list[str] | None = None  # None when there is no subjectAltName extension at all
 
 
 def read_extensions(tbs_der: bytes) -> ExtensionFacts:
@@ -95,3 +112,135 @@ def _children(data: bytes, start: int, end: int) -> list[tuple[int, int, int]]:
         children.append((tag, value_start, value_end))
         pos = value_end
     return children
+
+
+def aware_now(now: datetime | None = None) -> datetime:
+    """``now`` as an aware UTC datetime (naive values are taken as UTC); the current time when None."""
+    if now is None:
+        return datetime.now(UTC)
+    return now.replace(tzinfo=UTC) if now.tzinfo is None else now
+
+
+def split_pem(text: str) -> tuple[list[tuple[str, str]], int]:
+    """(label, block text) of every complete PEM block, and how many blocks are broken (BEGIN and END unpaired).
+
+    Text between blocks is ignored, as Go's pem.Decode does.
+    """
+    blocks: list[tuple[str, str]] = []
+    open_label: str | None = None
+    open_at = 0
+    broken = 0
+    for marker in _PEM_MARKER.finditer(text):
+        kind, label = marker.groups()
+        if kind == "BEGIN":
+            broken += open_label is not None
+            open_label, open_at = label, marker.start()
+        elif open_label == label:
+            blocks.append((label, text[open_at:marker.end()]))
+            open_label = None
+        else:
+            broken += 1
+    broken += open_label is not None
+    return blocks, broken
+
+
+def load_pem_certificate(block: str) -> x509.Certificate:
+    """One PEM CERTIFICATE block; ValueError when it does not parse."""
+    from cryptography import x509
+
+    return _parsed(x509.load_pem_x509_certificate, block.encode("utf-8", "replace"))
+
+
+def load_pem_certificates(data: bytes) -> list[x509.Certificate]:
+    """Every certificate in a PEM bundle that parses; one that does not never voids the rest."""
+    certs = []
+    blocks, _ = split_pem(data.decode("latin-1"))
+    for label, block in blocks:
+        if label != "CERTIFICATE":
+            continue
+        try:
+            certs.append(load_pem_certificate(block))
+        except ValueError:
+            continue
+    return certs
+
+
+def load_der_certificate(der: bytes) -> x509.Certificate:
+    """One DER certificate (as a TLS peer presents it); ValueError when it does not parse."""
+    from cryptography import x509
+
+    return _parsed(x509.load_der_x509_certificate, der)
+
+
+def _parsed(loader: Callable[[bytes], x509.Certificate], data: bytes) -> x509.Certificate:
+    """``loader(data)``, with every parse failure as ValueError. cryptography's deprecation warnings about details
+    nodes accept (e.g. non-positive serials in old public roots) are not the user's business here."""
+    from cryptography import x509
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return loader(data)
+        except x509.InvalidVersion as exc:  # not a ValueError
+            raise ValueError(str(exc)) from exc
+
+
+@dataclass(frozen=True)
+class CertificateFacts:
+    """What a certificate is, for `show`, the rules and the check."""
+
+    index: int  # 1-based position among the bundle's (or chain's) certificates
+    subject: str  # RFC 4514, e.g. "CN=proxy.contoso.com,O=Contoso"
+    issuer: str
+    sans: list[str]  # "DNS:proxy.contoso.com", "IP:10.0.0.4", ...; [] when there are none
+    not_before: datetime  # aware, UTC
+    not_after: datetime  # aware, UTC
+    days_left: int  # whole days until not_after; negative once expired
+    sha256_fingerprint: str  # "AB:CD:..."
+    is_ca: bool  # basicConstraints CA=true
+    signs_certificates: bool = False  # keyUsage keyCertSign: a dedicated issuing CA
+    has_san_extension: bool = False  # a subjectAltName extension is present (it may still be empty)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "subject": self.subject,
+            "issuer": self.issuer,
+            "sans": list(self.sans),
+            "notBefore": self.not_before.isoformat(),
+            "notAfter": self.not_after.isoformat(),
+            "daysLeft": self.days_left,
+            "sha256Fingerprint": self.sha256_fingerprint,
+            "isCa": self.is_ca,
+        }
+
+
+def certificate_facts(certificate: x509.Certificate, index: int = 1, now: datetime | None = None
+                      ) -> CertificateFacts:
+    """Facts about one parsed certificate; raises ValueError when its names or extensions are malformed."""
+    from cryptography.hazmat.primitives import hashes
+
+    now = aware_now(now)
+    extensions = read_extensions(certificate.tbs_certificate_bytes)
+    not_after = not_valid_after(certificate)
+    return CertificateFacts(
+        index=index,
+        subject=certificate.subject.rfc4514_string(),
+        issuer=certificate.issuer.rfc4514_string(),
+        sans=list(extensions.sans or ()),
+        not_before=not_valid_before(certificate),
+        not_after=not_after,
+        days_left=math.floor((not_after - now).total_seconds() / 86400),
+        sha256_fingerprint=certificate.fingerprint(hashes.SHA256()).hex(":").upper(),
+        is_ca=extensions.is_ca,
+        signs_certificates=extensions.key_cert_sign,
+        has_san_extension=extensions.sans is not None,
+    )
+
+
+def not_valid_before(certificate: x509.Certificate) -> datetime:
+    return certificate.not_valid_before_utc
+
+
+def not_valid_after(certificate: x509.Certificate) -> datetime:
+    return certificate.not_valid_after_utc
