@@ -108,6 +108,7 @@ _DOCS = "AKS docs, HTTP proxy: learn.microsoft.com/azure/aks/http-proxy"
 _SPEC = "REST spec ManagedClusterHTTPProxyConfig (azure-rest-api-specs, Microsoft.ContainerService)"
 _AZ_FILE = "azure-cli reads --http-proxy-config with get_file_json (azure/cli/core/util.py)"
 _RFC8259 = "RFC 8259 (JSON)"
+_AZ_READ = "azure-cli reads the file as UTF-8 or UTF-16 with a byte-order mark (read_file_content, azure/cli/core/util.py)"
 # Clients (Go net/http, curl, Python) keep only scheme, host and port of a proxy URL: anything after them is a PAC,
 # WPAD or web address pasted by mistake, and the nodes would send their proxy requests to that host:port.
 _URL_FORM = f"{_DOCS} (proxy URL scheme://host:port/); proxy clients drop the rest (Go net/http, curl)"
@@ -128,7 +129,10 @@ CATALOGUE: dict[str, Rule] = {
     "file-unreadable": Rule(ERROR, "the file cannot be read (permissions, I/O error)", _AZ_FILE),
     "file-too-large": Rule(ERROR, "the file is larger than 1 MiB",
                            "aksproxy bound, far above any real config (trustedCa is limited to 35 KB by the AKS docs)"),
-    "encoding": Rule(ERROR, "the file is not UTF-8 (UTF-16/32, Latin-1, NUL bytes)", f"{_RFC8259} section 8.1"),
+    "encoding": Rule(ERROR, "the file is neither UTF-8 nor UTF-16 with a byte-order mark (UTF-32, Latin-1, NUL bytes)",
+                     f"{_AZ_READ}; {_RFC8259} section 8.1"),
+    "encoding-utf16": Rule(WARNING, "UTF-16 with a byte-order mark: az reads it, most other tools expect UTF-8",
+                           f"{_AZ_READ}; {_RFC8259} section 8.1"),
     "empty-file": Rule(ERROR, "the file is empty or only whitespace", _AZ_FILE),
     "json-syntax": Rule(ERROR, "the file is not valid JSON", f"{_RFC8259}; {_AZ_FILE}"),
     "json-constant": Rule(ERROR, "NaN or Infinity, which JSON does not allow", f"{_RFC8259} section 6"),

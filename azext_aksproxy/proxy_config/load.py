@@ -11,7 +11,7 @@ import stat
 from dataclasses import dataclass, field
 from typing import Any
 
-from .findings import Finding, child_path, error_at
+from .findings import Finding, child_path, error_at, warning_at
 
 MAX_FILE_BYTES = 1024 * 1024  # a proxy config is a few KB; the cap protects against pointing at the wrong file
 # A proxy config nests two levels; anything deeper is a mistake. Stopping far below the interpreter's recursion
@@ -22,10 +22,15 @@ _SAVE_AS_UTF8 = (
     "Save the file as UTF-8: `iconv -f UTF-16 -t UTF-8 in.json > out.json`, or in PowerShell "
     "`Get-Content in.json | Set-Content -Encoding utf8 out.json` (Windows PowerShell's `>` writes UTF-16)."
 )
-# Byte-order marks, longest first: the UTF-32 LE mark starts with the UTF-16 LE one.
-_FOREIGN_BOMS = (  # UTF-32 LE first: its mark starts with UTF-16 LE's
+# Byte-order marks az cannot read (its get_file_json tries UTF-8 and UTF-16 only): UTF-32 LE's mark starts with
+# UTF-16 LE's, so these are checked first.
+_FOREIGN_BOMS = (
     (codecs.BOM_UTF32_LE, "UTF-32 LE"),
     (codecs.BOM_UTF32_BE, "UTF-32 BE"),
+)
+# UTF-16 with a byte-order mark, which az reads (read_file_content in azure/cli/core/util.py) and Windows
+# PowerShell 5.1's `>` and Out-File write: accepted as az accepts it, with a notice for the tools that do not.
+_UTF16_BOMS = (
     (codecs.BOM_UTF16_LE, "UTF-16 LE"),
     (codecs.BOM_UTF16_BE, "UTF-16 BE"),
 )
@@ -99,10 +104,10 @@ def parse_bytes(data: bytes) -> Loaded:
     """Decode and parse ``data``; every problem found on the way becomes a finding."""
     if len(data) > MAX_FILE_BYTES:
         return Loaded(False, findings=[_too_large(len(data))])
-    text_or_finding = _decode(data)
-    if isinstance(text_or_finding, Finding):
-        return Loaded(False, findings=[text_or_finding])
-    text = text_or_finding
+    decoded = _decode(data)
+    if isinstance(decoded, Finding):
+        return Loaded(False, findings=[decoded])
+    text, notices = decoded
     if text.strip() == "":
         return Loaded(False, findings=[error_at(
             "$", "empty-file", "The config file is empty.",
@@ -119,20 +124,31 @@ def parse_bytes(data: bytes) -> Loaded:
         return Loaded(False, findings=[error_at("$", "json-syntax", f"The config file is not valid JSON: {exc}.",
                                                 "Fix the JSON so that `python -m json.tool FILE` accepts it.")])
     findings, fatal = scan_document(document)
-    return Loaded(not fatal, document, findings)
+    return Loaded(not fatal, document, notices + findings)
 
 
-def _decode(data: bytes) -> str | Finding:
+def _decode(data: bytes) -> tuple[str, list[Finding]] | Finding:
+    """The text and any notice about its encoding, or the finding that it cannot be read as az would read it."""
     for bom, name in _FOREIGN_BOMS:
         if data.startswith(bom):
             return error_at("$", "encoding", f"The config file is encoded as {name} (it starts with its byte-order "
-                            "mark); only UTF-8 is accepted.", _SAVE_AS_UTF8)
+                            "mark); az reads UTF-8 and UTF-16 only.", _SAVE_AS_UTF8)
+    for bom, name in _UTF16_BOMS:
+        if data.startswith(bom):
+            try:
+                text = data.decode("utf-16")
+            except UnicodeDecodeError as exc:
+                return error_at("$", "encoding", f"The config file starts with the {name} byte-order mark but is "
+                                f"not valid UTF-16: {exc.reason} at offset {exc.start}.", _SAVE_AS_UTF8)
+            return text, [warning_at("$", "encoding-utf16", f"The config file is {name} (it starts with its "
+                                     "byte-order mark). az reads it, but most other tools (jq, kubectl, Terraform's "
+                                     "file()) expect UTF-8.", _SAVE_AS_UTF8)]
     if b"\x00" in data:
         return error_at("$", "encoding", "The config file contains NUL bytes: it looks like UTF-16 or UTF-32 "
-                        "without a byte-order mark; only UTF-8 is accepted.", _SAVE_AS_UTF8)
+                        "without a byte-order mark, which az cannot read.", _SAVE_AS_UTF8)
     data = data.removeprefix(codecs.BOM_UTF8)  # editors on Windows add it; harmless
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), []
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         return error_at("$", "encoding",

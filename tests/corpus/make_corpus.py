@@ -119,7 +119,8 @@ def in_cluster_path(data: bytes) -> str | None:
         raise ValueError(name)
 
     try:  # raw control characters inside strings are read (the URL and trustedCa rules name them); NaN is not JSON
-        doc = json.loads(data.decode("utf-8-sig"), strict=False, parse_constant=no_constants)
+        text = data.decode("utf-16") if data[:2] in (b"\xff\xfe", b"\xfe\xff") else data.decode("utf-8-sig")
+        doc = json.loads(text, strict=False, parse_constant=no_constants)
     except ValueError:
         return None
     if not isinstance(doc, dict) or any(k.lower().replace("_", "") == "httpproxyconfig" for k in doc):
@@ -180,10 +181,10 @@ def _good(b: _Builder, certs: CertFactory, good_ca: str) -> None:
 
 def _loading(b: _Builder) -> None:
     text = json.dumps({"httpProxy": URL, "noProxy": ["localhost"]}, indent=2) + "\n"
-    b.raw("bad/encoding-utf16le-bom.json", text.encode("utf-16"), ["encoding"], "$",
-          "UTF-16 LE with BOM (Windows PowerShell 5.1 `>`)")
-    b.raw("bad/encoding-utf16be-bom.json", b"\xfe\xff" + text.encode("utf-16-be"), ["encoding"], "$",
-          "UTF-16 BE with BOM")
+    b.raw("good/warn-encoding-utf16le-bom.json", text.encode("utf-16"), ["encoding-utf16"], "$",
+          "UTF-16 LE with BOM (Windows PowerShell 5.1 `>`), which az reads")
+    b.raw("good/warn-encoding-utf16be-bom.json", b"\xfe\xff" + text.encode("utf-16-be"), ["encoding-utf16"], "$",
+          "UTF-16 BE with BOM, which az reads")
     b.raw("bad/encoding-utf16le-no-bom.json", text.encode("utf-16-le"), ["encoding"], "$", "UTF-16 LE, no BOM")
     b.raw("bad/encoding-utf32le-bom.json", text.encode("utf-32"), ["encoding"], "$", "UTF-32 LE with BOM")
     latin1 = json.dumps({"httpProxy": URL, "noProxy": ["b\u00fcro.contoso.com"]}, ensure_ascii=False)

@@ -109,22 +109,37 @@ def test_bytes_over_1_mib_are_refused_too():
 # --- encoding ---------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("encoding", "named"), [
-    ("utf-16", "UTF-16 LE"),  # Python writes a BOM (little-endian here), as Windows PowerShell 5.1's `>` does
-    ("utf-16-be-bom", "UTF-16 BE"),
-    ("utf-32", "UTF-32 LE"),
-    ("utf-32-be-bom", "UTF-32 BE"),
-])
-def test_utf16_and_utf32_with_a_bom_are_named(encoding, named):
+def _with_bom(encoding: str) -> bytes:
+    """GOOD_TEXT in ``encoding``; "-be-bom" names a big-endian encoding with its byte-order mark written first."""
     if encoding.endswith("-be-bom"):
         base = encoding.removesuffix("-bom")
         bom = codecs.BOM_UTF16_BE if base == "utf-16-be" else codecs.BOM_UTF32_BE
-        data = bom + GOOD_TEXT.encode(base)
-    else:
-        data = GOOD_TEXT.encode(encoding)
-    finding = assert_bad(check_bytes(data), "encoding", "$", "UTF-8")
+        return bom + GOOD_TEXT.encode(base)
+    return GOOD_TEXT.encode(encoding)
+
+
+@pytest.mark.parametrize(("encoding", "named"), [
+    ("utf-16", "UTF-16 LE"),  # Python writes a BOM (little-endian here), as Windows PowerShell 5.1's `>` does
+    ("utf-16-be-bom", "UTF-16 BE"),
+])
+def test_utf16_with_a_bom_is_read_as_az_reads_it_with_a_notice(encoding, named):
+    result = check_bytes(_with_bom(encoding), now=NOW)
+    assert result.ok and result.config == check_bytes(GOOD_TEXT.encode(), now=NOW).config
+    [notice] = result.findings
+    assert (notice.code, notice.severity, notice.path) == ("encoding-utf16", "warning", "$")
+    assert named in notice.message and "UTF-8" in notice.fix
+
+
+@pytest.mark.parametrize(("encoding", "named"), [("utf-32", "UTF-32 LE"), ("utf-32-be-bom", "UTF-32 BE")])
+def test_utf32_with_a_bom_is_named_and_refused(encoding, named):
+    finding = assert_bad(check_bytes(_with_bom(encoding)), "encoding", "$", "UTF-8")
     assert named in finding.message
     assert "UTF-8" in finding.fix
+
+
+def test_a_utf16_bom_over_broken_utf16_is_refused():
+    data = codecs.BOM_UTF16_LE + GOOD_TEXT.encode("utf-16-le") + b"\x00\xd8"  # a lone high surrogate at the end
+    assert codes(check_bytes(data)) == ["encoding"]
 
 
 @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le"])
