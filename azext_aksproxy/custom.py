@@ -20,15 +20,16 @@ def _signature_with(core_handler, **extra_defaults) -> inspect.Signature:
     return sig.replace(parameters=[*sig.parameters.values(), *extra])
 
 
-def _preflight(cmd, check_proxy):
-    """The --check-proxy step handed to the decorators: run with the command's az config and progress output."""
+def _preflight(cmd, check_proxy, cluster=None):
+    """The --check-proxy step handed to the decorators: run with the command's az config and progress output;
+    from a node of ``cluster`` ((resource group, name) of the existing cluster) when given."""
     if not check_proxy:
         return None
     from functools import partial
 
     from azext_aksproxy.preflight_command import run_preflight
 
-    return partial(run_preflight, cli_ctx=cmd.cli_ctx)
+    return partial(run_preflight, cli_ctx=cmd.cli_ctx, cmd=cmd, cluster=cluster)
 
 
 def aks_create(cmd, client, check_proxy=False, **core_params):
@@ -41,7 +42,7 @@ def aks_create(cmd, client, check_proxy=False, **core_params):
         return write.wait(mc) if write else mc
 
 
-def aks_update(cmd, client, upgrade_node_image=False, check_proxy=False, **core_params):
+def aks_update(cmd, client, upgrade_node_image=False, check_proxy=False, check_proxy_from="cluster", **core_params):
     from azext_aksproxy._errors import explained_cluster_write
     from azext_aksproxy.decorators import core_class_replaced, update_decorator
 
@@ -50,7 +51,9 @@ def aks_update(cmd, client, upgrade_node_image=False, check_proxy=False, **core_
         # Pools can only be upgraded once the cluster update is done: wait for it, apply --no-wait to the pools.
         core_params["no_wait"] = False
     with explained_cluster_write(cmd, "update", core_params) as write:
-        with core_class_replaced("AKSManagedClusterUpdateDecorator", update_decorator(_preflight(cmd, check_proxy))):
+        cluster = (core_params["resource_group_name"], core_params["name"]) if check_proxy_from == "cluster" else None
+        with core_class_replaced("AKSManagedClusterUpdateDecorator",
+                                 update_decorator(_preflight(cmd, check_proxy, cluster))):
             mc = core_custom.aks_update(cmd, client, **core_params)
         if write:
             mc = write.wait(mc)
@@ -70,7 +73,8 @@ def aks_update(cmd, client, upgrade_node_image=False, check_proxy=False, **core_
 
 
 aks_create.__signature__ = _signature_with(core_custom.aks_create, check_proxy=False)
-aks_update.__signature__ = _signature_with(core_custom.aks_update, upgrade_node_image=False, check_proxy=False)
+aks_update.__signature__ = _signature_with(core_custom.aks_update, upgrade_node_image=False, check_proxy=False,
+                                          check_proxy_from="cluster")
 
 
 def http_proxy_validate(cmd, config, resource_group_name=None, name=None, strict=False):

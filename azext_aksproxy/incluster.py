@@ -1,0 +1,190 @@
+"""az adapter for the proxy check from inside the cluster (``check --from-cluster``, ``update --check-proxy``).
+
+Two routes, both run the script of :mod:`azext_aksproxy.preflight.node_probe` and write nothing to the cluster:
+
+1. a node: the action run command of one instance of a Linux scale set in the node resource group
+   (``virtualMachineScaleSets/{vmss}/virtualMachines/{id}/runCommand``, ``RunShellScript``: what
+   `az vmss run-command invoke` calls), so the probes leave from a node's own network, as kubelet's and
+   containerd's do. It returns the last 4,096 bytes of output; targets whose lines were cut off are asked again.
+2. where that is refused (node resource group lockdown denies it with 403 AuthorizationFailed; a role without
+   ``Microsoft.Compute/virtualMachineScaleSets/virtualMachines/runCommand/action``) or impossible (no Linux
+   scale-set node): AKS's run command (``managedClusters/{name}/runCommand``, what `az aks command invoke` calls),
+   which runs it in a pod of the cluster; the rows say so.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import zipfile
+from dataclasses import dataclass
+
+from knack.log import get_logger
+
+logger = get_logger(__name__)
+
+AKS_ROUTE = "AKS run command pod"
+_SCRIPT_FILE = "aksproxy-check.sh"
+_MAX_ROUNDS = 8  # re-asking for targets whose output was cut off; each round returns at least one, or we stop
+_POLL_SECONDS = 5  # what az aks command invoke polls at when the service sends no Retry-After
+
+
+class RouteRefused(Exception):
+    """The node route is not allowed or not possible; the message says why (for the user)."""
+
+
+@dataclass
+class Node:
+    vmss: str
+    instance_id: str
+    name: str  # the Kubernetes node name (the instance's computer name)
+
+
+def check_from_cluster(cmd, resource_group_name, cluster_name, config, targets, timeout, public_roots):
+    """TargetResults for ``targets``, probed through ``config`` from the cluster (a node, else a pod)."""
+    from azext_aksproxy.commands import _managed_clusters
+    from azext_aksproxy.preflight import node_probe
+
+    clusters = _managed_clusters(cmd.cli_ctx)
+    mc = clusters.get(resource_group_name, cluster_name)
+    probes = node_probe.plan(config, targets)
+    trust = node_probe.trust_for(config, public_roots)
+    try:
+        node = _pick_node(cmd.cli_ctx, mc)
+        where = f"node {node.name}"
+        logger.warning("Checking %d target(s) from %s (scale set %s, run command)...", len(probes), where, node.vmss)
+        outputs = _rounds(probes, timeout, config, lambda lines: _run_on_node(cmd.cli_ctx, mc, node, lines))
+    except RouteRefused as exc:
+        where = AKS_ROUTE
+        logger.warning("The node route is not available: %s Running the check through AKS run command (the API of "
+                       "az aks command invoke) in a pod of the cluster instead.", exc)
+        outputs = _rounds(probes, timeout, config,
+                          lambda lines: _run_in_pod(cmd, clusters, mc, resource_group_name, cluster_name, lines))
+    return [node_probe.judge(p, outputs.get(p.index), trust, where, timeout) for p in probes]
+
+
+def _rounds(probes, timeout, config, run):
+    """Run the script for the targets still missing until each has its record (or a round brings none)."""
+    from azext_aksproxy.preflight import node_probe
+
+    records, pending = {}, list(probes)
+    for _ in range(_MAX_ROUNDS):
+        output = run(node_probe.build_script(pending, timeout, config))
+        got = {i: r for i, r in node_probe.parse_output(output).items() if i in {p.index for p in pending}}
+        if not got:
+            break
+        records.update(got)
+        pending = [p for p in pending if p.index not in records]
+        if not pending:
+            break
+        logger.info("%d target(s) did not fit into the run command's output; asking again.", len(pending))
+    return records
+
+
+def _compute(cli_ctx):
+    from azure.cli.core.commands.client_factory import get_mgmt_service_client
+    from azure.cli.core.profiles import ResourceType
+
+    return get_mgmt_service_client(cli_ctx, ResourceType.MGMT_COMPUTE)
+
+
+def _refused(exc) -> bool:
+    return getattr(exc, "status_code", None) == 403 or getattr(getattr(exc, "error", None), "code", "") in (
+        "AuthorizationFailed", "LinkedAuthorizationFailed")
+
+
+def _describe(exc) -> str:
+    error = getattr(exc, "error", None)
+    code = getattr(error, "code", None) or getattr(exc, "status_code", "")
+    message = getattr(error, "message", None) or getattr(exc, "message", None) or str(exc)
+    return f"({code}) {message}"
+
+
+def _pick_node(cli_ctx, mc) -> Node:
+    """A running instance of a Linux scale set of the cluster: the system pool's first, else any pool's."""
+    from azure.core.exceptions import HttpResponseError
+
+    modes = {p.name.lower(): (p.mode or "User") for p in (mc.agent_pool_profiles or [])}
+    compute = _compute(cli_ctx)
+    nrg = mc.node_resource_group
+    try:
+        scale_sets = list(compute.virtual_machine_scale_sets.list(nrg))
+        candidates = []
+        for vmss in scale_sets:
+            pool = (vmss.tags or {}).get("aks-managed-poolName")
+            os_disk = vmss.virtual_machine_profile.storage_profile.os_disk if vmss.virtual_machine_profile else None
+            if pool is None or (os_disk is not None and (os_disk.os_type or "Linux").lower() != "linux"):
+                continue
+            candidates.append((modes.get(pool.lower(), "User") != "System", vmss.name))
+        for _, name in sorted(candidates):
+            for vm in compute.virtual_machine_scale_set_vms.list(nrg, name):
+                if (vm.provisioning_state or "").lower() == "succeeded":
+                    computer = vm.os_profile.computer_name if vm.os_profile else None
+                    return Node(name, vm.instance_id, computer or vm.name)
+    except HttpResponseError as exc:
+        if _refused(exc) or getattr(exc, "status_code", None) == 404:
+            raise RouteRefused(f"listing the scale sets of {nrg} failed: {_describe(exc)}") from None
+        raise
+    raise RouteRefused(f"no running Linux scale-set node was found in the node resource group {nrg}.")
+
+
+def _run_on_node(cli_ctx, mc, node: Node, lines) -> str:
+    from azure.cli.core.profiles import ResourceType, get_sdk
+    from azure.core.exceptions import HttpResponseError
+
+    run_command_input = get_sdk(cli_ctx, ResourceType.MGMT_COMPUTE, "RunCommandInput", mod="models",
+                                operation_group="virtual_machine_scale_set_vms")
+    compute = _compute(cli_ctx)
+    try:
+        poller = compute.virtual_machine_scale_set_vms.begin_run_command(
+            mc.node_resource_group, node.vmss, node.instance_id,
+            run_command_input(command_id="RunShellScript", script=list(lines)))
+        result = poller.result()
+    except HttpResponseError as exc:
+        if _refused(exc):
+            raise RouteRefused(f"the run command on node {node.name} was refused: {_describe(exc)}") from None
+        raise
+    message = "".join((s.message or "") for s in (result.value or []))
+    return _stdout(message)
+
+
+def _stdout(message: str) -> str:
+    """The stdout part of RunShellScript's status message ("...[stdout]\\n<out>\\n[stderr]\\n<err>")."""
+    _, found, rest = message.partition("[stdout]\n")
+    if not found:
+        return message
+    return rest.rsplit("\n[stderr]", 1)[0]
+
+
+def _run_in_pod(cmd, clusters, mc, resource_group_name, cluster_name, lines) -> str:
+    from azure.cli.command_modules.acs._polling import RunCommandLocationPolling
+    from azure.cli.core.azclierror import AzureResponseError
+    from azure.cli.core.profiles import ResourceType
+    from azure.mgmt.core.polling.arm_polling import ARMPolling
+
+    request_model = cmd.get_models("RunCommandRequest", resource_type=ResourceType.MGMT_CONTAINERSERVICE,
+                                   operation_group="managed_clusters")
+    request = request_model(command=f"bash {_SCRIPT_FILE}", context=_zip({_SCRIPT_FILE: "\n".join(lines) + "\n"}))
+    if mc.aad_profile is not None and mc.aad_profile.managed:
+        # As az aks command invoke does: the command runs with the caller's identity (AKS AAD server app).
+        from azure.cli.command_modules.acs.custom import _get_dataplane_aad_token
+
+        request.cluster_token = _get_dataplane_aad_token(cmd.cli_ctx, "6dae42f8-4368-4678-94ff-3960e28e3630")
+    poller = clusters.begin_run_command(
+        resource_group_name, cluster_name, request,
+        polling=ARMPolling(_POLL_SECONDS, lro_options={"final-state-via": "location"},
+                           lro_algorithms=[RunCommandLocationPolling()]))
+    result = poller.result()
+    if (result.provisioning_state or "").lower() != "succeeded":
+        raise AzureResponseError(f"AKS run command ended {result.provisioning_state}: {result.reason or ''}. "
+                                 "Run the check locally instead (without --from-cluster, or --check-proxy-from "
+                                 "local) from a machine in the cluster's network.")
+    return result.logs or ""
+
+
+def _zip(files: dict) -> str:
+    """A runCommand ``context``: base64 of a zip of the files (what az aks command invoke sends for --file)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")

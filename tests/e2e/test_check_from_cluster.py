@@ -1,0 +1,223 @@
+"""`az aks http-proxy check --from-cluster` and `az aks update --check-proxy` taking the in-cluster route: the real az
+with the extension, the emulator's run commands running the generated script as the "node" (tests/armemu/node.py),
+real squid and mitmdump on loopback.
+
+The seeded cluster's CURRENT proxy is a dead port: the emulator puts it into the node's environment, so a probe that
+used the node's own proxy variables instead of the new config would fail. The origins' trustme CA plays the public
+roots (AZURE_AKSPROXY_PUBLIC_CA_BUNDLE).
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.proxies import (
+    b64_pem,
+    cn_only_chain,
+    free_port,
+    mitm_ca_pem,
+    mitmdump,
+    origin,
+    squid,
+)
+
+HIDDEN = "origin.aksproxy.test"  # resolved by squid only: behind the proxy, not reachable from the node directly
+RUN_COMMAND = "/runcommand"
+
+
+@pytest.fixture(scope="module")
+def hidden_origin(origin_ca):
+    with origin(origin_ca, names=(HIDDEN,)) as o:
+        yield o
+
+
+@pytest.fixture(scope="module")
+def squid_proxy():
+    with squid(hosts={HIDDEN: "127.0.0.1"}) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def env(origin_ca, tmp_path):
+    roots = tmp_path / "public-roots.pem"
+    origin_ca.cert_pem.write_to_path(str(roots))
+    return {"AZURE_AKSPROXY_PUBLIC_CA_BUNDLE": str(roots)}
+
+
+@pytest.fixture
+def cluster(emu):
+    emu.seed_cluster("rg1", "c1", http_proxy_config={"httpProxy": f"http://127.0.0.1:{free_port()}/",
+                                                     "httpsProxy": f"http://127.0.0.1:{free_port()}/"})
+    return emu
+
+
+def write_config(tmp_path, proxy_url, **extra):
+    path = tmp_path / "proxy.json"
+    path.write_text(json.dumps({"httpProxy": proxy_url, "httpsProxy": proxy_url, "noProxy": ["localhost"], **extra}))
+    return path
+
+
+def check(az_ext, config, env, *targets):
+    args = ["aks", "http-proxy", "check", "-g", "rg1", "-n", "c1", "--from-cluster", "--config", config,
+            "--timeout", "5", "-o", "json"]
+    for target in targets:
+        args += ["--target", target]
+    return az_ext.az(*args, env=env)
+
+
+def cluster_writes(emu):
+    """Writes other than the run commands (which run a script and change nothing)."""
+    return [w for w in emu.writes() if not w["path"].lower().endswith(RUN_COMMAND)]
+
+
+def node_runs(emu):
+    return [w for w in emu.writes() if w["path"].lower().endswith(RUN_COMMAND)]
+
+
+def assert_ran_on_a_node(emu, row):
+    assert row["ranOn"].startswith("node aks-nodepool1-") and row["ranOn"].endswith("vmss000000")
+    runs = node_runs(emu)
+    assert runs and all("/virtualMachineScaleSets/" in r["path"] and r["status"] == 202 for r in runs)
+    assert runs[0]["body"]["commandId"] == "RunShellScript"
+    assert cluster_writes(emu) == []
+
+
+def test_good_config_passes_from_a_node_and_ignores_the_nodes_current_proxy(
+        az_ext, cluster, env, tmp_path, squid_proxy, https_origin, hidden_origin):
+    hidden = f"https://{HIDDEN}:{hidden_origin.port}/"
+    config = write_config(tmp_path, squid_proxy.url)
+    r = check(az_ext, config, env, https_origin.url, hidden)
+    assert r.ok, r
+    rows = r.json
+    assert [row["code"] for row in rows] == ["reached", "reached"]
+    for row in rows:
+        assert_ran_on_a_node(cluster, row)
+        assert row["via"] == "httpsProxy" and row["status"] == 200 and row["tls"]["trustedBy"] == "public roots"
+        assert row["message"].startswith(f"From {row['ranOn']}: reached through httpsProxy {squid_proxy.url}")
+    log = (squid_proxy.workdir / "access.log").read_text()
+    assert f"CONNECT 127.0.0.1:{https_origin.port}" in log and f"CONNECT {HIDDEN}:{hidden_origin.port}" in log
+    (run,) = cluster.run_commands()
+    assert run["kind"] == "vmss" and run["done"] and run["exitCode"] == 0
+    assert "env -i" in run["script"] and squid_proxy.url in run["script"]
+    assert "Checking 2 target(s) from node aks-nodepool1-" in r.stderr
+
+
+def test_dead_proxy_is_refused_naming_the_node(az_ext, cluster, env, tmp_path, https_origin):
+    dead = f"http://127.0.0.1:{free_port()}/"
+    r = check(az_ext, write_config(tmp_path, dead), env, https_origin.url)
+    assert r.rc == 1, r
+    (row,) = r.json
+    assert row["code"] == "proxy-unreachable" and row["severity"] == "error"
+    assert_ran_on_a_node(cluster, row)
+    assert row["message"].startswith(f"{row['ranOn'].capitalize()} cannot reach httpsProxy {dead}")
+    assert "1 of 1 target(s) failed" in r.stderr
+
+
+def test_interception_with_a_ca_missing_from_trusted_ca_is_refused(az_ext, cluster, env, tmp_path, mitm,
+                                                                   https_origin):
+    r = check(az_ext, write_config(tmp_path, mitm.url), env, https_origin.url)
+    assert r.rc == 1, r
+    (row,) = r.json
+    assert row["code"] == "tls-untrusted" and "O=mitmproxy,CN=mitmproxy" in row["message"]
+    assert row["tls"]["intercepted"] and row["tls"]["verified"] is False
+    assert_ran_on_a_node(cluster, row)
+    assert row["message"].startswith(f"From {row['ranOn']}: ")
+
+
+def test_interception_with_a_ca_without_sans_is_refused(az_ext, cluster, env, tmp_path, origin_ca, https_origin):
+    certs_pem, ca_pem = cn_only_chain()
+    with mitmdump(origin_ca, certs_pem=certs_pem) as proxy:
+        r = check(az_ext, write_config(tmp_path, proxy.url, trustedCa=b64_pem(ca_pem)), env, https_origin.url)
+    assert r.rc == 1, r
+    (row,) = r.json
+    assert row["code"] == "tls-no-san" and "CN-only" in row["message"]
+    assert row["tls"]["trustedBy"] == "trustedCa" and row["tls"]["sans"] is None
+    assert_ran_on_a_node(cluster, row)
+
+
+def test_no_proxy_target_the_node_cannot_reach_directly_is_refused(az_ext, cluster, env, tmp_path, squid_proxy,
+                                                                    hidden_origin):
+    hidden = f"https://{HIDDEN}:{hidden_origin.port}/"
+    config = write_config(tmp_path, squid_proxy.url, noProxy=["localhost", ".aksproxy.test"])
+    log = squid_proxy.workdir / "access.log"
+    seen = len(log.read_text()) if log.exists() else 0
+    r = check(az_ext, config, env, hidden)
+    assert r.rc == 1, r
+    (row,) = r.json
+    assert (row["code"], row["via"]) == ("direct-unreachable", "noProxy")
+    assert "'.aksproxy.test'" in row["message"] and "Remove '.aksproxy.test' from noProxy" in row["fix"]
+    assert_ran_on_a_node(cluster, row)
+    assert HIDDEN not in (log.read_text()[seen:] if log.exists() else "")  # the node went direct, not via squid
+
+
+def test_intercepted_chains_that_overflow_the_output_limit_are_asked_for_again(az_ext, cluster, env, tmp_path,
+                                                                                 mitm, https_origin):
+    targets = [f"{https_origin.url}p{i}" for i in range(12)]
+    config = write_config(tmp_path, mitm.url, trustedCa=b64_pem(mitm_ca_pem(mitm)))
+    r = check(az_ext, config, env, *targets)
+    assert r.ok, r
+    assert [row["target"] for row in r.json] == targets
+    assert all(row["code"] == "reached" and row["tls"]["trustedBy"] == "trustedCa" for row in r.json)
+    runs = cluster.run_commands()
+    assert len(runs) >= 2  # 12 intercepted chains do not fit into one run command's 4,096 bytes
+    assert all(len(run["stdout"].encode()) > 4096 for run in runs[:1])
+
+
+def test_node_route_forbidden_by_lockdown_falls_back_to_aks_run_command(az_ext, emu, env, tmp_path, squid_proxy,
+                                                                          https_origin):
+    emu.seed_cluster("rg1", "c1", properties={"nodeResourceGroupProfile": {"restrictionLevel": "ReadOnly"}})
+    r = check(az_ext, write_config(tmp_path, squid_proxy.url), env, https_origin.url)
+    assert r.ok, r
+    (row,) = r.json
+    assert row["code"] == "reached" and row["ranOn"] == "AKS run command pod"
+    assert "AuthorizationFailed" in r.stderr and "through AKS run command" in r.stderr
+    vmss_run, aks_run = node_runs(emu)
+    assert vmss_run["status"] == 403 and vmss_run["response"]["error"]["code"] == "AuthorizationFailed"
+    assert aks_run["path"].lower().endswith("/managedclusters/c1/runcommand") and aks_run["status"] == 202
+    assert aks_run["body"]["command"] == "bash aksproxy-check.sh"
+    assert cluster_writes(emu) == []
+
+
+def test_from_cluster_needs_the_cluster(az_ext, env, tmp_path, squid_proxy):
+    r = az_ext.az("aks", "http-proxy", "check", "--config", write_config(tmp_path, squid_proxy.url),
+                  "--from-cluster", env=env)
+    assert r.rc == 2 or r.rc == 1, r
+    assert "--from-cluster needs the cluster" in r.stderr
+
+
+def update(az_ext, config, env, *extra):
+    return az_ext.az("aks", "update", "-g", "rg1", "-n", "c1", "--http-proxy-config", config, "--check-proxy",
+                     *extra, "-o", "json", env=env)
+
+
+def test_update_check_proxy_runs_from_a_node_and_a_failing_probe_stops_it(az_ext, cluster, env, tmp_path,
+                                                                            https_origin):
+    env = {**env, "AZURE_AKSPROXY_CHECK_TARGETS": https_origin.url, "AZURE_AKSPROXY_CHECK_TIMEOUT": "5"}
+    r = update(az_ext, write_config(tmp_path, f"http://127.0.0.1:{free_port()}/"), env)
+    assert r.rc != 0, r
+    assert "--check-proxy: 1 of 1 target(s) failed" in r.stderr and "proxy-unreachable" in r.stderr
+    assert "Node aks-nodepool1-" in r.stderr and "nothing was sent to Azure" in r.stderr
+    assert node_runs(cluster) and cluster_writes(cluster) == []
+
+
+def test_update_check_proxy_from_a_node_lets_a_good_update_through(az_ext, cluster, env, tmp_path, squid_proxy,
+                                                                    https_origin):
+    env = {**env, "AZURE_AKSPROXY_CHECK_TARGETS": https_origin.url}
+    config = write_config(tmp_path, squid_proxy.url)
+    r = update(az_ext, config, env)
+    assert r.ok, r
+    assert "--check-proxy: 1 target(s) checked from node aks-nodepool1-" in r.stderr
+    writes = cluster_writes(cluster)
+    assert [w["method"] for w in writes] == ["PUT"]
+    assert node_runs(cluster)[0]["seq"] < writes[0]["seq"]
+    assert writes[0]["body"]["properties"]["httpProxyConfig"] == json.loads(config.read_text())
+
+
+def test_update_check_proxy_from_local_does_not_touch_the_nodes(az_ext, cluster, env, tmp_path, squid_proxy,
+                                                                 https_origin):
+    env = {**env, "AZURE_AKSPROXY_CHECK_TARGETS": https_origin.url}
+    r = update(az_ext, write_config(tmp_path, squid_proxy.url), env, "--check-proxy-from", "local")
+    assert r.ok, r
+    assert "--check-proxy: 1 target(s) checked from this machine, none failed." in r.stderr
+    assert node_runs(cluster) == [] and cluster.run_commands() == []
