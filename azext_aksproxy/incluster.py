@@ -32,6 +32,14 @@ class RouteRefused(Exception):
     """The node route is not allowed or not possible; the message says why (for the user)."""
 
 
+class ToolsMissing(Exception):
+    """Where the script ran, it found no curl, openssl or another tool it needs."""
+
+    def __init__(self, tools):
+        super().__init__(", ".join(tools))
+        self.tools = tools
+
+
 @dataclass
 class Node:
     vmss: str
@@ -57,9 +65,23 @@ def check_from_cluster(cmd, resource_group_name, cluster_name, config, targets, 
         where = AKS_ROUTE
         logger.warning("The node route is not available: %s Running the check through AKS run command (the API of "
                        "az aks command invoke) in a pod of the cluster instead.", exc)
-        outputs = _rounds(probes, timeout, config,
-                          lambda lines: _run_in_pod(cmd, clusters, mc, resource_group_name, cluster_name, lines))
+        try:
+            outputs = _rounds(probes, timeout, config,
+                              lambda lines: _run_in_pod(cmd, clusters, mc, resource_group_name, cluster_name, lines))
+        except ToolsMissing as missing:
+            _raise_tools_missing(where, missing)
+    except ToolsMissing as missing:
+        _raise_tools_missing(where, missing)
     return [node_probe.judge(p, outputs.get(p.index), trust, where, timeout) for p in probes]
+
+
+def _raise_tools_missing(where, missing):
+    from azure.cli.core.azclierror import ValidationError
+
+    raise ValidationError(
+        f"The check cannot run in the {where}: it has no {missing} (the probes need curl and openssl). Nothing "
+        "was checked and nothing was written. Run the check from a machine in the cluster's network instead "
+        "(az aks http-proxy check without --from-cluster, or --check-proxy-from local).")
 
 
 def _rounds(probes, timeout, config, run):
@@ -69,6 +91,9 @@ def _rounds(probes, timeout, config, run):
     records, pending = {}, list(probes)
     for _ in range(_MAX_ROUNDS):
         output = run(node_probe.build_script(pending, timeout, config))
+        missing = node_probe.missing_tools(output)
+        if missing:
+            raise ToolsMissing(missing)
         got = {i: r for i, r in node_probe.parse_output(output).items() if i in {p.index for p in pending}}
         if not got:
             break

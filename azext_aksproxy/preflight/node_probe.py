@@ -42,6 +42,10 @@ RECORD = "AKSPROXY1"
 RUN_COMMAND_OUTPUT_LIMIT = 4096
 _ERROR_BYTES = 240  # of curl's message: one line is all it ever says
 _GATEWAY_ERRORS = (502, 503, 504)  # as in probe.py: the proxy answering that it could not reach the target
+_MISSING = re.compile(rf"^{RECORD} missing((?: [\w.-]+)+)$", re.MULTILINE)
+# What the script needs; node images have them all (AgentBaker's own checks use curl and openssl), AKS run command's
+# pod image may not (Azure/AKS issue 3034: kubectl, helm, later jq, grep, awk, xargs; network tools were asked for).
+TOOLS = ("curl", "openssl", "timeout", "awk", "sed", "gzip", "base64", "mktemp", "env")
 _LINE = re.compile(rf"^{RECORD} (\d+) (\d+) (\d{{3}}) (\d{{3}}) ([0-9.]+) (\S+) (\S+)$")
 
 
@@ -103,7 +107,10 @@ def build_script(probes: Sequence[NodeProbe], timeout: float, config: Mapping) -
         "W=$(mktemp -d) || exit 0",
         "trap 'cd /; rm -rf \"$W\"' EXIT",
         "cd \"$W\" || exit 0",
-        "run() { env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=\"$W\" LC_ALL=C \"$@\"; }",
+        "m=''",
+        f"for t in {' '.join(TOOLS)}; do command -v \"$t\" >/dev/null 2>&1 || m=\"$m $t\"; done",
+        f"[ -z \"$m\" ] || {{ echo \"{RECORD} missing$m\"; exit 0; }}",
+        "run() { env -i PATH=\"$PATH\" HOME=\"$W\" LC_ALL=C \"$@\"; }",
         "b64() { base64 -w0; }",
         # i url proxy-url|- tls-authority|- sni|- proxy-authority|-
         "probe() {",
@@ -173,6 +180,12 @@ def parse_output(text: str) -> dict[int, NodeRecord]:
         index = int(m[1])
         records[index] = NodeRecord(index, int(m[2]), int(m[3]), int(m[4]), float(m[5]), error.strip(), chain)
     return records
+
+
+def missing_tools(text: str) -> list[str]:
+    """The tools the script found missing where it ran ([] when it had them all)."""
+    m = _MISSING.search(text or "")
+    return m[1].split() if m else []
 
 
 def split_der(data: bytes) -> list[bytes]:

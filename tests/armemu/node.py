@@ -40,9 +40,24 @@ def proxy_environment(http_proxy_config: dict | None) -> dict:
     return env
 
 
+def _path_without(work: str, hidden: tuple[str, ...]) -> str:
+    """A PATH of one directory linking every program on NODE_PATH except ``hidden``: an image without them."""
+    bin_dir = os.path.join(work, ".image-bin")
+    os.mkdir(bin_dir)
+    for directory in NODE_PATH.split(":"):
+        if not os.path.isdir(directory):
+            continue
+        for name in os.listdir(directory):
+            link = os.path.join(bin_dir, name)
+            if name not in hidden and not os.path.lexists(link):
+                os.symlink(os.path.join(directory, name), link)
+    return bin_dir
+
+
 def run_script(argv: list[str], files: dict[str, bytes] | None = None, node_env: dict | None = None,
-               timeout: float = 5400.0) -> NodeRun:
-    """Run ``argv`` (e.g. ["bash", "script.sh"]) in a new temp dir holding ``files``; the dir is removed after."""
+               timeout: float = 5400.0, hidden_tools: tuple[str, ...] = ()) -> NodeRun:
+    """Run ``argv`` (e.g. ["bash", "script.sh"]) in a new temp dir holding ``files``; the dir is removed after.
+    ``hidden_tools`` are left off the PATH, as on an image that lacks them."""
     work = tempfile.mkdtemp(prefix="armemu-node-")
     try:
         for name, data in (files or {}).items():
@@ -50,7 +65,8 @@ def run_script(argv: list[str], files: dict[str, bytes] | None = None, node_env:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "wb") as handle:
                 handle.write(data)
-        env = {"PATH": NODE_PATH, "HOME": work, "LANG": "C.UTF-8", **(node_env or {})}
+        path = _path_without(work, hidden_tools) if hidden_tools else NODE_PATH
+        env = {"PATH": path, "HOME": work, "LANG": "C.UTF-8", **(node_env or {})}
         proc = subprocess.Popen(argv, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, start_new_session=True)
         try:

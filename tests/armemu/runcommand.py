@@ -8,7 +8,9 @@ AKS runCommand (REST spec Microsoft.ContainerService ManagedClusters_RunCommand 
 - ``GET P/commandResults/{id}`` -> 202 ``{"id", "properties": {"provisioningState": "Running"}}`` (+ Location)
   while the command runs; 200 ``{"id", "properties": {"provisioningState": "Succeeded", "exitCode", "startedAt",
   "finishedAt", "logs"}}`` when it is done. The real service runs the command in a pod (namespace aks-command);
-  here it runs as ``bash -c COMMAND`` in a fresh directory holding the unzipped context.
+  here it runs as ``bash -c COMMAND`` in a fresh directory holding the unzipped context. Which programs the pod's
+  image has is not documented (Azure/AKS issue 3034: kubectl and helm, then jq, grep, awk, xargs; network tools
+  requested): the "pod" has this machine's, less config ``aks_command_pod_missing_tools`` (e.g. ["curl"]).
 
 The script runs outside the store lock (it may take seconds); its record is read and written under it.
 """
@@ -63,14 +65,15 @@ def runs(store: Store) -> dict:
 
 
 def start_run(store: Store, kind: str, target: str, location: str, argv: list, files: dict, node_env: dict,
-              script_text: str, on_done: Callable[[RunRecord], None] | None = None) -> RunRecord:
+              script_text: str, on_done: Callable[[RunRecord], None] | None = None,
+              hidden_tools: tuple = ()) -> RunRecord:
     """Register a run and start its subprocess in a thread (the caller holds the store lock)."""
     record = RunRecord(new_guid().replace("-", ""), kind, target, location, argv=argv, script_text=script_text)
     runs(store)[record.id] = record
     timeout = float(store.config["run_command_timeout_seconds"])
 
     def work() -> None:
-        result = node.run_script(argv, files, node_env, timeout=timeout)
+        result = node.run_script(argv, files, node_env, timeout=timeout, hidden_tools=hidden_tools)
         with store.lock:
             record.result, record.finished = result, utc_now()
             if on_done is not None:
@@ -117,7 +120,8 @@ def register(router: Router, store: Store) -> None:
             return error(400, "InvalidParameter", "The context is not a base64 encoded zip file.", target="context")
         env = node.proxy_environment(cluster.props.get("httpProxyConfig"))
         record = start_run(store, "aks", "/".join(cluster.key), cluster.resource["location"],
-                           ["/bin/bash", "-c", command], files, env, command)
+                           ["/bin/bash", "-c", command], files, env, command,
+                           hidden_tools=tuple(store.config["aks_command_pod_missing_tools"]))
         return Response(202, None, {"Location": result_url(req, record),
                                     "Retry-After": str(int(store.config["retry_after"]))})
 

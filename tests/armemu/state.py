@@ -42,6 +42,8 @@ DEFAULT_CONFIG: dict = {
     # run commands (runcommand.py, compute.py): a script is killed after this long (the VMSS action run command's
     # limit is 90 minutes)
     "run_command_timeout_seconds": 5400.0,
+    # programs the AKS run command pod's image lacks (runcommand.py): its contents are not documented
+    "aks_command_pod_missing_tools": [],
 }
 
 

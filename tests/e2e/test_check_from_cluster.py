@@ -221,3 +221,14 @@ def test_update_check_proxy_from_local_does_not_touch_the_nodes(az_ext, cluster,
     assert r.ok, r
     assert "--check-proxy: 1 target(s) checked from this machine, none failed." in r.stderr
     assert node_runs(cluster) == [] and cluster.run_commands() == []
+
+
+def test_aks_run_command_pod_without_curl_fails_closed_saying_why(az_ext, emu, env, tmp_path, squid_proxy,
+                                                                  https_origin):
+    emu.seed_cluster("rg1", "c1", properties={"nodeResourceGroupProfile": {"restrictionLevel": "ReadOnly"}})
+    emu.configure(aks_command_pod_missing_tools=["curl", "openssl"])
+    r = check(az_ext, write_config(tmp_path, squid_proxy.url), env, https_origin.url)
+    assert r.rc == 1, r
+    assert "cannot run in the AKS run command pod: it has no curl, openssl" in r.stderr
+    assert "without --from-cluster" in r.stderr and r.json is None
+    assert cluster_writes(emu) == []
