@@ -57,17 +57,19 @@ def check_from_cluster(cmd, resource_group_name, cluster_name, config, targets, 
     probes = node_probe.plan(config, targets)
     trust = node_probe.trust_for(config, public_roots)
     try:
-        node = _pick_node(cmd.cli_ctx, mc)
-        where = f"node {node.name}"
-        logger.warning("Checking %d target(s) from %s (scale set %s, run command)...", len(probes), where, node.vmss)
-        outputs = _rounds(probes, timeout, config, lambda lines: _run_on_node(cmd.cli_ctx, mc, node, lines))
+        route = _NodeRoute(cmd.cli_ctx, mc, _nodes(cmd.cli_ctx, mc), _wait_seconds(timeout))
+        where = route.where
+        logger.warning("Checking %d target(s) from %s (its scale set's run command)...", len(probes), where)
+        outputs = _rounds(probes, timeout, config, route.run)
+        where = route.where  # another node, when the first was busy with a run command
     except RouteRefused as exc:
         where = AKS_ROUTE
         logger.warning("The node route is not available: %s Running the check through AKS run command (the API of "
                        "az aks command invoke) in a pod of the cluster instead.", exc)
         try:
             outputs = _rounds(probes, timeout, config,
-                              lambda lines: _run_in_pod(cmd, clusters, mc, resource_group_name, cluster_name, lines))
+                              lambda lines: _run_in_pod(cmd, clusters, mc, resource_group_name, cluster_name, lines,
+                                                        _wait_seconds(timeout)))
         except ToolsMissing as missing:
             _raise_tools_missing(where, missing)
     except ToolsMissing as missing:
@@ -124,8 +126,48 @@ def _describe(exc) -> str:
     return f"({code}) {message}"
 
 
-def _pick_node(cli_ctx, mc) -> Node:
-    """A running instance of a Linux scale set of the cluster: the system pool's first, else any pool's."""
+def _wait_seconds(timeout: float) -> float:
+    """How long to wait for one run command: its probes run in parallel, each bounded by ``timeout`` twice (curl,
+    then openssl); Azure's run command alone takes 20 s or more to start a script."""
+    return 300 + 4 * timeout
+
+
+def _unfinished(where: str, seconds: float):
+    from azure.cli.core.azclierror import AzureResponseError
+
+    return AzureResponseError(
+        f"The run command on the {where} did not finish within {seconds:g} s; nothing was written. A run command "
+        "cannot be canceled: wait for it to end before running the check again, or run it from a machine in the "
+        "cluster's network (without --from-cluster, or --check-proxy-from local).")
+
+
+class _NodeRoute:
+    """The scale-set run command on one node; the next node when one is busy with another run command (409)."""
+
+    def __init__(self, cli_ctx, mc, nodes, wait_seconds):
+        self.cli_ctx, self.mc, self.nodes, self.wait_seconds = cli_ctx, mc, nodes, wait_seconds
+        self.current = 0
+
+    @property
+    def where(self) -> str:
+        return f"node {self.nodes[self.current].name}"
+
+    def run(self, lines) -> str:
+        from azure.core.exceptions import HttpResponseError
+
+        while True:
+            try:
+                return _run_on_node(self.cli_ctx, self.mc, self.nodes[self.current], lines, self.wait_seconds)
+            except HttpResponseError as exc:
+                if getattr(exc, "status_code", None) != 409 or self.current + 1 >= len(self.nodes):
+                    raise
+                logger.warning("%s is running another run command (%s); using the next node.",
+                               self.where.capitalize(), _describe(exc))
+                self.current += 1
+
+
+def _nodes(cli_ctx, mc) -> list[Node]:
+    """The running instances of the cluster's Linux scale sets: the system pools' first."""
     from azure.core.exceptions import HttpResponseError
 
     modes = {p.name.lower(): (p.mode or "User") for p in (mc.agent_pool_profiles or [])}
@@ -140,19 +182,22 @@ def _pick_node(cli_ctx, mc) -> Node:
             if pool is None or (os_disk is not None and (os_disk.os_type or "Linux").lower() != "linux"):
                 continue
             candidates.append((modes.get(pool.lower(), "User") != "System", vmss.name))
+        nodes = []
         for _, name in sorted(candidates):
             for vm in compute.virtual_machine_scale_set_vms.list(nrg, name):
                 if (vm.provisioning_state or "").lower() == "succeeded":
                     computer = vm.os_profile.computer_name if vm.os_profile else None
-                    return Node(name, vm.instance_id, computer or vm.name)
+                    nodes.append(Node(name, vm.instance_id, computer or vm.name))
     except HttpResponseError as exc:
         if _refused(exc) or getattr(exc, "status_code", None) == 404:
             raise RouteRefused(f"listing the scale sets of {nrg} failed: {_describe(exc)}") from None
         raise
-    raise RouteRefused(f"no running Linux scale-set node was found in the node resource group {nrg}.")
+    if not nodes:
+        raise RouteRefused(f"no running Linux scale-set node was found in the node resource group {nrg}.")
+    return nodes
 
 
-def _run_on_node(cli_ctx, mc, node: Node, lines) -> str:
+def _run_on_node(cli_ctx, mc, node: Node, lines, wait_seconds: float) -> str:
     from azure.cli.core.profiles import ResourceType, get_sdk
     from azure.core.exceptions import HttpResponseError
 
@@ -163,6 +208,9 @@ def _run_on_node(cli_ctx, mc, node: Node, lines) -> str:
         poller = compute.virtual_machine_scale_set_vms.begin_run_command(
             mc.node_resource_group, node.vmss, node.instance_id,
             run_command_input(command_id="RunShellScript", script=list(lines)))
+        poller.wait(wait_seconds)
+        if not poller.done():
+            raise _unfinished(f"node {node.name}", wait_seconds)
         result = poller.result()
     except HttpResponseError as exc:
         if _refused(exc):
@@ -180,7 +228,7 @@ def _stdout(message: str) -> str:
     return rest.rsplit("\n[stderr]", 1)[0]
 
 
-def _run_in_pod(cmd, clusters, mc, resource_group_name, cluster_name, lines) -> str:
+def _run_in_pod(cmd, clusters, mc, resource_group_name, cluster_name, lines, wait_seconds: float) -> str:
     from azure.cli.command_modules.acs._polling import RunCommandLocationPolling
     from azure.cli.core.azclierror import AzureResponseError
     from azure.cli.core.profiles import ResourceType
@@ -198,6 +246,9 @@ def _run_in_pod(cmd, clusters, mc, resource_group_name, cluster_name, lines) -> 
         resource_group_name, cluster_name, request,
         polling=ARMPolling(_POLL_SECONDS, lro_options={"final-state-via": "location"},
                            lro_algorithms=[RunCommandLocationPolling()]))
+    poller.wait(wait_seconds)
+    if not poller.done():
+        raise _unfinished(AKS_ROUTE, wait_seconds)
     result = poller.result()
     if (result.provisioning_state or "").lower() != "succeeded":
         raise AzureResponseError(f"AKS run command ended {result.provisioning_state}: {result.reason or ''}. "

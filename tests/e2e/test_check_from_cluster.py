@@ -232,3 +232,22 @@ def test_aks_run_command_pod_without_curl_fails_closed_saying_why(az_ext, emu, e
     assert "cannot run in the AKS run command pod: it has no curl, openssl" in r.stderr
     assert "without --from-cluster" in r.stderr and r.json is None
     assert cluster_writes(emu) == []
+
+
+def test_a_node_busy_with_another_run_command_is_skipped_for_the_next(az_ext, cluster, env, tmp_path, squid_proxy,
+                                                                      https_origin):
+    nrg = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/MC_rg1_c1_westus2"
+    status, _, body = cluster.arm("GET", nrg + "/providers/Microsoft.Compute/virtualMachineScaleSets",
+                                  api_version="2024-11-01")
+    vmss = body["value"][0]["name"]
+    status, _, _ = cluster.arm("POST", f"{nrg}/providers/Microsoft.Compute/virtualMachineScaleSets/{vmss}/"
+                                       "virtualMachines/0/runCommand",
+                               {"commandId": "RunShellScript", "script": ["sleep 20"]}, api_version="2024-11-01")
+    assert status == 202
+    cluster.clear_journal()
+    r = check(az_ext, write_config(tmp_path, squid_proxy.url), env, https_origin.url)
+    assert r.ok, r
+    (row,) = r.json
+    assert row["code"] == "reached" and row["ranOn"] == f"node {vmss}000001"
+    assert f"Node {vmss}000000 is running another run command" in r.stderr
+    assert [w["status"] for w in node_runs(cluster)] == [409, 202]
