@@ -10,7 +10,10 @@ def load_arguments(self, _):
     with self.argument_context("aks create") as c:
         c.argument("check_proxy", action="store_true", help=check_proxy_help, is_preview=True)
     with self.argument_context("aks update") as c:
-        c.argument("check_proxy", action="store_true", help=check_proxy_help, is_preview=True)
+        c.argument("check_proxy", action="store_true", is_preview=True,
+                   help="Before writing anything, reach the proxies in the config from one of the cluster's nodes "
+                        "(or this machine: --check-proxy-from local) and verify trustedCa against what they present "
+                        "(see az aks http-proxy check --from-cluster); nothing is written if the check fails.")
         c.argument("check_proxy_from", arg_type=get_enum_type(["cluster", "local"]), is_preview=True,
                    help="Where --check-proxy reaches the proxies from: cluster (default) runs the probes on one of "
                         "the cluster's nodes (scale-set run command, else AKS run command), local from this "

@@ -251,3 +251,13 @@ def test_a_node_busy_with_another_run_command_is_skipped_for_the_next(az_ext, cl
     assert row["code"] == "reached" and row["ranOn"] == f"node {vmss}000001"
     assert f"Node {vmss}000000 is running another run command" in r.stderr
     assert [w["status"] for w in node_runs(cluster)] == [409, 202]
+
+
+def test_help_documents_the_in_cluster_route(az_ext):
+    check_help = az_ext.az("aks", "http-proxy", "check", "--help")
+    text = " ".join(check_help.stdout.split())  # help is wrapped to the terminal's width
+    assert check_help.ok and "--from-cluster" in text and "AKS run command" in text
+    assert "Check them from one of the cluster's nodes" in text and "or one of the cluster's nodes" in text
+    update_help = az_ext.az("aks", "update", "--help")
+    text = " ".join(update_help.stdout.split())
+    assert update_help.ok and "--check-proxy-from" in text and "Check the new proxy from this machine instead" in text
