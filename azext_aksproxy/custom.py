@@ -42,16 +42,22 @@ def aks_create(cmd, client, check_proxy=False, **core_params):
         return write.wait(mc) if write else mc
 
 
-def aks_update(cmd, client, upgrade_node_image=False, check_proxy=False, check_proxy_from="cluster", **core_params):
+def aks_update(cmd, client, upgrade_node_image=False, check_proxy=False, check_proxy_from=None, **core_params):
     from azext_aksproxy._errors import explained_cluster_write
     from azext_aksproxy.decorators import core_class_replaced, update_decorator
 
     no_wait = core_params.get("no_wait", False)
+    if check_proxy_from and not check_proxy:
+        from azure.cli.core.azclierror import RequiredArgumentMissingError
+
+        raise RequiredArgumentMissingError("--check-proxy-from says where --check-proxy probes from: add --check-proxy.")
     if upgrade_node_image:
         # Pools can only be upgraded once the cluster update is done: wait for it, apply --no-wait to the pools.
         core_params["no_wait"] = False
     with explained_cluster_write(cmd, "update", core_params) as write:
-        cluster = (core_params["resource_group_name"], core_params["name"]) if check_proxy_from == "cluster" else None
+        from azext_aksproxy.preflight_command import FROM_LOCAL
+
+        cluster = None if check_proxy_from == FROM_LOCAL else (core_params["resource_group_name"], core_params["name"])
         with core_class_replaced("AKSManagedClusterUpdateDecorator",
                                  update_decorator(_preflight(cmd, check_proxy, cluster))):
             mc = core_custom.aks_update(cmd, client, **core_params)
@@ -74,7 +80,7 @@ def aks_update(cmd, client, upgrade_node_image=False, check_proxy=False, check_p
 
 aks_create.__signature__ = _signature_with(core_custom.aks_create, check_proxy=False)
 aks_update.__signature__ = _signature_with(core_custom.aks_update, upgrade_node_image=False, check_proxy=False,
-                                          check_proxy_from="cluster")
+                                          check_proxy_from=None)
 
 
 def http_proxy_validate(cmd, config, resource_group_name=None, name=None, strict=False):

@@ -56,6 +56,17 @@ def check_from_cluster(cmd, resource_group_name, cluster_name, config, targets, 
     mc = clusters.get(resource_group_name, cluster_name)
     probes = node_probe.plan(config, targets)
     trust = node_probe.trust_for(config, public_roots)
+    progress = cmd.cli_ctx.get_progress_controller()
+    progress.begin(message=f"Checking {len(probes)} target(s) from the cluster (run command)")
+    try:
+        return _check(cmd, clusters, mc, resource_group_name, cluster_name, config, probes, trust, timeout)
+    finally:
+        progress.end()
+
+
+def _check(cmd, clusters, mc, resource_group_name, cluster_name, config, probes, trust, timeout):
+    from azext_aksproxy.preflight import node_probe
+
     try:
         route = _NodeRoute(cmd.cli_ctx, mc, _nodes(cmd.cli_ctx, mc), _wait_seconds(timeout))
         where = route.where
@@ -216,7 +227,16 @@ def _run_on_node(cli_ctx, mc, node: Node, lines, wait_seconds: float) -> str:
         if _refused(exc):
             raise RouteRefused(f"the run command on node {node.name} was refused: {_describe(exc)}") from None
         raise
-    message = "".join((s.message or "") for s in (result.value or []))
+    statuses = result.value or []
+    message = "".join((s.message or "") for s in statuses)
+    if any("failed" in (s.code or "").lower() for s in statuses):
+        from azure.cli.core.azclierror import AzureResponseError
+
+        from azext_aksproxy.proxy_config.findings import mask_secrets
+
+        raise AzureResponseError(
+            f"The check's script failed on node {node.name}; nothing was checked and nothing was written. Run "
+            f"command said: {mask_secrets(message.strip())[:600]}")
     return _stdout(message)
 
 

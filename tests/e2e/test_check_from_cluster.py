@@ -261,3 +261,22 @@ def test_help_documents_the_in_cluster_route(az_ext):
     update_help = az_ext.az("aks", "update", "--help")
     text = " ".join(update_help.stdout.split())
     assert update_help.ok and "--check-proxy-from" in text and "Check the new proxy from this machine instead" in text
+
+
+def test_table_output_says_where_each_row_ran(az_ext, cluster, env, tmp_path, squid_proxy, https_origin):
+    config = write_config(tmp_path, squid_proxy.url)
+    r = az_ext.az("aks", "http-proxy", "check", "-g", "rg1", "-n", "c1", "--from-cluster", "--config", config,
+                  "--target", https_origin.url, "-o", "table", env=env)
+    assert r.ok, r
+    header, _, row = r.stdout.splitlines()[:3]
+    assert header.split()[:5] == ["Result", "Code", "Target", "Via", "RanOn"]
+    cells = row.split()
+    assert cells[:5] == ["info", "reached", https_origin.url, "httpsProxy", "node"]
+    assert cells[5].startswith("aks-nodepool1-") and cells[5].endswith("vmss000000")
+
+
+def test_check_proxy_from_needs_check_proxy(az_ext, cluster, env, tmp_path, squid_proxy):
+    r = az_ext.az("aks", "update", "-g", "rg1", "-n", "c1", "--http-proxy-config",
+                  write_config(tmp_path, squid_proxy.url), "--check-proxy-from", "local", env=env)
+    assert r.rc != 0 and "--check-proxy-from says where --check-proxy probes from: add --check-proxy." in r.stderr
+    assert cluster.writes() == []
