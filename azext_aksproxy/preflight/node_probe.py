@@ -119,7 +119,7 @@ def build_script(probes: Sequence[NodeProbe], timeout: float, config: Mapping) -
         "  if [ \"$proxy\" = - ]; then np='*'; else via=(--proxy \"$proxy\"); fi",
         "  if [ \"$pa\" != - ]; then ossl+=(-proxy \"$pa\"); fi",
         "  if [ \"$sni\" = - ]; then ossl+=(-noservername); else ossl+=(-servername \"$sni\"); fi",
-        (f"  w=$(run curl -q -sS -o /dev/null -k --proxy-insecure --noproxy \"$np\" \"${{via[@]}}\" "
+        (f"  w=$(run curl -q -sS -o /dev/null -k --proxy-insecure --noproxy \"$np\" ${{via[@]+\"${{via[@]}}\"}} "
         f"--connect-timeout {seconds} --max-time {seconds} -w '%{{http_code}} %{{http_connect}} %{{time_total}}' "
         "\"$url\" 2>\"e.$i\")"),
         "  rc=$?",
