@@ -235,7 +235,8 @@ long-summary: >
     With --from-cluster the probes run on a node of the cluster (the system pool's first running Linux instance,
     through its scale set's run command in the node resource group; the next node when one is busy), through the
     file's config only: the node's current proxy variables are not used, curl and openssl there gather the facts
-    and the chain is judged here, against the public roots and the file's trustedCa. A target that noProxy sends
+    and the chain is judged here, against the public roots and the file's trustedCa. There --target adds to the required
+    endpoints (aksproxy.check_targets, else the defaults) rather than replacing them. A target that noProxy sends
     direct is tried direct and fails as direct-unreachable when the node cannot reach it. Where the scale-set run
     command is refused (node resource group lockdown: AuthorizationFailed) or there is no Linux node, AKS run
     command (the API of az aks command invoke) runs it in a pod of the cluster instead, and the rows say so;

@@ -66,7 +66,7 @@ def load_arguments(self, _):
         c.argument("targets", options_list=["--target"], nargs="+", action="extend",
                    help="URLs to reach through the proxy (https:// through httpsProxy with CONNECT, http:// through "
                         "httpProxy); repeatable. Default: az config aksproxy.check_targets, else the public "
-                        "endpoints AKS nodes need.")
+                        "endpoints AKS nodes need. With --from-cluster they are added to those endpoints.")
         c.argument("timeout", type=float,
                    help="Seconds to wait for each target (connect, tunnel, TLS and the first response).")
         c.argument("from_cluster", options_list=["--from-cluster"], action="store_true",

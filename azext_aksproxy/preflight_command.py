@@ -32,8 +32,14 @@ def http_proxy_check(cmd, config, targets=None, timeout=DEFAULT_TIMEOUT, resourc
     result = check_file(config)
     raise_for_errors(result.findings, config)
     settings = _Settings(cmd.cli_ctx.config)
-    results = _run(result.config, targets or settings.targets, _timeout(timeout), settings, cmd.cli_ctx,
-                   cmd=cmd, cluster=cluster)
+    if cluster is not None:
+        # A node needs every required endpoint whatever else is asked for: --target adds to them.
+        from azext_aksproxy.preflight import DEFAULT_TARGETS
+
+        target_texts = [*(settings.targets or DEFAULT_TARGETS), *(targets or [])]
+    else:
+        target_texts = targets or settings.targets
+    results = _run(result.config, target_texts, _timeout(timeout), settings, cmd.cli_ctx, cmd=cmd, cluster=cluster)
     failed = [r for r in results if r.failed]
     if failed:
         exit_after_output(cmd.cli_ctx, f"{len(failed)} of {len(results)} target(s) failed through the proxy: "

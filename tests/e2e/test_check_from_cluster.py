@@ -39,10 +39,12 @@ def squid_proxy():
 
 
 @pytest.fixture
-def env(origin_ca, tmp_path):
+def env(origin_ca, tmp_path, https_origin):
+    """The origins' CA plays the public roots, and the HTTPS origin the required endpoints (aksproxy.check_targets),
+    which --from-cluster always checks, --target adding to them."""
     roots = tmp_path / "public-roots.pem"
     origin_ca.cert_pem.write_to_path(str(roots))
-    return {"AZURE_AKSPROXY_PUBLIC_CA_BUNDLE": str(roots)}
+    return {"AZURE_AKSPROXY_PUBLIC_CA_BUNDLE": str(roots), "AZURE_AKSPROXY_CHECK_TARGETS": https_origin.url}
 
 
 @pytest.fixture
@@ -144,7 +146,8 @@ def test_no_proxy_target_the_node_cannot_reach_directly_is_refused(az_ext, clust
     seen = len(log.read_text()) if log.exists() else 0
     r = check(az_ext, config, env, hidden)
     assert r.rc == 1, r
-    (row,) = r.json
+    required, row = r.json
+    assert required["code"] == "reached" and required["via"] == "httpsProxy"
     assert (row["code"], row["via"]) == ("direct-unreachable", "noProxy")
     assert "'.aksproxy.test'" in row["message"] and "Remove '.aksproxy.test' from noProxy" in row["fix"]
     assert_ran_on_a_node(cluster, row)
@@ -157,7 +160,7 @@ def test_intercepted_chains_that_overflow_the_output_limit_are_asked_for_again(a
     config = write_config(tmp_path, mitm.url, trustedCa=b64_pem(mitm_ca_pem(mitm)))
     r = check(az_ext, config, env, *targets)
     assert r.ok, r
-    assert [row["target"] for row in r.json] == targets
+    assert [row["target"] for row in r.json] == [https_origin.url, *targets]  # the required endpoint first
     assert all(row["code"] == "reached" and row["tls"]["trustedBy"] == "trustedCa" for row in r.json)
     runs = cluster.run_commands()
     assert len(runs) >= 2  # 12 intercepted chains do not fit into one run command's 4,096 bytes
@@ -191,9 +194,8 @@ def update(az_ext, config, env, *extra):
                      *extra, "-o", "json", env=env)
 
 
-def test_update_check_proxy_runs_from_a_node_and_a_failing_probe_stops_it(az_ext, cluster, env, tmp_path,
-                                                                            https_origin):
-    env = {**env, "AZURE_AKSPROXY_CHECK_TARGETS": https_origin.url, "AZURE_AKSPROXY_CHECK_TIMEOUT": "5"}
+def test_update_check_proxy_runs_from_a_node_and_a_failing_probe_stops_it(az_ext, cluster, env, tmp_path):
+    env = {**env, "AZURE_AKSPROXY_CHECK_TIMEOUT": "5"}
     r = update(az_ext, write_config(tmp_path, f"http://127.0.0.1:{free_port()}/"), env)
     assert r.rc != 0, r
     assert "--check-proxy: 1 of 1 target(s) failed" in r.stderr and "proxy-unreachable" in r.stderr
@@ -201,9 +203,7 @@ def test_update_check_proxy_runs_from_a_node_and_a_failing_probe_stops_it(az_ext
     assert node_runs(cluster) and cluster_writes(cluster) == []
 
 
-def test_update_check_proxy_from_a_node_lets_a_good_update_through(az_ext, cluster, env, tmp_path, squid_proxy,
-                                                                    https_origin):
-    env = {**env, "AZURE_AKSPROXY_CHECK_TARGETS": https_origin.url}
+def test_update_check_proxy_from_a_node_lets_a_good_update_through(az_ext, cluster, env, tmp_path, squid_proxy):
     config = write_config(tmp_path, squid_proxy.url)
     r = update(az_ext, config, env)
     assert r.ok, r
@@ -214,9 +214,7 @@ def test_update_check_proxy_from_a_node_lets_a_good_update_through(az_ext, clust
     assert writes[0]["body"]["properties"]["httpProxyConfig"] == json.loads(config.read_text())
 
 
-def test_update_check_proxy_from_local_does_not_touch_the_nodes(az_ext, cluster, env, tmp_path, squid_proxy,
-                                                                 https_origin):
-    env = {**env, "AZURE_AKSPROXY_CHECK_TARGETS": https_origin.url}
+def test_update_check_proxy_from_local_does_not_touch_the_nodes(az_ext, cluster, env, tmp_path, squid_proxy):
     r = update(az_ext, write_config(tmp_path, squid_proxy.url), env, "--check-proxy-from", "local")
     assert r.ok, r
     assert "--check-proxy: 1 target(s) checked from this machine, none failed." in r.stderr
