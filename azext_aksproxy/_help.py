@@ -232,8 +232,9 @@ long-summary: >
     Mozilla's list (certifi), like the node images, not this machine's store; aksproxy.public_ca_bundle
     (AZURE_AKSPROXY_PUBLIC_CA_BUNDLE) points at another PEM bundle. aksproxy.check_timeout sets --check-proxy's
     timeout.
-    With --from-cluster the probes run on a node of the cluster (the system pool's first running Linux instance,
-    through its scale set's run command in the node resource group; the next node when one is busy), through the
+    With --from-cluster the probes run on a node of the cluster (the system pool's first running Linux instance, or
+    --nodepool-name's, through its scale set's run command in the node resource group; the next node when one is
+    busy), through the
     file's config only: the node's current proxy variables are not used, curl and openssl there gather the facts
     and the chain is judged here, against the public roots and the file's trustedCa. There --target adds to the required
     endpoints (aksproxy.check_targets, else the defaults) rather than replacing them. A target that noProxy sends

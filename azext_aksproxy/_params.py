@@ -79,3 +79,6 @@ def load_arguments(self, _):
                    help="With --from-cluster: the cluster's resource group.")
         c.argument("name", options_list=["--name", "-n"], required=False,
                    help="With --from-cluster: the cluster's name.")
+        c.argument("nodepool_name", options_list=["--nodepool-name"],
+                   help="With --from-cluster: run on a node of this Linux node pool (pools in other subnets may "
+                        "reach the proxy differently). Default: the system pool's first running node.")

@@ -47,8 +47,10 @@ class Node:
     name: str  # the Kubernetes node name (the instance's computer name)
 
 
-def check_from_cluster(cmd, resource_group_name, cluster_name, config, targets, timeout, public_roots):
-    """TargetResults for ``targets``, probed through ``config`` from the cluster (a node, else a pod)."""
+def check_from_cluster(cmd, resource_group_name, cluster_name, config, targets, timeout, public_roots,
+                       nodepool_name=None):
+    """TargetResults for ``targets``, probed through ``config`` from the cluster (a node, else a pod); from a node of
+    ``nodepool_name`` when given."""
     from azext_aksproxy.commands import _managed_clusters
     from azext_aksproxy.preflight import node_probe
 
@@ -59,16 +61,17 @@ def check_from_cluster(cmd, resource_group_name, cluster_name, config, targets, 
     progress = cmd.cli_ctx.get_progress_controller()
     progress.begin(message=f"Checking {len(probes)} target(s) from the cluster (run command)")
     try:
-        return _check(cmd, clusters, mc, resource_group_name, cluster_name, config, probes, trust, timeout)
+        return _check(cmd, clusters, mc, resource_group_name, cluster_name, config, probes, trust, timeout,
+                      nodepool_name)
     finally:
         progress.end()
 
 
-def _check(cmd, clusters, mc, resource_group_name, cluster_name, config, probes, trust, timeout):
+def _check(cmd, clusters, mc, resource_group_name, cluster_name, config, probes, trust, timeout, nodepool_name):
     from azext_aksproxy.preflight import node_probe
 
     try:
-        route = _NodeRoute(cmd.cli_ctx, mc, _nodes(cmd.cli_ctx, mc), _wait_seconds(timeout))
+        route = _NodeRoute(cmd.cli_ctx, mc, _nodes(cmd.cli_ctx, mc, nodepool_name), _wait_seconds(timeout))
         where = route.where
         logger.warning("Checking %d target(s) from %s (its scale set's run command)...", len(probes), where)
         outputs = _rounds(probes, timeout, config, route.run)
@@ -76,7 +79,8 @@ def _check(cmd, clusters, mc, resource_group_name, cluster_name, config, probes,
     except RouteRefused as exc:
         where = AKS_ROUTE
         logger.warning("The node route is not available: %s Running the check through AKS run command (the API of "
-                       "az aks command invoke) in a pod of the cluster instead.", exc)
+                       "az aks command invoke) in a pod of the cluster instead%s.", exc,
+                       f" (a pod cannot be placed in node pool {nodepool_name})" if nodepool_name else "")
         try:
             outputs = _rounds(probes, timeout, config,
                               lambda lines: _run_in_pod(cmd, clusters, mc, resource_group_name, cluster_name, lines,
@@ -177,11 +181,16 @@ class _NodeRoute:
                 self.current += 1
 
 
-def _nodes(cli_ctx, mc) -> list[Node]:
-    """The running instances of the cluster's Linux scale sets: the system pools' first."""
+def _nodes(cli_ctx, mc, nodepool_name=None) -> list[Node]:
+    """The running instances of the cluster's Linux scale sets: the system pools' first; only ``nodepool_name``'s
+    when given."""
+    from azure.cli.core.azclierror import InvalidArgumentValueError
     from azure.core.exceptions import HttpResponseError
 
     modes = {p.name.lower(): (p.mode or "User") for p in (mc.agent_pool_profiles or [])}
+    if nodepool_name and nodepool_name.lower() not in modes:
+        raise InvalidArgumentValueError(
+            f"--nodepool-name {nodepool_name}: the cluster has no such node pool; it has {', '.join(sorted(modes))}.")
     compute = _compute(cli_ctx)
     nrg = mc.node_resource_group
     try:
@@ -191,6 +200,8 @@ def _nodes(cli_ctx, mc) -> list[Node]:
             pool = (vmss.tags or {}).get("aks-managed-poolName")
             os_disk = vmss.virtual_machine_profile.storage_profile.os_disk if vmss.virtual_machine_profile else None
             if pool is None or (os_disk is not None and (os_disk.os_type or "Linux").lower() != "linux"):
+                continue
+            if nodepool_name and pool.lower() != nodepool_name.lower():
                 continue
             candidates.append((modes.get(pool.lower(), "User") != "System", vmss.name))
         nodes = []
@@ -203,6 +214,9 @@ def _nodes(cli_ctx, mc) -> list[Node]:
         if _refused(exc) or getattr(exc, "status_code", None) == 404:
             raise RouteRefused(f"listing the scale sets of {nrg} failed: {_describe(exc)}") from None
         raise
+    if not nodes and nodepool_name:
+        raise InvalidArgumentValueError(
+            f"--nodepool-name {nodepool_name}: the pool has no running Linux scale-set node to run the check on.")
     if not nodes:
         raise RouteRefused(f"no running Linux scale-set node was found in the node resource group {nrg}.")
     return nodes

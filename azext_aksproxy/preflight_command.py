@@ -25,10 +25,10 @@ FROM_CLUSTER, FROM_LOCAL = "cluster", "local"
 
 
 def http_proxy_check(cmd, config, targets=None, timeout=DEFAULT_TIMEOUT, resource_group_name=None, name=None,
-                     from_cluster=False):
+                     from_cluster=False, nodepool_name=None):
     from azext_aksproxy.proxy_config import check_file
 
-    cluster = _cluster_argument(resource_group_name, name, from_cluster)
+    cluster = _cluster_argument(resource_group_name, name, from_cluster, nodepool_name)
     result = check_file(config)
     raise_for_errors(result.findings, config)
     settings = _Settings(cmd.cli_ctx.config)
@@ -47,9 +47,11 @@ def http_proxy_check(cmd, config, targets=None, timeout=DEFAULT_TIMEOUT, resourc
     return [r.to_dict() for r in results]
 
 
-def _cluster_argument(resource_group_name, name, from_cluster):
+def _cluster_argument(resource_group_name, name, from_cluster, nodepool_name=None):
     from azure.cli.core.azclierror import RequiredArgumentMissingError
 
+    if nodepool_name and not from_cluster:
+        raise RequiredArgumentMissingError("--nodepool-name picks the node --from-cluster runs on: add --from-cluster.")
     if from_cluster and not (resource_group_name and name):
         raise RequiredArgumentMissingError(
             "--from-cluster needs the cluster: add --resource-group and --name.")
@@ -57,13 +59,13 @@ def _cluster_argument(resource_group_name, name, from_cluster):
         raise RequiredArgumentMissingError(
             "--resource-group and --name select the cluster to check from: add --from-cluster (or drop them to "
             "check from this machine).")
-    return (resource_group_name, name) if from_cluster else None
+    return (resource_group_name, name, nodepool_name) if from_cluster else None
 
 
 def run_preflight(config, cli_ctx, cmd=None, cluster=None):
     """Check ``config`` (canonical, REST keys) before create/update writes anything; raise when a target fails.
     Targets and timeout come from az config (aksproxy.check_targets / check_timeout). With ``cluster``
-    ((resource group, name) of an existing cluster) the probes run on one of its nodes."""
+    ((resource group, name[, node pool]) of an existing cluster) the probes run on one of its nodes."""
     from azure.cli.core.azclierror import ValidationError
 
     settings = _Settings(cli_ctx.config)
@@ -106,7 +108,9 @@ def _run(config, target_texts, timeout, settings, cli_ctx, cmd=None, cluster=Non
     if cluster is not None:
         from azext_aksproxy.incluster import check_from_cluster
 
-        return check_from_cluster(cmd, cluster[0], cluster[1], config, targets, timeout, roots)
+        resource_group_name, name, *pool = cluster
+        return check_from_cluster(cmd, resource_group_name, name, config, targets, timeout, roots,
+                                  nodepool_name=pool[0] if pool else None)
     progress = cli_ctx.get_progress_controller()
     progress.begin(message=f"Checking {len(targets)} target(s) through the proxy")
     try:

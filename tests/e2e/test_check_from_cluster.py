@@ -280,3 +280,19 @@ def test_check_proxy_from_needs_check_proxy(az_ext, cluster, env, tmp_path, squi
                   write_config(tmp_path, squid_proxy.url), "--check-proxy-from", "local", env=env)
     assert r.rc != 0 and "--check-proxy-from says where --check-proxy probes from: add --check-proxy." in r.stderr
     assert cluster.writes() == []
+
+
+def test_nodepool_name_picks_the_pool_whose_node_runs_the_check(az_ext, emu, env, tmp_path, squid_proxy):
+    emu.seed_cluster("rg1", "c1", pools=[{"name": "nodepool1", "count": 1, "mode": "System"},
+                                         {"name": "egress2", "count": 2, "mode": "User"}])
+    config = write_config(tmp_path, squid_proxy.url)
+    r = az_ext.az("aks", "http-proxy", "check", "-g", "rg1", "-n", "c1", "--from-cluster", "--config", config,
+                  "--nodepool-name", "egress2", "-o", "json", env=env)
+    assert r.ok, r
+    (row,) = r.json
+    assert row["ranOn"].startswith("node aks-egress2-") and row["ranOn"].endswith("vmss000000")
+    unknown = az_ext.az("aks", "http-proxy", "check", "-g", "rg1", "-n", "c1", "--from-cluster", "--config", config,
+                        "--nodepool-name", "nope", env=env)
+    assert unknown.rc != 0 and "--nodepool-name nope: the cluster has no such node pool; it has egress2, nodepool1" \
+        in unknown.stderr
+    assert cluster_writes(emu) == [] and len(node_runs(emu)) == 1
