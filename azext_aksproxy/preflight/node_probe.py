@@ -216,9 +216,11 @@ def judge(probe: NodeProbe, record: NodeRecord | None, trust: Trust, where: str,
     result = TargetResult(t, probe.via, probe.proxy.url if probe.proxy else None, where=where)
     if record is None:
         result.findings.append(finding(
-            "node-no-result", t, f"{where.capitalize()} returned no result for {t.url}: its output was lost.",
-            "Run the check again; if it persists, run it locally with --check-proxy-from local (or without "
-            "--from-cluster) from a machine in the cluster's network."))
+            "node-no-result", t, f"{where.capitalize()} returned no result for {t.url}: its output was lost (a "
+                                 "scale-set run command returns only the last 4,096 bytes, which a very long "
+                                 "certificate chain can exceed on its own).",
+            "Run the check again; if it persists, run it from a machine in the cluster's network (without "
+            "--from-cluster, or --check-proxy-from local)."))
         return result
     said = mask_secrets(record.error) or f"curl exit code {record.curl_exit}"
     if probe.proxy is None:
