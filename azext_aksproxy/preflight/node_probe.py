@@ -14,8 +14,8 @@ chain is judged the same wherever it was fetched. The script:
   a failing script as a failed operation and drops its output);
 - prints one line per target, ``AKSPROXY1 <index> <curl exit> <http code> <CONNECT code> <seconds> <error> <chain>``
   (error: base64 of curl's message; chain: base64 of gzip of the DER certificates, self-signed roots left out).
-  The VMSS run command returns only the last 4,096 bytes of output, so lines that are cut off are simply missing:
-  :func:`parse_output` returns what is complete and the caller asks again for the rest.
+  The VMSS run command returns only the last 4,096 bytes of output, so the longest lines come first and those cut
+  off are simply missing: :func:`parse_output` returns what is complete and the caller asks again for the rest.
 
 Pure: no azure-cli import.
 """
@@ -156,8 +156,8 @@ def build_script(probes: Sequence[NodeProbe], timeout: float, config: Mapping) -
                 hp = "-"
         args = " ".join(shlex.quote(a) for a in (str(p.index), t.url, proxy_url, hp, sni, proxy_authority))
         lines.append(f"probe {args} &")
-    lines += ["wait", f"for i in {' '.join(str(p.index) for p in probes)}; do cat \"r.$i\" 2>/dev/null; done",
-              "exit 0"]
+    # Largest records first: a run command keeps the output's tail, so what is cut off is the fewest, longest lines.
+    lines += ["wait", "for f in $(ls -S r.* 2>/dev/null); do cat \"$f\"; done", "exit 0"]
     return lines
 
 
