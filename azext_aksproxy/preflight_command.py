@@ -75,9 +75,14 @@ def run_preflight(config, cli_ctx, cmd=None, cluster=None):
         logger.info("--check-proxy: %s", r.summary)
     if failed:
         findings = [f for r in failed for f in r.findings if f.is_error]
+        if cluster is None:
+            outcome, details = "nothing was sent to Azure", "az aks http-proxy check --config FILE"
+        else:
+            outcome = "nothing was written to the cluster"
+            details = f"az aks http-proxy check --config FILE -g {cluster[0]} -n {cluster[1]} --from-cluster"
         raise ValidationError(format_findings(
             findings, f"--check-proxy: {len(failed)} of {len(results)} target(s) failed through the proxy; "
-                      "nothing was sent to Azure. Details: az aks http-proxy check --config FILE"))
+                      f"{outcome}. Details: {details}"))
     where = results[0].where if results else "local"
     logger.warning("--check-proxy: %d target(s) checked from %s, none failed.", len(results),
                    "this machine" if where == "local" else where)

@@ -201,7 +201,8 @@ def test_update_check_proxy_runs_from_a_node_and_a_failing_probe_stops_it(az_ext
     r = update(az_ext, write_config(tmp_path, f"http://127.0.0.1:{free_port()}/"), env)
     assert r.rc != 0, r
     assert "--check-proxy: 1 of 1 target(s) failed" in r.stderr and "proxy-unreachable" in r.stderr
-    assert "Node aks-nodepool1-" in r.stderr and "nothing was sent to Azure" in r.stderr
+    assert "Node aks-nodepool1-" in r.stderr and "nothing was written to the cluster" in r.stderr
+    assert "Details: az aks http-proxy check --config FILE -g rg1 -n c1 --from-cluster" in r.stderr
     assert node_runs(cluster) and cluster_writes(cluster) == []
 
 
