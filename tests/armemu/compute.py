@@ -15,8 +15,8 @@ VM by using action Run Commands"):
   poll with ``final-state-via: location``.
 - the operation: ``{"name", "status": "InProgress|Succeeded", "startTime"[, "endTime"]}``; the location: 202 while
   running, then 200 ``RunCommandResult {"value": [InstanceViewStatus {"code": "ProvisioningState/succeeded",
-  "level": "Info", "displayStatus": "Provisioning succeeded", "message": "Enable succeeded: \\n[stdout]\\n...\\n
-  [stderr]\\n...\\n"}]}``.
+  "level": "Info", "displayStatus": "Provisioning succeeded", "message": "Enable succeeded: \\n[stdout]\\n<out>\\n
+  [stderr]\\n<err>"}]}`` (the format az's docs show and aks-preview's ``process_message_for_run_command`` parses).
 - docs' restrictions modelled: the output is the LAST 4,096 bytes (of stdout and of stderr each), one script at a
   time per VM (a second one: 409 ``Conflict``), a 90-minute limit (config ``run_command_timeout_seconds``).
 - the script lines are written to a file and run with ``/bin/sh`` (dash here), so a script relying on bash must
@@ -124,12 +124,12 @@ def _run_result(run: node.NodeRun) -> dict:
     err = run.stderr.encode()[-OUTPUT_LIMIT:].decode("utf-8", "replace")
     if run.exit_code == 0:
         status = {"code": "ProvisioningState/succeeded", "level": "Info", "displayStatus": "Provisioning succeeded",
-                  "message": f"Enable succeeded: \n[stdout]\n{out}\n[stderr]\n{err}\n"}
+                  "message": f"Enable succeeded: \n[stdout]\n{out}\n[stderr]\n{err}"}
     else:
         reason = ("the script timed out" if run.timed_out
                   else f"command terminated with exit status={run.exit_code}")
         status = {"code": "ProvisioningState/failed", "level": "Error", "displayStatus": "Provisioning failed",
-                  "message": f"Enable failed: failed to execute command: {reason}\n[stdout]\n{out}\n[stderr]\n{err}\n"}
+                  "message": f"Enable failed: failed to execute command: {reason}\n[stdout]\n{out}\n[stderr]\n{err}"}
     return {"value": [status]}
 
 

@@ -79,7 +79,7 @@ def test_run_command_returns_the_last_4096_bytes_of_stdout_and_stderr(compute, e
                                                                    "Provisioning succeeded")
     stdout = status.message.split("[stdout]\n", 1)[1].split("\n[stderr]\n", 1)[0]
     assert len(stdout.encode()) <= 4096 and "end-marker" in stdout and "begin-marker" not in stdout
-    assert status.message.endswith("to-stderr\n\n")
+    assert status.message.endswith("\n[stderr]\nto-stderr\n")  # as in Azure's docs: no newline added
     (entry,) = [e for e in emu.journal() if e["method"] == "POST"]
     assert entry["status"] == 202 and "monitor=true" in entry["response_headers"]["location"]
     assert entry["response_headers"]["azure-asyncoperation"].split("?")[0].endswith(
