@@ -266,6 +266,7 @@ def _run_in_pod(cmd, clusters, mc, resource_group_name, cluster_name, lines, wai
     from azure.cli.command_modules.acs._polling import RunCommandLocationPolling
     from azure.cli.core.azclierror import AzureResponseError
     from azure.cli.core.profiles import ResourceType
+    from azure.core.exceptions import HttpResponseError
     from azure.mgmt.core.polling.arm_polling import ARMPolling
 
     request_model = cmd.get_models("RunCommandRequest", resource_type=ResourceType.MGMT_CONTAINERSERVICE,
@@ -276,10 +277,16 @@ def _run_in_pod(cmd, clusters, mc, resource_group_name, cluster_name, lines, wai
         from azure.cli.command_modules.acs.custom import _get_dataplane_aad_token
 
         request.cluster_token = _get_dataplane_aad_token(cmd.cli_ctx, "6dae42f8-4368-4678-94ff-3960e28e3630")
-    poller = clusters.begin_run_command(
-        resource_group_name, cluster_name, request,
-        polling=ARMPolling(_POLL_SECONDS, lro_options={"final-state-via": "location"},
-                           lro_algorithms=[RunCommandLocationPolling()]))
+    try:
+        poller = clusters.begin_run_command(
+            resource_group_name, cluster_name, request,
+            polling=ARMPolling(_POLL_SECONDS, lro_options={"final-state-via": "location"},
+                               lro_algorithms=[RunCommandLocationPolling()]))
+    except HttpResponseError as exc:
+        raise AzureResponseError(
+            f"AKS run command was refused too: {_describe(exc)}. Nothing was checked and nothing was written. Run "
+            "the check from a machine in the cluster's network (without --from-cluster, or --check-proxy-from "
+            "local), or allow the scale-set run command on the nodes.") from None
     poller.wait(wait_seconds)
     if not poller.done():
         raise _unfinished(AKS_ROUTE, wait_seconds)

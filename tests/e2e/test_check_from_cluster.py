@@ -297,3 +297,13 @@ def test_nodepool_name_picks_the_pool_whose_node_runs_the_check(az_ext, emu, env
     assert unknown.rc != 0 and "--nodepool-name nope: the cluster has no such node pool; it has egress2, nodepool1" \
         in unknown.stderr
     assert cluster_writes(emu) == [] and len(node_runs(emu)) == 1
+
+
+def test_both_routes_refused_is_an_error_that_says_what_to_do(az_ext, emu, env, tmp_path, squid_proxy):
+    emu.seed_cluster("rg1", "c1", properties={"nodeResourceGroupProfile": {"restrictionLevel": "ReadOnly"},
+                                              "apiServerAccessProfile": {"disableRunCommand": True}})
+    r = check(az_ext, write_config(tmp_path, squid_proxy.url), env)
+    assert r.rc == 1 and r.json is None, r
+    assert "AKS run command was refused too: (RunCommandDisabled)" in r.stderr
+    assert "from a machine in the cluster's network" in r.stderr
+    assert [w["status"] for w in node_runs(emu)] == [403, 400] and cluster_writes(emu) == []
