@@ -310,7 +310,14 @@ def _judge_proxied(probe, record, result, trust, where, said, timeout) -> None:
     if result.reached and not result.failed:
         result.findings.insert(0, finding(
             "reached", t, f"From {where}: reached through {p.field} {p.url}, HTTP {record.http_code} in "
-                          f"{result.latency_ms} ms.{_tls_note(result.tls)}"))
+                          f"{result.latency_ms} ms.{_tls_note(result.tls)}{_unread_chain_note(p, t)}"))
+
+
+def _unread_chain_note(proxy: Proxy, target: Target) -> str:
+    if target.scheme != "https" or proxy.scheme == "http":
+        return ""
+    return (" The certificates were not judged from the node: openssl cannot tunnel through an https:// proxy; "
+            "run the check without --from-cluster to judge them from this machine.")
 
 
 def _tls_note(tls: TlsReport | None) -> str:

@@ -3,12 +3,13 @@ clean env plus the node's current proxy variables) against real squid and mitmdu
 from __future__ import annotations
 
 import pytest
+import trustme
 
 from azext_aksproxy.preflight import node_probe as np
 from azext_aksproxy.preflight import parse_targets
 from azext_aksproxy.preflight.chain import load_pem_certificates
 from tests.armemu.node import run_script
-from tests.proxies import b64_pem, free_port, mitm_ca_pem, squid
+from tests.proxies import b64_pem, free_port, mitm_ca_pem, squid, tls_front
 
 WHERE = "node aks-nodepool1-00000000-vmss000000"
 
@@ -71,3 +72,12 @@ def test_a_node_without_curl_says_so_and_probes_nothing(squid_proxy, https_origi
     script = "\n".join(np.build_script(probes, 5, config))
     run = run_script(["/bin/bash", "-c", script], hidden_tools=("curl",), timeout=60)
     assert np.missing_tools(run.stdout) == ["curl"] and np.parse_output(run.stdout) == {}
+
+
+def test_through_an_https_proxy_the_target_is_reached_and_the_chain_left_to_the_local_check(squid_proxy, https_origin,
+                                                                                         roots, tmp_path):
+    with tls_front(squid_proxy.port, trustme.CA(organization_name="Proxy Front CA")) as url:
+        (result,), _ = run_on_node({"httpProxy": squid_proxy.url, "httpsProxy": url}, [https_origin.url], roots,
+                                   tmp_path)
+    assert result.summary.code == "reached" and result.status == 200 and result.via == "httpsProxy"
+    assert "openssl cannot tunnel through an https:// proxy" in result.summary.message

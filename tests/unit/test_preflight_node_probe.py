@@ -169,3 +169,14 @@ def test_no_proxy_targets_are_reached_directly_or_refused(pki):
                                                          error="curl: (6) Could not resolve host"), roots)
     assert bad.summary.code == "direct-unreachable" and bad.failed
     assert "'.corp.example'" in bad.summary.message and "Remove '.corp.example' from noProxy" in bad.summary.fix
+
+
+def test_through_an_https_proxy_the_chain_is_not_read_and_the_row_says_so(pki):
+    _, _, roots = pki
+    cfg = {"httpProxy": PROXY, "httpsProxy": "https://tls.contoso.com:3129/"}
+    (p,) = probes(cfg, "https://mcr.microsoft.com/")
+    script = "\n".join(np.build_script([p], 5, cfg))
+    assert "probe 0 https://mcr.microsoft.com:443/ https://tls.contoso.com:3129/ - mcr.microsoft.com - &" in script
+    result = verdict(cfg, "https://mcr.microsoft.com/", line(0), roots)
+    assert result.summary.code == "reached" and result.tls is None
+    assert "openssl cannot tunnel through an https:// proxy" in result.summary.message
