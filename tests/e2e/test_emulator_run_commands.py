@@ -130,3 +130,19 @@ def test_aks_run_command_as_az_aks_command_invoke_polls_it(aks, emu):
     with pytest.raises(HttpResponseError) as empty:
         aks.managed_clusters.begin_run_command("rg1", "c1", RunCommandRequest(command=" ")).result(timeout=30)
     assert empty.value.status_code == 400
+
+
+def test_stock_az_runs_both_run_commands_against_the_emulator(az_stock, emu):
+    """`az vmss run-command invoke` (aaz, api-version 2024-11-01) and `az aks command invoke` (core, with its own
+    polling) complete against the emulator and print the node's output."""
+    seed(emu)
+    vmss = az_stock.az("vmss", "list", "-g", NRG, "--query", "[?tags.\"aks-managed-poolName\"=='nodepool1'].name",
+                       "-o", "tsv")
+    assert vmss.ok, vmss
+    r = az_stock.az("vmss", "run-command", "invoke", "-g", NRG, "-n", vmss.stdout.strip(), "--instance-id", "1",
+                    "--command-id", "RunShellScript", "--scripts", "echo from-vmss-node", "-o", "json")
+    assert r.ok, r
+    assert r.json["value"][0]["message"] == "Enable succeeded: \n[stdout]\nfrom-vmss-node\n\n[stderr]\n"
+    r = az_stock.az("aks", "command", "invoke", "-g", "rg1", "-n", "c1", "--command", "echo from-aks-pod")
+    assert r.ok, r
+    assert "from-aks-pod" in r.stdout and "exitcode=0" in r.stdout.replace(" ", "").lower()
