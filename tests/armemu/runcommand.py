@@ -99,8 +99,8 @@ def _context_files(context: str | None) -> dict:
 
 def register(router: Router, store: Store) -> None:
     def result_url(req: Request, record: RunRecord) -> str:
-        base = req.path.rsplit("/", 1)[0] if req.path.lower().endswith("/runcommand") else req.path.rsplit("/", 2)[0]
-        return f"{req.base_url}{base}/commandResults/{record.id}?api-version={req.query.get('api-version', '')}"
+        cluster_path = req.path.rsplit("/", 1)[0]  # the POST's path without /runCommand
+        return f"{req.base_url}{cluster_path}/commandResults/{record.id}?api-version={req.query.get('api-version', '')}"
 
     def run_command(req: Request) -> Response:
         cluster, err = find_cluster(store, req)
