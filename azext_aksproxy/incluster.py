@@ -242,6 +242,9 @@ def _run_on_node(cli_ctx, mc, node: Node, lines, wait_seconds: float) -> str:
             raise RouteRefused(f"the run command on node {node.name} was refused: {_describe(exc)}") from None
         raise
     statuses = result.value or []
+    streams = [s for s in statuses if "/stdout/" in (s.code or "").lower()]  # the two-status form, if ever sent
+    if streams:
+        return "".join(s.message or "" for s in streams)
     message = "".join((s.message or "") for s in statuses)
     if any("failed" in (s.code or "").lower() for s in statuses):
         from azure.cli.core.azclierror import AzureResponseError
