@@ -241,20 +241,27 @@ def _run_on_node(cli_ctx, mc, node: Node, lines, wait_seconds: float) -> str:
         if _refused(exc):
             raise RouteRefused(f"the run command on node {node.name} was refused: {_describe(exc)}") from None
         raise
-    statuses = result.value or []
-    streams = [s for s in statuses if "/stdout/" in (s.code or "").lower()]  # the two-status form, if ever sent
-    if streams:
-        return "".join(s.message or "" for s in streams)
-    message = "".join((s.message or "") for s in statuses)
-    if any("failed" in (s.code or "").lower() for s in statuses):
+    stdout, failure = script_output(result.value or [])
+    if failure is not None:
         from azure.cli.core.azclierror import AzureResponseError
 
         from azext_aksproxy.proxy_config.findings import mask_secrets
 
         raise AzureResponseError(
             f"The check's script failed on node {node.name}; nothing was checked and nothing was written. Run "
-            f"command said: {mask_secrets(message.strip())[:600]}")
-    return _stdout(message)
+            f"command said: {mask_secrets(failure.strip())[:600]}")
+    return stdout
+
+
+def script_output(statuses) -> tuple[str, str | None]:
+    """(stdout, None) of a RunShellScript result's InstanceViewStatus list, or ("", its message) when it failed."""
+    streams = [s for s in statuses if "/stdout/" in (s.code or "").lower()]  # the two-status form, if ever sent
+    if streams:
+        return "".join(s.message or "" for s in streams), None
+    message = "".join((s.message or "") for s in statuses)
+    if any("failed" in (s.code or "").lower() for s in statuses):
+        return "", message
+    return _stdout(message), None
 
 
 def _stdout(message: str) -> str:

@@ -6,7 +6,7 @@ import base64
 import itertools
 import re
 
-from azext_aksproxy.incluster import _rounds
+from azext_aksproxy.incluster import _rounds, script_output
 from azext_aksproxy.preflight import node_probe as np
 from azext_aksproxy.preflight import parse_targets
 
@@ -41,3 +41,17 @@ def test_a_record_that_can_never_fit_ends_the_rounds_without_it():
     run, asked = fake_node([100, 5000])
     records = _rounds(probes, 5, CONFIG, run)
     assert sorted(records) == [0] and len(asked) == 2 and asked[1] == [1]  # the small one is not starved
+
+
+class _Status:
+    def __init__(self, code, message):
+        self.code, self.message = code, message
+
+
+def test_script_output_reads_the_stdout_of_either_result_form():
+    one = [_Status("ProvisioningState/succeeded", "Enable succeeded: \n[stdout]\nA\nB\n\n[stderr]\nwarn\n")]
+    assert script_output(one) == ("A\nB\n", None)
+    two = [_Status("ComponentStatus/StdOut/succeeded", "A\n"), _Status("ComponentStatus/StdErr/succeeded", "warn")]
+    assert script_output(two) == ("A\n", None)
+    failed = [_Status("ProvisioningState/failed", "Enable failed: ... exit status=2\n[stdout]\n\n[stderr]\nboom")]
+    assert script_output(failed) == ("", failed[0].message)
