@@ -20,15 +20,22 @@ def _signature_with(core_handler, **extra_defaults) -> inspect.Signature:
     return sig.replace(parameters=[*sig.parameters.values(), *extra])
 
 
-def _preflight(cmd, check_proxy, cluster=None):
-    """The --check-proxy step handed to the decorators: run with the command's az config and progress output;
-    from a node of ``cluster`` ((resource group, name) of the existing cluster) when given."""
+def _preflight(cmd, check_proxy, check_proxy_from=None, core_params=None):
+    """The --check-proxy step handed to the decorators: run with the command's az config and progress output.
+    On update (``core_params`` given) it runs from a node of the cluster unless --check-proxy-from local."""
+    if check_proxy_from and not check_proxy:
+        from azure.cli.core.azclierror import RequiredArgumentMissingError
+
+        raise RequiredArgumentMissingError("--check-proxy-from says where --check-proxy probes from: add --check-proxy.")
     if not check_proxy:
         return None
     from functools import partial
 
-    from azext_aksproxy.preflight_command import run_preflight
+    from azext_aksproxy.preflight_command import FROM_LOCAL, run_preflight
 
+    cluster = None
+    if core_params is not None and check_proxy_from != FROM_LOCAL:
+        cluster = (core_params["resource_group_name"], core_params["name"])
     return partial(run_preflight, cli_ctx=cmd.cli_ctx, cmd=cmd, cluster=cluster)
 
 
@@ -47,19 +54,12 @@ def aks_update(cmd, client, upgrade_node_image=False, check_proxy=False, check_p
     from azext_aksproxy.decorators import core_class_replaced, update_decorator
 
     no_wait = core_params.get("no_wait", False)
-    if check_proxy_from and not check_proxy:
-        from azure.cli.core.azclierror import RequiredArgumentMissingError
-
-        raise RequiredArgumentMissingError("--check-proxy-from says where --check-proxy probes from: add --check-proxy.")
     if upgrade_node_image:
         # Pools can only be upgraded once the cluster update is done: wait for it, apply --no-wait to the pools.
         core_params["no_wait"] = False
     with explained_cluster_write(cmd, "update", core_params) as write:
-        from azext_aksproxy.preflight_command import FROM_LOCAL
-
-        cluster = None if check_proxy_from == FROM_LOCAL else (core_params["resource_group_name"], core_params["name"])
         with core_class_replaced("AKSManagedClusterUpdateDecorator",
-                                 update_decorator(_preflight(cmd, check_proxy, cluster))):
+                                 update_decorator(_preflight(cmd, check_proxy, check_proxy_from, core_params))):
             mc = core_custom.aks_update(cmd, client, **core_params)
         if write:
             mc = write.wait(mc)
