@@ -157,7 +157,6 @@ def squid(deny_connect_ports=(), hosts: dict[str, str] | None = None):
         deny = "".join(f"acl refused_ports port {p}\nhttp_access deny CONNECT refused_ports\n"
                        for p in deny_connect_ports)
         (work / "hosts").write_text("".join(f"{address} {name}\n" for name, address in (hosts or {}).items()))
-        deny += f"hosts_file {work}/hosts\n"
         (work / "squid.conf").write_text(f"""\
 http_port 127.0.0.1:{port}
 visible_hostname aksproxy-test
@@ -177,6 +176,7 @@ logfile_rotate 0
 shutdown_lifetime 0 seconds
 # Loopback targets are IP addresses; a name would be looked up here, which never leaves the machine.
 dns_nameservers 127.0.0.1
+hosts_file {work}/hosts
 """)
         with _process([binary, "-N", "-f", str(work / "squid.conf")], port, work, work / "squid.out"):
             yield Proxy(f"http://127.0.0.1:{port}/", port, work)
