@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from ..proxy_config.findings import mask_secrets
 from . import chain as chains
 from .noproxy import NoProxy
-from .probe import Proxy, Trust, judge_chain, proxy_for
+from .probe import _GATEWAY_ERRORS, Proxy, Trust, judge_chain, proxy_for
 from .results import TargetResult, TlsReport, finding
 from .targets import Target
 
@@ -41,7 +41,6 @@ RECORD = "AKSPROXY1"
 # by using action Run Commands", Restrictions); records are sized and re-asked for with that in mind.
 RUN_COMMAND_OUTPUT_LIMIT = 4096
 _ERROR_BYTES = 240  # of curl's message: one line is all it ever says
-_GATEWAY_ERRORS = (502, 503, 504)  # as in probe.py: the proxy answering that it could not reach the target
 _MISSING = re.compile(rf"^{RECORD} missing((?: [\w.-]+)+)$", re.MULTILINE)
 # What the script needs; node images have them all (AgentBaker's own checks use curl and openssl), AKS run command's
 # pod image may not (Azure/AKS issue 3034: kubectl, helm, later jq, grep, awk, xargs; network tools were asked for).
