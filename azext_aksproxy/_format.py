@@ -32,6 +32,7 @@ def check_table_format(result):
 
     return [
         OrderedDict([("Result", r["severity"]), ("Code", r["code"]), ("Target", r["target"]), ("Via", r["via"]),
+                     ("RanOn", r.get("ranOn", "local")),
                      ("Status", r["status"] if r["status"] is not None else ""),
                      ("LatencyMs", r["latencyMs"] if r["latencyMs"] is not None else ""),
                      ("Tls", tls(r)), ("Message", r["message"])])

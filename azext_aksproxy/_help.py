@@ -34,9 +34,13 @@ CORE_HELP_ADDITIONS = {
             {"name": "Rotate the proxy CA and roll it out to the nodes.",
              "text": "az aks update -g MyResourceGroup -n MyManagedCluster --http-proxy-config proxy.json "
                      "--upgrade-node-image"},
-            {"name": "Switch to a new proxy after checking it answers from this network.",
+            {"name": "Switch to a new proxy after checking it from one of the cluster's nodes (nothing is written if "
+                     "a target fails).",
              "text": "az aks update -g MyResourceGroup -n MyManagedCluster --http-proxy-config proxy.json "
                      "--check-proxy"},
+            {"name": "Check the new proxy from this machine instead of a node.",
+             "text": "az aks update -g MyResourceGroup -n MyManagedCluster --http-proxy-config proxy.json "
+                     "--check-proxy --check-proxy-from local"},
         ],
     },
 }
@@ -222,10 +226,10 @@ examples:
 
 helps["aks http-proxy check"] = """
 type: command
-short-summary: Reach endpoints through the config's proxies from this machine, and check the TLS the nodes will see.
+short-summary: Reach endpoints through the config's proxies from this machine or one of the cluster's nodes, and check the TLS the nodes will see.
 long-summary: >
-    Run it from a machine inside the cluster's network (a self-hosted CI agent, a jump box) before a cluster
-    depends on the proxy. https:// targets go through httpsProxy (httpProxy when it is absent) with a CONNECT
+    Run it from a machine inside the cluster's network (a self-hosted CI agent, a jump box), or with
+    --from-cluster -g -n from one of the cluster's own nodes, before a cluster depends on the proxy. https:// targets go through httpsProxy (httpProxy when it is absent) with a CONNECT
     tunnel, http:// targets through httpProxy as plain HTTP. Each target gets one row: severity, code, the target
     (path), message and fix, plus via, proxy, reached, status, latencyMs and tls (the leaf's subject, issuer and
     SANs, the chain presented, whether it verifies and by what). A chain that leads to a public root passes
@@ -243,9 +247,24 @@ long-summary: >
     Mozilla's list (certifi), like the node images, not this machine's store; aksproxy.public_ca_bundle
     (AZURE_AKSPROXY_PUBLIC_CA_BUNDLE) points at another PEM bundle. aksproxy.check_timeout sets --check-proxy's
     timeout.
+    With --from-cluster the probes run on a node of the cluster (the system pool's first running Linux instance, or
+    --nodepool-name's, through its scale set's run command in the node resource group; the next node when one is
+    busy), through the
+    file's config only: the node's current proxy variables are not used, curl and openssl there gather the facts
+    and the chain is judged here, against the public roots and the file's trustedCa. There --target adds to the required
+    endpoints (aksproxy.check_targets, else the defaults) rather than replacing them. A target that noProxy sends
+    direct is tried direct and fails as direct-unreachable when the node cannot reach it. Where the scale-set run
+    command is refused (node resource group lockdown: AuthorizationFailed) or there is no Linux node, AKS run
+    command (the API of az aks command invoke) runs it in a pod of the cluster instead, and the rows say so;
+    where that pod lacks curl or openssl, the check fails naming them. Each row's ranOn says where it ran
+    (node NAME, AKS run command pod, or local). The script writes only to a temp dir it removes, sends and
+    prints no secret, and the cluster is not written to; a run command takes 20 s or more. Extra codes:
+    direct-unreachable, node-no-result (error). `az aks update --check-proxy` takes this route by default.
 examples:
   - name: Check the default AKS endpoints through the proxies of a config file.
     text: az aks http-proxy check --config proxy.json -o table
+  - name: Check them from one of the cluster's nodes, through the new config, before the update.
+    text: az aks http-proxy check --config proxy.json -g MyResourceGroup -n MyManagedCluster --from-cluster -o table
   - name: Check a private registry and a package mirror too, waiting at most 5 seconds for each.
     text: az aks http-proxy check --config proxy.json --target https://myregistry.azurecr.io/ http://mirror.contoso.com/ubuntu/ --timeout 5
   - name: In CI, print only the targets that failed (the exit code fails the job).

@@ -2,7 +2,7 @@
 
 
 def load_arguments(self, _):
-    from azure.cli.core.commands.parameters import file_type
+    from azure.cli.core.commands.parameters import file_type, get_enum_type
 
     check_proxy_help = ("Before writing anything, reach the proxies in the config from this machine and verify "
                         "trustedCa against what they present (see az aks http-proxy check); nothing is written "
@@ -10,7 +10,17 @@ def load_arguments(self, _):
     with self.argument_context("aks create") as c:
         c.argument("check_proxy", action="store_true", help=check_proxy_help, is_preview=True)
     with self.argument_context("aks update") as c:
-        c.argument("check_proxy", action="store_true", help=check_proxy_help, is_preview=True)
+        c.argument("check_proxy", action="store_true", is_preview=True,
+                   help="Before writing anything, reach the proxies in the config from one of the cluster's nodes "
+                        "(or this machine: --check-proxy-from local) and verify trustedCa against what they present "
+                        "(see az aks http-proxy check --from-cluster); nothing is written if the check fails.")
+        from azext_aksproxy.preflight_command import FROM_CLUSTER, FROM_LOCAL
+
+        c.argument("check_proxy_from", arg_type=get_enum_type([FROM_CLUSTER, FROM_LOCAL]), is_preview=True,
+                   options_list=["--check-proxy-from"],
+                   help="Where --check-proxy reaches the proxies from: cluster (default) runs the probes on one of "
+                        "the cluster's nodes (scale-set run command, else AKS run command), local from this "
+                        "machine.")
         c.argument("upgrade_node_image", action="store_true", is_preview=True,
                    help="After the update succeeds, upgrade every node pool's node image so that node-level proxy "
                         "settings take effect, and follow the upgrades to the end.")
@@ -66,9 +76,20 @@ def load_arguments(self, _):
         c.argument("targets", options_list=["--target"], nargs="+", action="extend",
                    help="URLs to reach through the proxy (https:// through httpsProxy with CONNECT, http:// through "
                         "httpProxy); repeatable. Default: az config aksproxy.check_targets, else the public "
-                        "endpoints AKS nodes need.")
+                        "endpoints AKS nodes need. With --from-cluster they are added to those endpoints.")
         c.argument("timeout", type=float,
                    help="Seconds to wait for each target (connect, tunnel, TLS and the first response).")
+        c.argument("from_cluster", options_list=["--from-cluster"], action="store_true",
+                   help="Run the probes on a node of the cluster given by --resource-group and --name (its "
+                        "scale set's run command; AKS run command where that is not allowed), through this "
+                        "config, before the cluster uses it. Writes nothing to the cluster.")
+        c.argument("resource_group_name", required=False,
+                   help="With --from-cluster: the cluster's resource group.")
+        c.argument("name", options_list=["--name", "-n"], required=False,
+                   help="With --from-cluster: the cluster's name.")
+        c.argument("nodepool_name", options_list=["--nodepool-name"],
+                   help="With --from-cluster: run on a node of this Linux node pool (pools in other subnets may "
+                        "reach the proxy differently). Default: the system pool's first running node.")
     with self.argument_context("aks http-proxy audit") as c:
         from azure.cli.core.commands.parameters import get_enum_type
 

@@ -20,15 +20,23 @@ def _signature_with(core_handler, **extra_defaults) -> inspect.Signature:
     return sig.replace(parameters=[*sig.parameters.values(), *extra])
 
 
-def _preflight(cmd, check_proxy):
-    """The --check-proxy step handed to the decorators: run with the command's az config and progress output."""
+def _preflight(cmd, check_proxy, check_proxy_from=None, core_params=None):
+    """The --check-proxy step handed to the decorators: run with the command's az config and progress output.
+    On update (``core_params`` given) it runs from a node of the cluster unless --check-proxy-from local."""
+    if check_proxy_from and not check_proxy:
+        from azure.cli.core.azclierror import RequiredArgumentMissingError
+
+        raise RequiredArgumentMissingError("--check-proxy-from says where --check-proxy probes from: add --check-proxy.")
     if not check_proxy:
         return None
     from functools import partial
 
-    from azext_aksproxy.preflight_command import run_preflight
+    from azext_aksproxy.preflight_command import FROM_LOCAL, run_preflight
 
-    return partial(run_preflight, cli_ctx=cmd.cli_ctx)
+    cluster = None
+    if core_params is not None and check_proxy_from != FROM_LOCAL:
+        cluster = (core_params["resource_group_name"], core_params["name"])
+    return partial(run_preflight, cli_ctx=cmd.cli_ctx, cmd=cmd, cluster=cluster)
 
 
 def _with_decorator(verb, preflight):
@@ -53,7 +61,7 @@ def aks_create(cmd, client, check_proxy=False, **core_params):
         return write.wait(mc) if write else mc
 
 
-def aks_update(cmd, client, upgrade_node_image=False, check_proxy=False, **core_params):
+def aks_update(cmd, client, upgrade_node_image=False, check_proxy=False, check_proxy_from=None, **core_params):
     from azext_aksproxy._errors import explained_cluster_write
     from azext_aksproxy.core_hook import guarded_core_call, hook_needed
 
@@ -64,7 +72,8 @@ def aks_update(cmd, client, upgrade_node_image=False, check_proxy=False, **core_
         core_params["no_wait"] = False
     with explained_cluster_write(cmd, "update", core_params) as write:
         mc = guarded_core_call("update", core_custom.aks_update, cmd, client, core_params,
-                               _with_decorator("update", _preflight(cmd, check_proxy)), needed)
+                               _with_decorator("update", _preflight(cmd, check_proxy, check_proxy_from, core_params)),
+                               needed)
         if write:
             mc = write.wait(mc)
     if upgrade_node_image and mc is not None:
@@ -83,7 +92,8 @@ def aks_update(cmd, client, upgrade_node_image=False, check_proxy=False, **core_
 
 
 aks_create.__signature__ = _signature_with(core_custom.aks_create, check_proxy=False)
-aks_update.__signature__ = _signature_with(core_custom.aks_update, upgrade_node_image=False, check_proxy=False)
+aks_update.__signature__ = _signature_with(core_custom.aks_update, upgrade_node_image=False, check_proxy=False,
+                                          check_proxy_from=None)
 
 
 def http_proxy_validate(cmd, config, resource_group_name=None, name=None, strict=False):

@@ -78,13 +78,14 @@ class Origin:
 
 
 @contextmanager
-def origin(ca: trustme.CA | None = None):
-    """An origin on 127.0.0.1 answering 200: HTTPS with a certificate from ``ca`` (trustme), or plain HTTP."""
+def origin(ca: trustme.CA | None = None, names: tuple[str, ...] = ("127.0.0.1", "localhost")):
+    """An origin on 127.0.0.1 answering 200: HTTPS with a certificate from ``ca`` (trustme) for ``names``, or
+    plain HTTP."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     server.daemon_threads = True
     if ca is not None:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+        ca.issue_cert(*names).configure_cert(context)
         server.socket = context.wrap_socket(server.socket, server_side=True)
     port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -145,8 +146,10 @@ def _workdir(prefix: str):
 
 
 @contextmanager
-def squid(deny_connect_ports=()):
-    """A plain forward proxy (squid, no interception); CONNECT to ``deny_connect_ports`` is refused (403)."""
+def squid(deny_connect_ports=(), hosts: dict[str, str] | None = None):
+    """A plain forward proxy (squid, no interception); CONNECT to ``deny_connect_ports`` is refused (403).
+    ``hosts`` ({name: address}) are names only squid resolves: a target behind the proxy that a client cannot
+    reach directly."""
     binary = require_binary("squid")
     port = free_port()
     with _workdir("aksproxy-squid-") as work:
@@ -154,6 +157,7 @@ def squid(deny_connect_ports=()):
             work.chmod(0o777)  # squid started as root runs as `proxy` and writes its logs here
         deny = "".join(f"acl refused_ports port {p}\nhttp_access deny CONNECT refused_ports\n"
                        for p in deny_connect_ports)
+        (work / "hosts").write_text("".join(f"{address} {name}\n" for name, address in (hosts or {}).items()))
         (work / "squid.conf").write_text(f"""\
 http_port 127.0.0.1:{port}
 visible_hostname aksproxy-test
@@ -173,6 +177,7 @@ logfile_rotate 0
 shutdown_lifetime 0 seconds
 # Loopback targets are IP addresses; a name would be looked up here, which never leaves the machine.
 dns_nameservers 127.0.0.1
+hosts_file {work}/hosts
 """)
         with _process([binary, "-N", "-f", str(work / "squid.conf")], port, work, work / "squid.out"):
             yield Proxy(f"http://127.0.0.1:{port}/", port, work)

@@ -104,11 +104,11 @@ class _Probe:
         tcp = None
         try:
             tcp = wire.TcpStream(self.proxy.host, self.proxy.port, start + self.timeout)
-            stream = tcp
+            stream: wire.TcpStream | wire.TlsStream = tcp
             if self.proxy.scheme == "https":
                 self.stage = "proxy-tls"
-                stream = wire.TlsStream(tcp, self.proxy.host, "proxy-tls")
-                self.result.proxy_tls = self._judge_chain(stream, self.proxy.host, "the proxy's own certificate")
+                stream = proxy_tls = wire.TlsStream(tcp, self.proxy.host, "proxy-tls")
+                self.result.proxy_tls = self._judge_chain(proxy_tls, self.proxy.host, "the proxy's own certificate")
             head = self._https(stream) if self.target.scheme == "https" else self._http(stream)
             if head is not None:
                 self.result.reached, self.result.status = True, head.status

@@ -26,6 +26,10 @@ CODES: dict[str, tuple[str, str]] = {
     "tls-expired": (ERROR, "a certificate on the presented chain is expired or not yet valid"),
     "tls-no-san": (ERROR, "the presented leaf has no subjectAltName; Go components refuse CN-only certificates"),
     "tls-name-mismatch": (ERROR, "no subjectAltName of the presented leaf covers the host"),
+    # Only from a node (--from-cluster), where a target the new config sends direct is really tried direct.
+    "direct-unreachable": (ERROR, ("noProxy (or no proxy for the scheme) sends the target direct, and the node "
+                                  "cannot reach it that way")),
+    "node-no-result": (ERROR, "the node ran the check but its output for the target was lost"),
 }
 
 _RANK = {ERROR: 0, WARNING: 1, INFO: 2}
@@ -70,6 +74,7 @@ class TargetResult:
     tls: TlsReport | None = None
     proxy_tls: TlsReport | None = None  # an https:// proxy's own certificate
     findings: list[Finding] = field(default_factory=list)
+    where: str = "local"  # where the probe ran: "local" (this machine) or "node <name>" (--from-cluster)
 
     @property
     def failed(self) -> bool:
@@ -91,6 +96,7 @@ class TargetResult:
             "latencyMs": self.latency_ms,
             "tls": self.tls.to_dict() if self.tls else None,
             "findings": [f.to_dict() for f in self.findings],
+            "ranOn": self.where,
         })
         if self.proxy_tls is not None:
             row["proxyTls"] = self.proxy_tls.to_dict()

@@ -110,10 +110,11 @@ class TlsStream:
         """The certificates the peer presented, leaf first (only the leaf where Python cannot tell more)."""
         chain = getattr(self._tls, "get_unverified_chain", None)  # public from Python 3.13
         if chain is None:
-            chain = getattr(self._tls._sslobj, "get_unverified_chain", None)  # private in 3.10-3.12
+            chain = getattr(getattr(self._tls, "_sslobj", None), "get_unverified_chain", None)  # private before 3.13
         if chain is not None:
             certs = chain() or []
-            return [c if isinstance(c, bytes) else c.public_bytes(ssl._ssl.ENCODING_DER) for c in certs]
+            der = ssl._ssl.ENCODING_DER  # type: ignore[attr-defined]  # the private chain's DER format constant
+            return [c if isinstance(c, bytes) else c.public_bytes(der) for c in certs]
         leaf = self._tls.getpeercert(binary_form=True)
         return [leaf] if leaf else []
 

@@ -1,5 +1,7 @@
 """A local Azure Resource Manager emulator for Microsoft.ContainerService (managedClusters, agentPools,
-operations), with a managed-identity token endpoint, a request journal, a control surface and fault plans.
+operations, runCommand) and the node resource group's Microsoft.Compute scale sets (instances, run command; the
+scripts run on a local "node"), with a managed-identity token endpoint, a request journal, a control surface and
+fault plans.
 
     from tests.armemu import start_emulator
     with start_emulator(tmp_path) as emu:

@@ -136,6 +136,10 @@ class EmulatorClient:
     def operations(self) -> list:
         return self._control("GET", "/operations")["operations"]
 
+    def run_commands(self) -> list:
+        """Every script a run command received (VMSS or AKS), with the node's output once it has ended."""
+        return self._control("GET", "/runcommands")["runs"]
+
     def finish_operations(self) -> list:
         return self._control("POST", "/operations/finish")["finished"]
 

@@ -12,6 +12,7 @@ DELETE /_emu/clusters/{rg}/{name}
 GET    /_emu/operations                 all operations; POST /_emu/operations/finish completes the running ones now
 POST   /_emu/fleet                      bulk-seed further subscriptions and their clusters (fleet.py); GET lists
                                         them, DELETE removes them
+GET    /_emu/runcommands                scripts received by either run command, with what the "node" printed
 """
 from __future__ import annotations
 
@@ -196,6 +197,13 @@ def build_router(emu: Emulator) -> Router:
     router.add("PUT", "/_emu/clusters/{rg}/{name}", cluster_put)
     router.add("GET", "/_emu/clusters/{rg}/{name}", cluster_get)
     router.add("DELETE", "/_emu/clusters/{rg}/{name}", cluster_delete)
+    def run_commands(req: Request) -> Response:
+        from .runcommand import runs
+
+        with store.lock:
+            return Response(200, {"runs": [r.describe() for r in runs(store).values()]})
+
+    router.add("GET", "/_emu/runcommands", run_commands)
     router.add("GET", "/_emu/operations", ops_get)
     router.add("POST", "/_emu/operations/finish", ops_finish)
     return router

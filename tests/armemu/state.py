@@ -39,6 +39,11 @@ DEFAULT_CONFIG: dict = {
     # node (VNet) address space added to noProxy when a pool has vnetSubnetID: {"<subnet id lower>": cidr}
     "vnet_cidrs": {},
     "default_vnet_cidr": "10.224.0.0/12",
+    # run commands (runcommand.py, compute.py): a script is killed after this long (the VMSS action run command's
+    # limit is 90 minutes)
+    "run_command_timeout_seconds": 5400.0,
+    # programs the AKS run command pod's image lacks (runcommand.py): its contents are not documented
+    "aks_command_pod_missing_tools": [],
 }
 
 
@@ -122,6 +127,7 @@ class Store:
             self.clusters: dict = {}
             self.operations: dict = {}
             self.role_assignments: dict = {}
+            self.run_commands: dict = {}  # id -> runcommand.RunRecord
             for name, loc in SEED_RESOURCE_GROUPS:
                 self.put_resource_group(name, loc)
 

@@ -88,8 +88,9 @@ def test_check_refuses_bad_input_before_any_traffic(az_ext, env, tmp_path, squid
 
 def update_with_check(az_ext, emu, config, env):
     emu.seed_cluster("rg1", "c1")
+    # From this machine; the default on update, from a node, is tests/e2e/test_check_from_cluster.py's.
     return az_ext.az("aks", "update", "-g", "rg1", "-n", "c1", "--http-proxy-config", config, "--check-proxy",
-                     "-o", "json", env=env)
+                     "--check-proxy-from", "local", "-o", "json", env=env)
 
 
 def test_check_proxy_blocks_update_with_dead_proxy_zero_writes(az_ext, emu, env, tmp_path, https_origin):

@@ -1,0 +1,150 @@
+"""Run commands, both kinds: AKS ``managedClusters/{name}/runCommand`` (what `az aks command invoke` calls) and
+the shared machinery that runs a received script on a "node" (tests/armemu/node.py) in a background thread.
+
+AKS runCommand (REST spec Microsoft.ContainerService ManagedClusters_RunCommand / GetCommandResult; az's
+`aks_runcommand` in acs/custom.py polls it with `RunCommandLocationPolling`, which reads the status from the body):
+- ``POST P/runCommand`` body ``{"command", "context" (base64 zip of files), "clusterToken"}`` -> 202, empty body,
+  ``Location: P/commandResults/{id}?api-version=...`` and ``Retry-After``;
+- ``GET P/commandResults/{id}`` -> 202 ``{"id", "properties": {"provisioningState": "Running"}}`` (+ Location)
+  while the command runs; 200 ``{"id", "properties": {"provisioningState": "Succeeded", "exitCode", "startedAt",
+  "finishedAt", "logs"}}`` when it is done. The real service runs the command in a pod (namespace aks-command);
+  here it runs as ``bash -c COMMAND`` in a fresh directory holding the unzipped context. Which programs the pod's
+  image has is not documented (Azure/AKS issue 3034: kubectl and helm, then jq, grep, awk, xargs; network tools
+  requested): the "pod" has this machine's, less config ``aks_command_pod_missing_tools`` (e.g. ["curl"]).
+
+The script runs outside the store lock (it may take seconds); its record is read and written under it.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import threading
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import node
+from .clusters import find_cluster, json_body
+from .state import Store
+from .web import Request, Response, Router, arm_time, error, new_guid, utc_now
+
+P = "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.ContainerService/managedClusters/{name}"
+
+
+@dataclass
+class RunRecord:
+    """One script run on the "node": started at once in a thread, finished when the subprocess ends."""
+
+    id: str
+    kind: str  # "vmss" | "aks"
+    target: str  # instance (vmss/instanceId) or cluster
+    location: str
+    started: Any = field(default_factory=utc_now)
+    finished: Any = None
+    result: node.NodeRun | None = None
+    argv: list = field(default_factory=list)
+    script_text: str = ""  # what was received, for tests to inspect
+
+    @property
+    def done(self) -> bool:
+        return self.result is not None
+
+    def describe(self) -> dict:
+        out = {"id": self.id, "kind": self.kind, "target": self.target, "done": self.done,
+               "script": self.script_text, "startedAt": arm_time(self.started)}
+        if self.result is not None:
+            out.update(exitCode=self.result.exit_code, stdout=self.result.stdout, stderr=self.result.stderr,
+                       timedOut=self.result.timed_out)
+        return out
+
+
+def runs(store: Store) -> dict:
+    return store.run_commands
+
+
+def start_run(store: Store, kind: str, target: str, location: str, argv: list, files: dict, node_env: dict,
+              script_text: str, on_done: Callable[[RunRecord], None] | None = None,
+              hidden_tools: tuple = ()) -> RunRecord:
+    """Register a run and start its subprocess in a thread (the caller holds the store lock)."""
+    record = RunRecord(new_guid().replace("-", ""), kind, target, location, argv=argv, script_text=script_text)
+    runs(store)[record.id] = record
+    timeout = float(store.config["run_command_timeout_seconds"])
+
+    def work() -> None:
+        result = node.run_script(argv, files, node_env, timeout=timeout, hidden_tools=hidden_tools)
+        with store.lock:
+            record.result, record.finished = result, utc_now()
+            if on_done is not None:
+                on_done(record)
+
+    threading.Thread(target=work, daemon=True, name=f"armemu-run-{record.id[:8]}").start()
+    return record
+
+
+def busy(store: Store, kind: str, target: str) -> RunRecord | None:
+    return next((r for r in runs(store).values() if r.kind == kind and r.target == target and not r.done), None)
+
+
+def _context_files(context: str | None) -> dict:
+    """The files of a runCommand ``context``: base64 of a zip (az zips the --file paths)."""
+    if not context:
+        return {}
+    data = base64.b64decode(context, validate=True)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {info.filename: archive.read(info) for info in archive.infolist()
+                if not info.is_dir() and not info.filename.startswith("/") and ".." not in info.filename.split("/")}
+
+
+def register(router: Router, store: Store) -> None:
+    def result_url(req: Request, record: RunRecord) -> str:
+        cluster_path = req.path.rsplit("/", 1)[0]  # the POST's path without /runCommand
+        return f"{req.base_url}{cluster_path}/commandResults/{record.id}?api-version={req.query.get('api-version', '')}"
+
+    def run_command(req: Request) -> Response:
+        cluster, err = find_cluster(store, req)
+        if err:
+            return err
+        body, err = json_body(req)
+        if err:
+            return err
+        command = (body or {}).get("command")
+        if not isinstance(command, str) or not command.strip():
+            return error(400, "InvalidParameter", "Command cannot be empty.", target="command")
+        if cluster.props.get("apiServerAccessProfile", {}).get("disableRunCommand"):
+            return error(400, "RunCommandDisabled", "Run command is disabled for this managed cluster.")
+        try:
+            files = _context_files(body.get("context"))
+        except (binascii.Error, zipfile.BadZipFile, ValueError):
+            return error(400, "InvalidParameter", "The context is not a base64 encoded zip file.", target="context")
+        env = node.proxy_environment(cluster.props.get("httpProxyConfig"))
+        record = start_run(store, "aks", "/".join(cluster.key), cluster.resource["location"],
+                           ["/bin/bash", "-c", command], files, env, command,
+                           hidden_tools=tuple(store.config["aks_command_pod_missing_tools"]))
+        return Response(202, None, {"Location": result_url(req, record),
+                                    "Retry-After": str(int(store.config["retry_after"]))})
+
+    def command_result(req: Request) -> Response:
+        cluster, err = find_cluster(store, req)
+        if err:
+            return err
+        record = runs(store).get(req.params["id"])
+        if record is None or record.kind != "aks" or record.target != "/".join(cluster.key):
+            return error(404, "NotFound", f"Command result {req.params['id']} was not found.")
+        props: dict = {"provisioningState": "Running", "startedAt": arm_time(record.started)}
+        if not record.done:
+            return Response(202, {"id": record.id, "properties": props},
+                            {"Location": f"{req.base_url}{req.path}?api-version={req.query.get('api-version', '')}",
+                             "Retry-After": str(int(store.config["retry_after"]))})
+        result = record.result
+        assert result is not None
+        props.update(provisioningState="Succeeded" if not result.timed_out else "Failed",
+                     exitCode=result.exit_code, finishedAt=arm_time(record.finished),
+                     logs=result.stdout + result.stderr)
+        if result.timed_out:
+            props["reason"] = "The command timed out."
+        return Response(200, {"id": record.id, "properties": props})
+
+    router.add("POST", P + "/runCommand", run_command)
+    router.add("GET", P + "/commandResults/{id}", command_result)
