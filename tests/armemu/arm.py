@@ -1,7 +1,15 @@
 """ARM basics: metadata endpoints, tenants, subscriptions, resource groups, provider registration; route table."""
 from __future__ import annotations
 
-from . import agentpools, authorization, clusters, identity, operations
+from . import (
+    agentpools,
+    authorization,
+    clusters,
+    identity,
+    operations,
+    reimage,
+    scalesets,
+)
 from .state import SUBSCRIPTION_ID, SUBSCRIPTION_NAME, TENANT_ID, Store
 from .web import Request, Response, Router, error, rg_not_found
 
@@ -92,4 +100,6 @@ def build_router(store: Store) -> Router:
     agentpools.register(router, store)
     operations.register(router, store)
     authorization.register(router, store)
+    reimage.register(router, store)
+    scalesets.register(router, store)
     return router
