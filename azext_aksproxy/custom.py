@@ -65,7 +65,7 @@ def aks_update(cmd, client, upgrade_node_image=False, check_proxy=False, **core_
             # the update ends, so wait here (raising if it failed).
             mc = LongRunningOperation(cmd.cli_ctx)(mc)
         upgrade_node_images(cmd, core_params["resource_group_name"], core_params["name"], no_wait=no_wait,
-                            assume_yes=True)
+                            assume_yes=True, after_proxy_update=True)
     return mc
 
 

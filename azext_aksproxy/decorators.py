@@ -98,20 +98,58 @@ class ProxyAwareUpdateDecorator(_ProxyConfigContextMixin, core.AKSManagedCluster
     def _proxy_requested(self) -> bool:
         return bool(self.context.raw_param.get("http_proxy_config") or self.context.raw_param.get("enable_http_proxy"))
 
+    _fetched = None  # the cluster as read before this update (REST JSON), to tell what the PUT changes
+
     def update_mc_profile_default(self):
         # Validate the file before the first request, so bad input costs no round trip and writes nothing.
         if self.context.raw_param.get("http_proxy_config"):
             config = self.context.get_http_proxy_config()
             if self._preflight:
                 self._preflight(config.as_dict())
-        return super().update_mc_profile_default()
+        mc = super().update_mc_profile_default()
+        self._announce_reimage(mc)
+        return mc
 
     def fetch_mc(self):
         mc = super().fetch_mc()
+        self._fetched = mc.as_dict()
         # Right after the GET, before any other update step: refuse clusters AKS cannot proxy.
         if self._proxy_requested():
             _refuse_unsupported_pools(mc)
         return mc
+
+    def _announce_reimage(self, mc) -> None:
+        """Before the PUT: a proxy change makes AKS reimage every pool. Say which, and refuse when the cluster's
+        node disruption policy would make the service refuse it (nothing is written then)."""
+        from azure.cli.core.azclierror import ValidationError
+
+        from .proxy_config.rollout import (
+            WHAT_A_REIMAGE_DOES,
+            describe_pools,
+            disruption_fix,
+            reimage_fields,
+            reimaged_pools,
+        )
+        from .rollout_state import disruption_gate
+
+        new = (mc.as_dict().get("properties") or {}).get("httpProxyConfig")
+        fields = reimage_fields(self._fetched or {}, new)
+        if not fields:
+            return
+        rg, name = self.context.get_resource_group_name(), self.context.get_name()
+        gate = disruption_gate(self.cmd.cli_ctx, rg, name, self._fetched or {})
+        changed = ", ".join(fields)
+        if gate.allowed is False:
+            raise ValidationError(
+                f"Cluster {name}: this update changes {changed}, which makes AKS reimage every node pool, and "
+                f"{gate.reason}: AKS would refuse it ({gate.code}). Nothing was sent to Azure. "
+                f"{disruption_fix(gate, rg, name)}")
+        policy = (self._fetched or {}).get("properties", {}).get("nodeDisruptionProfile")
+        logger.warning("This update changes %s: AKS reimages every node pool as part of it: %s; %s. "
+                       "PodDisruptionBudgets limit how many pods go down at once.%s", changed,
+                       describe_pools(reimaged_pools(self._fetched or {})), WHAT_A_REIMAGE_DOES,
+                       f" Node disruption policy {gate.policy}: {gate.reason}." if policy or gate.allowed is None
+                       else "")
 
     def update_http_proxy_config(self, mc):
         new = self.context.get_http_proxy_config() if self.context.raw_param.get("http_proxy_config") else None

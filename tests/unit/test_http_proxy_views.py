@@ -106,7 +106,7 @@ def test_show_table_has_one_row_per_setting_certificate_and_pool():
     table = {r["Setting"]: r["Value"] for r in rows}
     assert table["Enabled"] == "true" and table["NoProxy"] == "a, b"
     assert "One" in table["TrustedCa[1]"] and "Two" in table["TrustedCa[2]"]
-    assert table["NodePool nodepool1"].startswith("upgrade pending")
+    assert "newer node image, upgrade pending" in table["NodePool nodepool1"]
     assert "upgrade-nodes" in table["NextStep"]
 
 
@@ -129,7 +129,11 @@ def test_diff_announces_a_removed_trusted_ca_as_certificates_and_the_node_rollou
     assert [r["field"] for r in doc["removed"]] == ["trustedCa"] and "Old CA" in doc["removed"][0]["value"]
     assert doc["changed"] and doc["rollout"]["nodes"]["required"] and not doc["rollout"]["pods"]["required"]
     assert doc["rollout"]["nodes"]["pools"] == ["nodepool1"]
-    assert "az aks http-proxy upgrade-nodes -g rg1 -n c1" in doc["rollout"]["nodes"]["commands"]
+    assert "az aks update -g rg1 -n c1 --http-proxy-config 'my proxy.json' --upgrade-node-image" in \
+        doc["rollout"]["nodes"]["commands"]
+    reimage = doc["rollout"]["nodes"]["reimage"]
+    assert reimage["required"] and [p["name"] for p in reimage["pools"]] == ["nodepool1"]
+    assert reimage["summary"].startswith("AKS reimages every node pool as part of the update: nodepool1 (")
     assert doc["rollout"]["apply"] == "az aks update -g rg1 -n c1 --http-proxy-config 'my proxy.json'"
 
 
@@ -154,6 +158,7 @@ def test_diff_of_the_same_config_changes_nothing_and_rolls_nothing():
                         resource_group="rg1", name="c1", config_path="f.json")
     assert not doc["changed"] and doc["removed"] == []
     assert {r["action"] for r in doc["changes"]} == {"keep"}
+    assert doc["rollout"]["nodes"].pop("reimage")["required"] is False
     for part in ("pods", "nodes"):
         assert doc["rollout"][part] | {"why": ""} == {"required": False, "fields": [], "commands": [], "why": ""} \
             | ({"pools": []} if part == "nodes" else {})
@@ -187,9 +192,10 @@ def test_diff_table_lists_fields_then_the_commands():
                         config_path="f.json")
     rows = http_proxy_diff_table_format(doc)
     assert [r["Field"] for r in rows] == ["httpProxy", "httpsProxy", "trustedCa", "noProxy", "enabled", "apply",
-                                          "rollout: pods", "rollout: nodes"]
+                                          "rollout: pods", "rollout: nodes", "reimage"]
     assert "Old CA" in rows[2]["Before"] and rows[2]["After"] == ""
-    assert "kubectl rollout restart" in rows[6]["After"] and "upgrade-nodes" in rows[7]["After"]
+    assert "kubectl rollout restart" in rows[6]["After"] and "--upgrade-node-image" in rows[7]["After"]
+    assert rows[8]["Action"] == "all pools" and "nodepool1" in rows[8]["After"]
 
 
 # ---- generate -------------------------------------------------------------------------------------------------
