@@ -97,7 +97,8 @@ def register(router: Router, store: Store) -> None:
         err = windows_conflict(cluster.props)
         if err:
             return err
-        proxy_changed = existing is not None and reimage.triggers_reimage(existing.props, cluster.props)
+        proxy_changed = existing is not None and reimage.triggers_reimage(
+            model.render_cluster(store, existing)["properties"], model.render_cluster(store, cluster)["properties"])
         reimages = proxy_changed and store.config["proxy_change_reimages"]
         if reimages:
             err = reimage.refusal(existing)  # the policy in effect before this PUT decides (a guess)

@@ -20,14 +20,17 @@ PROXY_FIELDS = ("httpProxy", "httpsProxy", "noProxy", "trustedCa")
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-def _proxy_state(props: dict) -> tuple:
-    cfg = props.get("httpProxyConfig") or {}
+def _proxy_state(rendered_props: dict) -> tuple:
+    cfg = rendered_props.get("httpProxyConfig") or {}
     enabled = bool(cfg) and cfg.get("enabled", True) is not False
-    return tuple(cfg.get(k) for k in PROXY_FIELDS) + (enabled,)
+    no_proxy = frozenset(str(e).lower() for e in cfg.get("noProxy") or [])
+    return (cfg.get("httpProxy"), cfg.get("httpsProxy"), no_proxy, cfg.get("trustedCa"), enabled)
 
 
 def triggers_reimage(before: dict, after: dict) -> bool:
-    """A change of httpProxy, httpsProxy, noProxy or trustedCa, or enabling, disabling or re-enabling the proxy."""
+    """A change of httpProxy, httpsProxy, noProxy or trustedCa, or enabling, disabling or re-enabling the proxy.
+    Compared as rendered (noProxy grown by the service's own entries, as a set): az's GET -> PUT round trip sends
+    the grown list back, and the service, which stores the grown list, sees no change in it (a guess)."""
     return _proxy_state(before) != _proxy_state(after)
 
 
