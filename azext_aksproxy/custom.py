@@ -41,16 +41,18 @@ def aks_create(cmd, client, check_proxy=False, **core_params):
         return write.wait(mc) if write else mc
 
 
-def aks_update(cmd, client, upgrade_node_image=False, check_proxy=False, **core_params):
+def aks_update(cmd, client, upgrade_node_image=False, check_proxy=False, latest_node_image=False, **core_params):
     from azext_aksproxy._errors import explained_cluster_write
     from azext_aksproxy.decorators import core_class_replaced, update_decorator
 
+    upgrade_node_image = upgrade_node_image or latest_node_image
     no_wait = core_params.get("no_wait", False)
     if upgrade_node_image:
         # Pools can only be upgraded once the cluster update is done: wait for it, apply --no-wait to the pools.
         core_params["no_wait"] = False
     with explained_cluster_write(cmd, "update", core_params) as write:
-        with core_class_replaced("AKSManagedClusterUpdateDecorator", update_decorator(_preflight(cmd, check_proxy))):
+        with core_class_replaced("AKSManagedClusterUpdateDecorator",
+                                 update_decorator(_preflight(cmd, check_proxy), latest_node_image)):
             mc = core_custom.aks_update(cmd, client, **core_params)
         if write:
             mc = write.wait(mc)
@@ -65,12 +67,13 @@ def aks_update(cmd, client, upgrade_node_image=False, check_proxy=False, **core_
             # the update ends, so wait here (raising if it failed).
             mc = LongRunningOperation(cmd.cli_ctx)(mc)
         upgrade_node_images(cmd, core_params["resource_group_name"], core_params["name"], no_wait=no_wait,
-                            assume_yes=True, after_proxy_update=True)
+                            assume_yes=True, after_proxy_update=not latest_node_image)
     return mc
 
 
 aks_create.__signature__ = _signature_with(core_custom.aks_create, check_proxy=False)
-aks_update.__signature__ = _signature_with(core_custom.aks_update, upgrade_node_image=False, check_proxy=False)
+aks_update.__signature__ = _signature_with(core_custom.aks_update, upgrade_node_image=False, check_proxy=False,
+                                          latest_node_image=False)
 
 
 def http_proxy_validate(cmd, config, resource_group_name=None, name=None, strict=False):

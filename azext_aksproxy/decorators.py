@@ -65,8 +65,9 @@ def _refuse_unsupported_pools(mc) -> None:
 class _ProxyConfigContextMixin:
     """Core's decorators build an ``AKSManagedClusterContext`` in ``init_context``; ours a ProxyConfigContext."""
 
-    def __init__(self, cmd, client, raw_parameters, resource_type, preflight=None):
+    def __init__(self, cmd, client, raw_parameters, resource_type, preflight=None, latest_node_image=False):
         self._preflight = preflight  # the --check-proxy step, or None
+        self._latest_node_image = latest_node_image  # --latest-node-image: newer images asked for as well
         super().__init__(cmd, client, raw_parameters, resource_type)
 
     def init_context(self) -> None:
@@ -145,6 +146,8 @@ class ProxyAwareUpdateDecorator(_ProxyConfigContextMixin, core.AKSManagedCluster
                 f"{gate.reason}: AKS would refuse it ({gate.code}). Nothing was sent to Azure. "
                 f"{disruption_fix(gate, rg, name)}")
         policy = (self._fetched or {}).get("properties", {}).get("nodeDisruptionProfile")
+        if self._latest_node_image:
+            self._announce_second_roll(rg, name)
         logger.warning("This update changes %s: AKS reimages every node pool as part of it: %s; %s. "
                        "PodDisruptionBudgets limit how many pods go down at once.%s", changed,
                        describe_pools(reimaged_pools(self._fetched or {})), WHAT_A_REIMAGE_DOES,
@@ -168,9 +171,27 @@ class ProxyAwareUpdateDecorator(_ProxyConfigContextMixin, core.AKSManagedCluster
         return mc
 
 
+    def _announce_second_roll(self, rg: str, name: str) -> None:
+        """--latest-node-image with a proxy change: the pools with a newer node image roll twice (AKS's reimage,
+        then the node image upgrade); say which before anything is written."""
+        from azure.cli.command_modules.acs._client_factory import cf_agent_pools
+
+        from .node_image import _latest_images
+        from .proxy_config.cluster import agent_pools
+
+        pools = agent_pools(self._fetched or {})
+        latest = _latest_images(cf_agent_pools(self.cmd.cli_ctx), rg, name, [str(p.get("name")) for p in pools])
+        twice = [f"{p.get('name')} ({p.get('nodeImageVersion')} -> {latest.get(str(p.get('name')).lower())})"
+                 for p in pools if latest.get(str(p.get("name")).lower()) not in (None, p.get("nodeImageVersion"))]
+        if twice:
+            logger.warning("--latest-node-image: these pools roll twice, once for AKS's reimage of the proxy change "
+                           "and once for their node image upgrade: %s. Leave out --latest-node-image to roll each "
+                           "node once.", ", ".join(twice))
+
+
 def create_decorator(preflight=None):
     return partial(ProxyAwareCreateDecorator, preflight=preflight)
 
 
-def update_decorator(preflight=None):
-    return partial(ProxyAwareUpdateDecorator, preflight=preflight)
+def update_decorator(preflight=None, latest_node_image=False):
+    return partial(ProxyAwareUpdateDecorator, preflight=preflight, latest_node_image=latest_node_image)

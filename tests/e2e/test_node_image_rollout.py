@@ -33,7 +33,7 @@ def image_posts(emu):
 def summary(result):
     """The per-pool rows of the stderr table: {pool: line}."""
     return {line.split()[0]: line for line in result.stderr.splitlines()
-            if line.split() and line.split()[0] in ("np1", "np2", "off")}
+            if line.split() and line.split()[0] in ("np1", "np2", "off", "cur")}
 
 
 def show_pools(az_ext):
@@ -175,3 +175,18 @@ def test_an_unreadable_window_leaves_it_to_the_service_whose_refusal_is_explaine
     assert [(e["method"], e["status"]) for e in emu.writes(since)] == [("PUT", 400)]
     assert emu.cluster_state("rg1", "c1")["stored"] == before
     assert image_posts(emu) == []
+
+
+def test_latest_node_image_is_the_explicit_ask_and_names_the_pools_that_roll_twice_before_writing(
+        az_ext, emu, recorded_data):
+    seed(emu, pools=[{"name": "np1", "count": 2}, {"name": "cur", "count": 1, "nodeImageVersion": NEW}])
+    r = update(az_ext, recorded_data, "--latest-node-image")
+    assert r.ok, r
+    assert f"these pools roll twice, once for AKS's reimage of the proxy change and once for their node image " \
+           f"upgrade: np1 ({OLD} -> {NEW})" in r.stderr
+    assert "cur (" not in r.stderr.split("roll twice")[1].split("\n")[0]  # already on the latest image
+    (put,) = [e for e in emu.writes() if e["method"] == "PUT"]
+    warned = [e for e in emu.journal() if e["seq"] < put["seq"] and "/upgradeProfiles/default" in e["path"]]
+    assert {e["path"].split("/")[-3] for e in warned} == {"np1", "cur"}  # read, and said, before the PUT
+    assert image_posts(emu) == ["np1"]
+    assert "Succeeded" in summary(r)["np1"] and "Skipped" in summary(r)["cur"]
