@@ -71,7 +71,8 @@ def upgrade_node_images(cmd, resource_group_name, name, no_wait=False, assume_ye
         return None
     rows = [r.to_dict() for r in results]
     if summary_on_stderr or no_wait:  # az prints no output for --no-wait, as for every az command
-        logger.warning("Node image upgrade:\n%s", _text_table(rows))
+        logger.warning("%s:\n%s", "Proxy config rollout" if after_proxy_update else "Node image upgrade",
+                       _text_table(rows))
     failure = plan_mod.outcome_message(results, no_wait, resume)
     if failure:
         exit_after_output(cmd.cli_ctx, failure)

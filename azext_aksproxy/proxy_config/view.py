@@ -48,7 +48,8 @@ def pool_rows(cluster: Mapping[str, Any], latest_images: Mapping[str, str | None
                      "runsCurrentProxyConfig": runs, "proxyConfigDetail": why,
                      "nodeImageVersion": current, "latestNodeImageVersion": latest, "nodeImageCurrent": is_current,
                      "pendingNodeImageUpgrade": None if is_current is None and runs != NO else need.action == START,
-                     "nextStep": need.reason or ("upgrade the node image" if need.action == START else "")})
+                     "nextStep": need.reason or (f"upgrade the node image to {latest or 'the latest'}"
+                                                 if need.action == START else "")})
     return rows
 
 
@@ -80,9 +81,10 @@ def show_document(cluster: Mapping[str, Any], resource_group: str, latest_images
         doc["nextSteps"].append(f"Nodes of {', '.join(behind)} do not run the current proxy config yet: "
                                 f"az aks http-proxy upgrade-nodes -g {resource_group} -n {name} "
                                 f"--nodepool-names {' '.join(behind)}")
-    if pending and pending != behind:
-        doc["nextSteps"].append(f"Node image upgrade pending for {', '.join(pending)}: "
-                                f"az aks http-proxy upgrade-nodes -g {resource_group} -n {name}")
+    newer = [p for p in pending if p not in behind]
+    if newer:
+        doc["nextSteps"].append(f"A newer node image exists for {', '.join(newer)} (upgrading recreates their "
+                                f"nodes once more): az aks http-proxy upgrade-nodes -g {resource_group} -n {name}")
     return doc
 
 

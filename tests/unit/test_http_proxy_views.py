@@ -88,6 +88,31 @@ def test_pool_node_image_state(image, latest, state, current, pending):
         assert "az aks http-proxy upgrade-nodes -g rg1 -n c1" in doc["nextSteps"][0]
 
 
+def test_show_answers_per_pool_whether_its_nodes_run_the_config_apart_from_the_image():
+    from azext_aksproxy.node_image_plan import plan_upgrade
+    from azext_aksproxy.proxy_config.rollout import NodeModel
+
+    pools = [{"name": "cur", "nodeImageVersion": "v2", "provisioningState": "Succeeded"},
+             {"name": "behind", "nodeImageVersion": "v2", "provisioningState": "Succeeded"},
+             {"name": "old", "nodeImageVersion": "v1", "provisioningState": "Succeeded"},
+             {"name": "off", "nodeImageVersion": "v1", "powerState": {"code": "Stopped"}}]
+    models = {"cur": NodeModel(3, 3), "behind": NodeModel(2, 1), "old": NodeModel(1, 1)}
+    latest = dict.fromkeys(("cur", "behind", "old", "off"), "v2")
+    doc = show_document(cluster({"httpProxy": "http://p:3128/"}, pools), "rg1", latest, node_models=models)
+    rows = {p["name"]: p for p in doc["nodePools"]}
+    assert {n: (r["runsCurrentProxyConfig"], r["nodeImageCurrent"], r["pendingNodeImageUpgrade"])
+            for n, r in rows.items()} == {"cur": ("yes", True, False), "behind": ("no", True, True),
+                                          "old": ("yes", False, True), "off": ("unknown", False, False)}
+    assert rows["behind"]["proxyConfigDetail"] == "1 of 2 nodes still run an older model"
+    assert "nodepool start" in rows["off"]["nextStep"]
+    assert doc["nextSteps"][0].startswith("Nodes of behind do not run the current proxy config yet")
+    assert doc["nextSteps"][1].startswith("A newer node image exists for old (upgrading recreates")
+    # the same rule as upgrade-nodes: what show calls pending is what it would start
+    states = {n: r["runsCurrentProxyConfig"] for n, r in rows.items()}
+    plan = plan_upgrade(pools, latest, proxy_states=states)
+    assert {s.pool for s in plan.having("start")} == {n for n, r in rows.items() if r["pendingNodeImageUpgrade"]}
+
+
 def test_show_without_proxy_config_and_with_a_disabled_one():
     doc = show_document(cluster(), "rg1", LATEST)
     assert (doc["configured"], doc["enabled"], doc["trustedCa"], doc["noProxy"]) == (False, False, None, [])
