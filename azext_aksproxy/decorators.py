@@ -176,11 +176,11 @@ class ProxyAwareUpdateDecorator(_ProxyConfigContextMixin, core.AKSManagedCluster
         then the node image upgrade); say which before anything is written."""
         from azure.cli.command_modules.acs._client_factory import cf_agent_pools
 
-        from .node_image import _latest_images
+        from .node_image import latest_node_images
         from .proxy_config.cluster import agent_pools
 
         pools = agent_pools(self._fetched or {})
-        latest = _latest_images(cf_agent_pools(self.cmd.cli_ctx), rg, name, [str(p.get("name")) for p in pools])
+        latest = latest_node_images(cf_agent_pools(self.cmd.cli_ctx), rg, name, [str(p.get("name")) for p in pools])
         twice = [f"{p.get('name')} ({p.get('nodeImageVersion')} -> {latest.get(str(p.get('name')).lower())})"
                  for p in pools if latest.get(str(p.get("name")).lower()) not in (None, p.get("nodeImageVersion"))]
         if twice:

@@ -95,7 +95,7 @@ def _upgrade(cmd, resource_group_name, name, no_wait, assume_yes, nodepool_names
     cluster = cf_managed_clusters(cmd.cli_ctx).get(resource_group_name, name).as_dict()
     models, unreadable = node_models(cmd.cli_ctx, cluster)
     states = {p["name"].lower(): proxy_config_state(p, models, unreadable) for p in pools}
-    latest = {} if after_proxy_update else _latest_images(
+    latest = {} if after_proxy_update else latest_node_images(
         client, resource_group_name, name, [p["name"] for p in pools if plan_mod.needs_latest_image(p)])
     try:
         plan = plan_mod.plan_upgrade(pools, latest, nodepool_names, {k: v[0] for k, v in states.items()},
@@ -140,12 +140,12 @@ def _with_latest_for_started(client, resource_group_name: str, name: str, plan):
     started = [s for s in plan.steps if s.action == plan_mod.START]
     if not started:
         return plan
-    latest = _latest_images(client, resource_group_name, name, [s.pool for s in started])
+    latest = latest_node_images(client, resource_group_name, name, [s.pool for s in started])
     return plan_mod.Plan(tuple(PoolStep(s.pool, s.action, s.current_image, latest.get(s.pool.lower()), s.reason)
                                if s.action == plan_mod.START else s for s in plan.steps))
 
 
-def _latest_images(client, resource_group_name: str, cluster: str, pool_names: list[str]) -> dict:
+def latest_node_images(client, resource_group_name: str, cluster: str, pool_names: list[str]) -> dict:
     """Each pool's latestNodeImageVersion from its upgrade profile, read concurrently (one GET per pool)."""
     from concurrent.futures import ThreadPoolExecutor
 

@@ -9,16 +9,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-# What to do with a pool: the one rule lives in proxy_config.rollout, shared with `show` and `diff`.
-from azext_aksproxy.proxy_config.rollout import (  # noqa: F401  (re-exported for the adapters and tests)
-    FOLLOW,
-    REFUSE,
-    SKIP,
-    START,
-    UNKNOWN,
-    YES,
-    pool_need,
-)
+# What to do with a pool, and whether its nodes run the current proxy config: the one rule lives in
+# proxy_config.rollout, shared with `show` and `diff`. Its names are read from there on first use (PEP 562), so that
+# loading the upgrade-nodes command (its help, say) does not import the proxy_config package.
+_RULE_NAMES = frozenset({"START", "FOLLOW", "SKIP", "REFUSE", "YES", "NO", "UNKNOWN", "pool_need"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _RULE_NAMES:
+        from azext_aksproxy.proxy_config import rollout
+
+        return getattr(rollout, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # Per-pool result status: ARM's operation words, plus Skipped and NotStarted.
 SUCCEEDED = "Succeeded"
@@ -63,6 +66,8 @@ class Plan:
 
     def refusal(self) -> str | None:
         """Why the command must stop before starting anything, with the fix; None when it may go on."""
+        from azext_aksproxy.proxy_config.rollout import REFUSE
+
         refused = self.having(REFUSE)
         if not refused:
             return None
@@ -73,9 +78,12 @@ class Plan:
         return f"Node image upgrade refused for {listed}; nothing was started. {fix}"
 
 
-def step_for(pool: Mapping[str, Any], latest_image: str | None, proxy_state: str = UNKNOWN,
+def step_for(pool: Mapping[str, Any], latest_image: str | None, proxy_state: str = "unknown",
              newer_image_wanted: bool = True) -> PoolStep:
-    """The pool's step under the one rule (proxy_config.rollout.pool_need)."""
+    """The pool's step under the one rule (proxy_config.rollout.pool_need); ``proxy_state`` is one of its
+    YES / NO / UNKNOWN."""
+    from azext_aksproxy.proxy_config.rollout import pool_need
+
     props = _props(pool)
     name = str(pool.get("name") or props.get("name") or "")
     need = pool_need(pool, latest_image, proxy_state, newer_image_wanted)
@@ -103,12 +111,14 @@ def plan_upgrade(pools: Iterable[Mapping[str, Any]], latest_images: Mapping[str,
     def key(pool: Mapping[str, Any]) -> str:
         return _lower(pool.get("name") or _props(pool).get("name"))
 
-    return Plan(tuple(step_for(p, latest_images.get(key(p)), states.get(key(p), UNKNOWN), newer_image_wanted)
+    return Plan(tuple(step_for(p, latest_images.get(key(p)), states.get(key(p), "unknown"), newer_image_wanted)
                       for p in pools))
 
 
 def needs_latest_image(pool: Mapping[str, Any]) -> bool:
     """Whether the plan depends on the pool's upgrade profile (saves a GET for pools that are skipped anyway)."""
+    from azext_aksproxy.proxy_config.rollout import START
+
     return step_for(pool, None).action == START
 
 

@@ -21,7 +21,7 @@ def node_models(cli_ctx, cluster: dict):
 
     from azure.cli.core.commands.client_factory import get_mgmt_service_client
     from azure.cli.core.profiles import ResourceType
-    from azure.core.exceptions import HttpResponseError
+    from azure.core.exceptions import AzureError
 
     from azext_aksproxy.proxy_config.rollout import NodeModel
 
@@ -44,7 +44,7 @@ def node_models(cli_ctx, cluster: dict):
             return {}, ""
         with ThreadPoolExecutor(max_workers=min(8, len(pools))) as reads:
             return dict(zip(pools, reads.map(count, pools.values()))), ""
-    except HttpResponseError as ex:
+    except AzureError as ex:  # no access, throttled past az's retries, a broken connection: unknown, not fatal
         logger.info("Could not read the scale sets of %s: %s", node_rg, service_error_text(ex))
         return None, f"{node_rg}: {service_error_text(ex)}"
 
@@ -55,7 +55,11 @@ def maintenance_window(cli_ctx, resource_group_name: str, name: str):
     from azure.cli.command_modules.acs._client_factory import (
         cf_maintenance_configurations,
     )
-    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+    from azure.core.exceptions import (
+        AzureError,
+        HttpResponseError,
+        ResourceNotFoundError,
+    )
 
     from azext_aksproxy.proxy_config.rollout import NODE_OS_WINDOW
 
@@ -67,6 +71,8 @@ def maintenance_window(cli_ctx, resource_group_name: str, name: str):
     except HttpResponseError as ex:
         if ex.status_code == 404:
             return None, ""
+        return None, service_error_text(ex)
+    except AzureError as ex:
         return None, service_error_text(ex)
 
 

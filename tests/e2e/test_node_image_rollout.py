@@ -10,6 +10,7 @@ from tests.armemu.state import DEFAULT_CONFIG
 
 OLD, NEW = DEFAULT_CONFIG["node_images"]["ubuntu"]
 WINDOW = MC + "c1/maintenanceConfigurations/aksManagedNodeOSUpgradeSchedule"
+BLOCKED = "OperationBlockedByNodeDisruptionPolicy"
 SHOW = ("aks", "http-proxy", "show", "-g", "rg1", "-n", "c1")
 
 
@@ -190,3 +191,10 @@ def test_latest_node_image_is_the_explicit_ask_and_names_the_pools_that_roll_twi
     assert {e["path"].split("/")[-3] for e in warned} == {"np1", "cur"}  # read, and said, before the PUT
     assert image_posts(emu) == ["np1"]
     assert "Succeeded" in summary(r)["np1"] and "Skipped" in summary(r)["cur"]
+
+
+def test_disabling_the_proxy_by_flag_is_a_reimage_too(az_ext, emu):
+    seed(emu, policy="Block")
+    r = az_ext.az("aks", "update", "-g", "rg1", "-n", "c1", "--disable-http-proxy")
+    assert r.rc == 1 and "this update changes enabled" in r.stderr and BLOCKED in r.stderr, r
+    assert emu.writes() == []

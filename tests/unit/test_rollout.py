@@ -154,3 +154,14 @@ def test_what_a_pool_still_needs(pool, latest, proxy, newer_wanted, action):
     need = pool_need({"name": "np1", "nodeImageVersion": "old", **pool}, latest, proxy, newer_wanted)
     assert need.action == action
     assert need.reason or action == START
+
+
+def test_the_node_image_plan_uses_this_rule_and_its_names():
+    import inspect
+
+    from azext_aksproxy import node_image_plan
+
+    assert inspect.signature(node_image_plan.step_for).parameters["proxy_state"].default == UNKNOWN
+    assert (node_image_plan.START, node_image_plan.pool_need) == (START, pool_need)
+    step = node_image_plan.step_for({"name": "np1", "nodeImageVersion": NEW}, NEW, NO, newer_image_wanted=False)
+    assert (step.action, step.reason) == (START, pool_need({"nodeImageVersion": NEW}, NEW, NO, False).reason)
