@@ -47,12 +47,14 @@ def aks_update(cmd, client, upgrade_node_image=False, check_proxy=False, latest_
 
     upgrade_node_image = upgrade_node_image or latest_node_image
     no_wait = core_params.get("no_wait", False)
+    reimage_fields: list = []  # filled before the PUT: the proxy fields whose change makes AKS reimage
     if upgrade_node_image:
         # Pools can only be upgraded once the cluster update is done: wait for it, apply --no-wait to the pools.
         core_params["no_wait"] = False
     with explained_cluster_write(cmd, "update", core_params) as write:
         with core_class_replaced("AKSManagedClusterUpdateDecorator",
-                                 update_decorator(_preflight(cmd, check_proxy), latest_node_image)):
+                                 update_decorator(_preflight(cmd, check_proxy), latest_node_image,
+                                                  reimage_fields)):
             mc = core_custom.aks_update(cmd, client, **core_params)
         if write:
             mc = write.wait(mc)
@@ -67,7 +69,8 @@ def aks_update(cmd, client, upgrade_node_image=False, check_proxy=False, latest_
             # the update ends, so wait here (raising if it failed).
             mc = LongRunningOperation(cmd.cli_ctx)(mc)
         upgrade_node_images(cmd, core_params["resource_group_name"], core_params["name"], no_wait=no_wait,
-                            assume_yes=True, after_proxy_update=not latest_node_image)
+                            assume_yes=True, after_proxy_update=not latest_node_image,
+                            proxy_changed=bool(reimage_fields))
     return mc
 
 

@@ -65,9 +65,11 @@ def _refuse_unsupported_pools(mc) -> None:
 class _ProxyConfigContextMixin:
     """Core's decorators build an ``AKSManagedClusterContext`` in ``init_context``; ours a ProxyConfigContext."""
 
-    def __init__(self, cmd, client, raw_parameters, resource_type, preflight=None, latest_node_image=False):
+    def __init__(self, cmd, client, raw_parameters, resource_type, preflight=None, latest_node_image=False,
+                 reimage_fields=None):
         self._preflight = preflight  # the --check-proxy step, or None
         self._latest_node_image = latest_node_image  # --latest-node-image: newer images asked for as well
+        self._reimage_fields = reimage_fields  # a list the update fills with the fields whose change reimages
         super().__init__(cmd, client, raw_parameters, resource_type)
 
     def init_context(self) -> None:
@@ -135,6 +137,8 @@ class ProxyAwareUpdateDecorator(_ProxyConfigContextMixin, core.AKSManagedCluster
 
         new = (mc.as_dict().get("properties") or {}).get("httpProxyConfig")
         fields = reimage_fields(self._fetched or {}, new)
+        if self._reimage_fields is not None:
+            self._reimage_fields[:] = fields
         if not fields:
             return
         rg, name = self.context.get_resource_group_name(), self.context.get_name()
@@ -193,5 +197,6 @@ def create_decorator(preflight=None):
     return partial(ProxyAwareCreateDecorator, preflight=preflight)
 
 
-def update_decorator(preflight=None, latest_node_image=False):
-    return partial(ProxyAwareUpdateDecorator, preflight=preflight, latest_node_image=latest_node_image)
+def update_decorator(preflight=None, latest_node_image=False, reimage_fields=None):
+    return partial(ProxyAwareUpdateDecorator, preflight=preflight, latest_node_image=latest_node_image,
+                   reimage_fields=reimage_fields)

@@ -36,7 +36,7 @@ def http_proxy_upgrade_nodes(cmd, client, resource_group_name, name, nodepool_na
 
 
 def upgrade_node_images(cmd, resource_group_name, name, no_wait=False, assume_yes=False, nodepool_names=None,
-                        timeout=None, summary_on_stderr=True, after_proxy_update=False):
+                        timeout=None, summary_on_stderr=True, after_proxy_update=False, proxy_changed=True):
     """Upgrade the node image of the cluster's pools and return the per-pool rows (list of dicts).
 
     A pool failing does not stop the others; when any pool did not end well the command exits non-zero after
@@ -48,7 +48,7 @@ def upgrade_node_images(cmd, resource_group_name, name, no_wait=False, assume_ye
     ``after_proxy_update`` (`az aks update --upgrade-node-image`): carry the proxy change, roll each node at most
     once. Pools whose nodes already run the current proxy config (today's AKS reimaged them as part of the update)
     get no node image upgrade; pools whose nodes do not (the older service) are upgraded; pools it cannot tell are
-    left alone and named.
+    left alone and named. ``proxy_changed``: the update changed the proxy config (else nothing was reimaged for it).
     """
     from azure.cli.core.azclierror import AzCLIError, InvalidArgumentValueError
     from azure.core.exceptions import HttpResponseError
@@ -60,7 +60,7 @@ def upgrade_node_images(cmd, resource_group_name, name, no_wait=False, assume_ye
     resume = f"az aks http-proxy upgrade-nodes -g {resource_group_name} -n {name}"
     try:
         results = _upgrade(cmd, resource_group_name, name, no_wait, assume_yes, nodepool_names, timeout, resume,
-                           after_proxy_update)
+                           after_proxy_update, proxy_changed)
     except (AzCLIError, HttpResponseError) as ex:
         if not summary_on_stderr:
             raise
@@ -80,7 +80,7 @@ def upgrade_node_images(cmd, resource_group_name, name, no_wait=False, assume_ye
 
 
 def _upgrade(cmd, resource_group_name, name, no_wait, assume_yes, nodepool_names, timeout, resume,
-             after_proxy_update=False):
+             after_proxy_update=False, proxy_changed=True):
     from azure.cli.command_modules.acs._client_factory import (
         cf_agent_pools,
         cf_managed_clusters,
@@ -122,16 +122,17 @@ def _upgrade(cmd, resource_group_name, name, no_wait, assume_yes, nodepool_names
             for s in plan.steps if s.action in (plan_mod.START, plan_mod.FOLLOW)}
     if runs:
         _wait_all(cmd.cli_ctx, list(runs.values()), deadline, timeout, resume)
-    return [runs[s.pool].result if s.pool in runs else _not_run(s, states[s.pool.lower()], after_proxy_update)
-            for s in plan.steps]
+    return [runs[s.pool].result if s.pool in runs
+            else _not_run(s, states[s.pool.lower()], after_proxy_update, proxy_changed) for s in plan.steps]
 
 
-def _not_run(step: PoolStep, state: tuple[str, str], after_proxy_update: bool) -> PoolResult:
+def _not_run(step: PoolStep, state: tuple[str, str], after_proxy_update: bool, proxy_changed: bool) -> PoolResult:
     """The row of a pool nothing was started for: after a proxy update, a pool whose nodes run the new config has
-    had it carried by AKS's own reimage, so the change reached it."""
+    it (carried by AKS's own reimage when the update changed it), so the change reached it."""
     if after_proxy_update and state[0] == plan_mod.YES and step.action == plan_mod.SKIP:
+        how = "reimaged by AKS with the update" if proxy_changed else "the update changed no proxy setting"
         return PoolResult(step.pool, step.current_image, step.current_image, plan_mod.SUCCEEDED, None,
-                          f"reimaged by AKS with the update: {state[1]}; no node image upgrade needed")
+                          f"{how}: {state[1]}; no node image upgrade needed")
     return plan_mod.skipped(step)
 
 

@@ -198,3 +198,12 @@ def test_disabling_the_proxy_by_flag_is_a_reimage_too(az_ext, emu):
     r = az_ext.az("aks", "update", "-g", "rg1", "-n", "c1", "--disable-http-proxy")
     assert r.rc == 1 and "this update changes enabled" in r.stderr and BLOCKED in r.stderr, r
     assert emu.writes() == []
+
+
+def test_an_update_that_changes_no_proxy_setting_announces_no_reimage_and_rolls_nothing(az_ext, emu, recorded_data):
+    seed(emu)
+    r = az_ext.az("aks", "update", "-g", "rg1", "-n", "c1", "--http-proxy-config",
+                  recorded_data / "httpproxyconfig.json", "--upgrade-node-image")
+    assert r.ok, r
+    assert "reimages" not in r.stderr and image_posts(emu) == []
+    assert all("the update changed no proxy setting" in line for line in summary(r).values()), r.stderr
