@@ -283,6 +283,9 @@ def pool_need(pool: Mapping[str, Any], latest_image: str | None, proxy_state: st
         return PoolNeed(FOLLOW, "an upgrade is already running; following it")
     if _lower((props.get("powerState") or {}).get("code")) == "stopped":
         return PoolNeed(SKIP, "the pool is stopped; start it with az aks nodepool start, then re-run")
+    if proxy_state == NO and state == "updating":  # e.g. the update's own reimage: a second roll would follow it
+        return PoolNeed(SKIP, "a running operation is rolling its nodes now (provisioningState Updating); check "
+                              "again when it ends (az aks wait --updated)")
     if proxy_state == NO:
         return PoolNeed(START, "its nodes do not run the cluster's current proxy config")
     if not newer_image_wanted:

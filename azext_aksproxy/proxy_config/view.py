@@ -61,7 +61,7 @@ def show_document(cluster: Mapping[str, Any], resource_group: str, latest_images
     configured = bool(config)
     pools = pool_rows(cluster, latest_images, node_models, models_unreadable)
     pending = [p["name"] for p in pools if p["pendingNodeImageUpgrade"]]
-    behind = [p["name"] for p in pools if p["runsCurrentProxyConfig"] == NO]
+    behind = [p["name"] for p in pools if p["runsCurrentProxyConfig"] == NO and p["pendingNodeImageUpgrade"]]
     name = str(cluster.get("name"))
     doc: dict[str, Any] = {
         "name": name,

@@ -146,6 +146,8 @@ NEW = "AKSUbuntu-2204gen2containerd-202601.10.0"
     ({}, NEW, UNKNOWN, False, SKIP),
     # whatever the proxy state
     ({"powerState": {"code": "Stopped"}}, NEW, NO, True, SKIP),
+    ({"provisioningState": "Updating"}, NEW, NO, True, SKIP),  # being reimaged now: not rolled a second time
+    ({"provisioningState": "Updating"}, NEW, YES, True, START),
     ({"provisioningState": "UpgradingNodeImageVersion"}, NEW, NO, False, FOLLOW),
     ({"osType": "Windows"}, NEW, NO, False, REFUSE),
     ({"mode": "Machines"}, NEW, NO, True, SKIP),
