@@ -263,3 +263,20 @@ def test_enabled_state_notices(current, new, codes):
     findings = enabled_findings(cluster(current), new)
     assert [f.code for f in findings] == codes
     assert all(not f.is_error and f.path == "$.enabled" and f.fix for f in findings)
+
+
+def test_diff_says_when_the_node_disruption_policy_would_refuse_the_reimage():
+    import datetime
+
+    from azext_aksproxy.proxy_config.rollout import disruption_gate
+
+    current = cluster({"httpProxy": "http://a:3128/"}, [{"name": "np1", "count": 2}])
+    current["properties"]["nodeDisruptionProfile"] = {"nodeDisruptionPolicy": "Block"}
+    gate = disruption_gate(current, None, datetime.datetime.now(datetime.UTC))
+    doc = diff_document(current, {"httpProxy": "http://b:3128/"}, resource_group="rg1", name="c1",
+                        config_path="f.json", gate=gate)
+    reimage = doc["rollout"]["nodes"]["reimage"]
+    assert reimage["nodeDisruption"] == {"nodeDisruptionPolicy": "Block", "allowed": False, "reason": gate.reason}
+    assert reimage["summary"].startswith("AKS would refuse the update (OperationBlockedByNodeDisruptionPolicy)")
+    row = http_proxy_diff_table_format(doc)[-1]
+    assert (row["Field"], row["Action"]) == ("reimage", "refused") and "Block" in row["Note"]
