@@ -98,10 +98,10 @@ def _availability_set_finding():
 
 
 class ProxyAwareUpdateDecorator(_ProxyConfigContextMixin, core.AKSManagedClusterUpdateDecorator):
+    _fetched = None  # the cluster as read before this update (REST JSON), to tell what the PUT changes
+
     def _proxy_requested(self) -> bool:
         return bool(self.context.raw_param.get("http_proxy_config") or self.context.raw_param.get("enable_http_proxy"))
-
-    _fetched = None  # the cluster as read before this update (REST JSON), to tell what the PUT changes
 
     def update_mc_profile_default(self):
         # Validate the file before the first request, so bad input costs no round trip and writes nothing.
@@ -173,7 +173,6 @@ class ProxyAwareUpdateDecorator(_ProxyConfigContextMixin, core.AKSManagedCluster
                                "pass --enable-http-proxy to enable it.")
             mc.http_proxy_config = new
         return mc
-
 
     def _announce_second_roll(self, rg: str, name: str) -> None:
         """--latest-node-image with a proxy change: the pools with a newer node image roll twice (AKS's reimage,
