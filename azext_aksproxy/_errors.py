@@ -15,6 +15,15 @@ from knack.log import get_logger
 logger = get_logger(__name__)
 
 _NOUN = {"create": "creation", "update": "update"}
+# The service's refusals of a reimage under nodeDisruptionProfile (AKS troubleshooting docs), and the way out.
+_DISRUPTION_REFUSALS = {
+    "OperationBlockedByNodeDisruptionPolicy":
+        "Set the policy to Allow for this change (az aks update --node-disruption-policy Allow, aks-preview) and "
+        "restore it afterwards.",
+    "OperationOutsideNodeDisruptionWindow":
+        "Wait for the aksManagedNodeOSUpgradeSchedule maintenance window (az aks maintenanceconfiguration show "
+        "--name aksManagedNodeOSUpgradeSchedule), or set the policy to Allow for this change.",
+}
 _TERMINAL = ("failed", "canceled", "cancelled")
 
 
@@ -102,6 +111,12 @@ class ClusterWrite:
                 f"Cluster {self.name} in resource group {self.rg} is busy with another operation, so AKS refused "
                 f"the {_NOUN[self.verb]}: {text} Nothing was changed. Wait for that operation to end with "
                 f"`az aks wait {self.where} --updated`, then run this command again.")
+        code = getattr(getattr(ex, "error", None), "code", None)
+        if code in _DISRUPTION_REFUSALS and self.verb == "update":
+            return AzureResponseError(
+                f"AKS refused the update of cluster {self.name}: {text} The proxy change makes AKS reimage every "
+                f"node pool, and the cluster's node disruption policy does not allow that now. Nothing was changed. "
+                f"{_DISRUPTION_REFUSALS[code]} Then run this command again.")
         if status is not None and status >= 500:
             return AzureInternalError(
                 f"Azure kept failing the {self.what} after az's retries: {text} (HTTP {status}). Nothing was changed "

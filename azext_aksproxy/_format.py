@@ -54,12 +54,13 @@ def _cell(value):
 
 
 def _pool_state(pool):
+    proxy = f"runs current proxy config: {pool['runsCurrentProxyConfig']} ({pool['proxyConfigDetail']})"
     if pool["nodeImageCurrent"]:
-        return f"node image current ({pool['nodeImageVersion']})"
+        return f"{proxy}; node image current ({pool['nodeImageVersion']})"
     if pool["nodeImageCurrent"] is None:
-        return f"node image {pool['nodeImageVersion']}; latest unknown"
+        return f"{proxy}; node image {pool['nodeImageVersion']}, latest unknown"
     verb = "upgrade pending" if pool["pendingNodeImageUpgrade"] else pool["provisioningState"]
-    return f"{verb}: {pool['nodeImageVersion']} -> {pool['latestNodeImageVersion']}"
+    return f"{proxy}; newer node image, {verb}: {pool['nodeImageVersion']} -> {pool['latestNodeImageVersion']}"
 
 
 def http_proxy_show_table_format(result):
@@ -97,6 +98,14 @@ def http_proxy_diff_table_format(result):
               for part in ("pods", "nodes") if rollout[part]["required"]]
     rows += [OrderedDict([("Field", f), ("Action", a), ("Before", ""), ("After", cmd), ("Rollout", ""), ("Note", "")])
              for f, a, cmd in steps]
+    reimage = rollout["nodes"].get("reimage") or {}
+    if reimage.get("required"):
+        gate = reimage.get("nodeDisruption") or {}
+        policy = f"node disruption policy {gate['nodeDisruptionPolicy']}: {gate['reason']}" if gate else ""
+        rows.append(OrderedDict([("Field", "reimage"), ("Action", "refused" if gate.get("allowed") is False
+                                                        else "all pools"),
+                                 ("Before", ""), ("After", reimage["summary"]), ("Rollout", "nodes"),
+                                 ("Note", policy)]))
     return rows
 
 

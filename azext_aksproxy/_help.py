@@ -27,13 +27,20 @@ CORE_HELP_ADDITIONS = {
                               "is sent.",
              "long-summary": "Replaces the cluster's whole httpProxyConfig; what it removes (a trustedCa, noProxy "
                              "entries) is announced. A disabled proxy stays disabled unless --enable-http-proxy. "
-                             "Refused on clusters with Windows or availability-set node pools. Node-level "
-                             "settings apply after a node image upgrade: add --upgrade-node-image."},
+                             "Refused on clusters with Windows or availability-set node pools. A change makes "
+                             "AKS reimage every node pool as part of the update: the pools, their node counts "
+                             "and surge settings are named before anything is written, and a node disruption "
+                             "policy that would refuse it (Block, or outside the maintenance window) is refused "
+                             "here first. --upgrade-node-image waits until every node runs the new config."},
         ],
         "examples": [
-            {"name": "Rotate the proxy CA and roll it out to the nodes.",
+            {"name": "Rotate the proxy CA and wait until every node runs it (each node rolled once).",
              "text": "az aks update -g MyResourceGroup -n MyManagedCluster --http-proxy-config proxy.json "
                      "--upgrade-node-image"},
+            {"name": "Rotate the proxy CA and move every pool to its latest node image too (those pools roll "
+                     "twice; they are named before anything is written).",
+             "text": "az aks update -g MyResourceGroup -n MyManagedCluster --http-proxy-config proxy.json "
+                     "--latest-node-image"},
             {"name": "Switch to a new proxy after checking it from one of the cluster's nodes (nothing is written if "
                      "a target fails).",
              "text": "az aks update -g MyResourceGroup -n MyManagedCluster --http-proxy-config proxy.json "
@@ -137,14 +144,20 @@ long-summary: >
     set; aksAddedNoProxy: what AKS wrote into it; possiblyAksAddedNoProxy: CIDRs that may be the VNet address
     space AKS adds, which the cluster object does not say), the trustedCa certificates decoded (subject,
     issuer, SANs, not-after, days left, SHA-256 fingerprint; the base64 value only with --show-ca-blob) and, per
-    node pool, its node image against the latest one: nodeImageCurrent, and pendingNodeImageUpgrade when an
-    upgrade is still due for node-level settings to apply. Exits 3 when the cluster does not exist.
+    node pool, two separate answers. runsCurrentProxyConfig (yes / no / unknown, the reason in proxyConfigDetail):
+    whether every node runs the cluster's current proxy config, read from the pool's scale set instances in the
+    node resource group (latestModelApplied); unknown when they cannot be read. nodeImageCurrent: whether the
+    pool is on the latest node image, which says nothing about the proxy config. pendingNodeImageUpgrade and
+    nextStep follow the rule upgrade-nodes applies (a stopped pool is not pending). Exits 3 when the cluster
+    does not exist.
 examples:
   - name: Show the proxy configuration and node image state.
     text: az aks http-proxy show -g MyResourceGroup -n MyManagedCluster
   - name: As a table.
     text: az aks http-proxy show -g MyResourceGroup -n MyManagedCluster -o table
-  - name: List the node pools that still need a node image upgrade.
+  - name: List the node pools whose nodes do not run the current proxy config yet.
+    text: az aks http-proxy show -g MyResourceGroup -n MyManagedCluster --query "nodePools[?runsCurrentProxyConfig=='no'].name" -o tsv
+  - name: List the node pools upgrade-nodes would start.
     text: az aks http-proxy show -g MyResourceGroup -n MyManagedCluster --query "nodePools[?pendingNodeImageUpgrade].name" -o tsv
   - name: Days until each proxy CA certificate expires.
     text: az aks http-proxy show -g MyResourceGroup -n MyManagedCluster --query "trustedCa.certificates[].[subject, daysLeft]" -o tsv
@@ -187,14 +200,18 @@ long-summary: >
     noProxy entries AKS adds itself are set aside (the noProxy row's aksAdded) and not reported as removals. "removed" lists what the update would drop
     (a trustedCa or noProxy entries the file no longer has). "rollout" says what must then roll, with the
     commands: pods re-created for new proxy variables (pods annotated kubernetes.azure.com/no-http-proxy-vars
-    "true" are not affected), and a node image upgrade for node-level settings. Writes nothing. A file that
-    validate refuses is refused here (exit 1); a cluster the update would refuse (Windows or availability-set
-    pools) prints the diff and exits 1.
+    "true" are not affected), and the nodes: rollout.nodes.reimage names the pools AKS reimages as part of the
+    update (every pool; node counts, maxSurge, maxUnavailable) and the cluster's node disruption policy and
+    maintenance window. Writes nothing. A file that validate refuses is refused here (exit 1); a cluster the
+    update would refuse (Windows or availability-set pools, a node disruption policy that forbids the reimage
+    now) prints the diff and exits 1.
 examples:
   - name: Preview an update.
     text: az aks http-proxy diff -g MyResourceGroup -n MyManagedCluster --config proxy.json -o table
   - name: Only the fields that change.
     text: az aks http-proxy diff -g MyResourceGroup -n MyManagedCluster --config proxy.json --query "changes[?action!='keep']"
+  - name: The pools and node counts the update would reimage.
+    text: az aks http-proxy diff -g MyResourceGroup -n MyManagedCluster --config proxy.json --query "rollout.nodes.reimage.pools[].[name, nodes, maxSurge]" -o tsv
   - name: In CI, fail when the update would remove something.
     text: test "$(az aks http-proxy diff -g MyResourceGroup -n MyManagedCluster --config proxy.json --query "length(removed)")" = 0
 """
@@ -203,10 +220,13 @@ helps["aks http-proxy upgrade-nodes"] = """
 type: command
 short-summary: Upgrade the node image of a cluster's node pools concurrently and follow every pool to the end.
 long-summary: >
-    Node-level proxy settings (containerd, the OS trust store) take effect only through a node image upgrade.
-    Every selected pool is started at once and followed together, so the whole takes about as long as the
-    slowest pool. Pools in Machines mode, stopped pools and pools already on their latest image are skipped with
-    the reason; Windows and availability-set pools are refused (nothing starts). A pool already upgrading is
+    An explicit roll of the nodes: today's AKS already reimages every pool when az aks update changes the proxy
+    config, so after such an update this command only moves pools to a newer node image (their nodes roll a second
+    time). A pool is started when a newer node image exists or when its nodes do not run the cluster's current
+    proxy config (the older service, which needed a node image upgrade to carry a proxy change). Every selected
+    pool is started at once and followed together, so the whole takes about as long as the slowest pool. Pools in
+    Machines mode, stopped pools and pools on their latest image whose nodes run the current config are skipped
+    with the reason; Windows and availability-set pools are refused (nothing starts). A pool already upgrading is
     followed, not restarted; a pool busy with another operation is waited for. Prints one row per pool (pool,
     from-image, to-image, status, duration, detail) and exits 0 only if every pool succeeded or was skipped.
     After a partial failure or a --timeout, run the same command again: only what is left is started, and

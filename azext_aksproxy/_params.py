@@ -22,8 +22,14 @@ def load_arguments(self, _):
                         "the cluster's nodes (scale-set run command, else AKS run command), local from this "
                         "machine.")
         c.argument("upgrade_node_image", action="store_true", is_preview=True,
-                   help="After the update succeeds, upgrade every node pool's node image so that node-level proxy "
-                        "settings take effect, and follow the upgrades to the end.")
+                   help="Wait until every node runs the new proxy config, each node rolled once, with a per-pool "
+                        "result: where AKS reimaged the pools as part of the update (today's service) that is "
+                        "followed; pools whose nodes still run an older config are given a node image upgrade. "
+                        "Pools it cannot check are named and left alone.")
+        c.argument("latest_node_image", action="store_true", is_preview=True,
+                   help="Implies --upgrade-node-image, and also moves every pool to its latest node image, even "
+                        "pools AKS has just reimaged for the proxy change: those roll twice, and are named before "
+                        "anything is written.")
 
     with self.argument_context("aks http-proxy") as c:
         c.argument("config", options_list=["--config", "--http-proxy-config"], type=file_type,

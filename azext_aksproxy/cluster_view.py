@@ -35,10 +35,13 @@ def _latest_node_images(cmd, resource_group_name, name, cluster) -> dict:
 
 def http_proxy_show(cmd, client, resource_group_name, name, show_ca_blob=False):
     from azext_aksproxy.proxy_config.view import show_document
+    from azext_aksproxy.rollout_state import node_models
 
     cluster = _raw_cluster(client, resource_group_name, name)
     latest = _latest_node_images(cmd, resource_group_name, name, cluster)
-    return show_document(cluster, resource_group_name, latest, include_ca_blob=show_ca_blob)
+    models, unreadable = node_models(cmd.cli_ctx, cluster)
+    return show_document(cluster, resource_group_name, latest, include_ca_blob=show_ca_blob, node_models=models,
+                         models_unreadable=unreadable)
 
 
 def http_proxy_diff(cmd, client, resource_group_name, name, config):
@@ -57,10 +60,18 @@ def http_proxy_diff(cmd, client, resource_group_name, name, config):
     # The file's notices (the in-cluster advice naming this cluster's network), then the cluster's.
     findings = with_cluster_advice(result.findings, cluster, result.config) + cluster_findings(cluster, result.config)
     warn(findings)  # the notices; the refusals end the command below, after the diff is printed
+    from azext_aksproxy.proxy_config.rollout import disruption_fix, reimage_fields
+    from azext_aksproxy.rollout_state import disruption_gate
+
+    gate = (disruption_gate(cmd.cli_ctx, resource_group_name, name, cluster)
+            if reimage_fields(cluster, result.config) else None)
     doc = diff_document(cluster, result.config, resource_group=resource_group_name, name=name, config_path=config,
-                        findings=findings)
-    refusals = [f for f in findings if f.is_error]
+                        findings=findings, gate=gate)
+    refusals = [f.message for f in findings if f.is_error]
+    if gate is not None and gate.allowed is False:
+        refusals.append(f"AKS would refuse the reimage it needs ({gate.code}): {gate.reason}. "
+                        f"{disruption_fix(gate, resource_group_name, name)}")
     if refusals:
         exit_after_output(cmd.cli_ctx, f"Cluster {name}: an update with {config} would be refused: "
-                                       + " ".join(f.message for f in refusals))
+                                       + " ".join(refusals))
     return doc

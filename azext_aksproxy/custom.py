@@ -39,14 +39,15 @@ def _preflight(cmd, check_proxy, check_proxy_from=None, core_params=None):
     return partial(run_preflight, cli_ctx=cmd.cli_ctx, cmd=cmd, cluster=cluster)
 
 
-def _with_decorator(verb, preflight):
-    """``install(proof)`` for core_hook.guarded_core_call: aksproxy's decorator class in core for one call."""
+def _with_decorator(verb, preflight, **options):
+    """``install(proof)`` for core_hook.guarded_core_call: aksproxy's decorator class in core for one call
+    (``options``: the update decorator's own, see decorators.update_decorator)."""
     def install(proof):
         from azext_aksproxy import decorators
         from azext_aksproxy.core_hook import DECORATOR_CLASS
 
         factory = decorators.create_decorator if verb == "create" else decorators.update_decorator
-        return decorators.core_class_replaced(DECORATOR_CLASS[verb], factory(preflight, proof))
+        return decorators.core_class_replaced(DECORATOR_CLASS[verb], factory(preflight, proof, **options))
     return install
 
 
@@ -61,19 +62,23 @@ def aks_create(cmd, client, check_proxy=False, **core_params):
         return write.wait(mc) if write else mc
 
 
-def aks_update(cmd, client, upgrade_node_image=False, check_proxy=False, check_proxy_from=None, **core_params):
+def aks_update(cmd, client, upgrade_node_image=False, check_proxy=False, check_proxy_from=None,
+               latest_node_image=False, **core_params):
     from azext_aksproxy._errors import explained_cluster_write
     from azext_aksproxy.core_hook import guarded_core_call, hook_needed
 
+    upgrade_node_image = upgrade_node_image or latest_node_image
     needed = hook_needed("update", core_params, check_proxy, upgrade_node_image)
     no_wait = core_params.get("no_wait", False)
+    reimage_fields: list = []  # filled before the PUT: the proxy fields whose change makes AKS reimage
     if upgrade_node_image:
         # Pools can only be upgraded once the cluster update is done: wait for it, apply --no-wait to the pools.
         core_params["no_wait"] = False
     with explained_cluster_write(cmd, "update", core_params) as write:
+        proxy_check = _preflight(cmd, check_proxy, check_proxy_from, core_params)
         mc = guarded_core_call("update", core_custom.aks_update, cmd, client, core_params,
-                               _with_decorator("update", _preflight(cmd, check_proxy, check_proxy_from, core_params)),
-                               needed)
+                               _with_decorator("update", proxy_check, latest_node_image=latest_node_image,
+                                               reimage_fields=reimage_fields), needed)
         if write:
             mc = write.wait(mc)
     if upgrade_node_image and mc is not None:
@@ -87,13 +92,14 @@ def aks_update(cmd, client, upgrade_node_image=False, check_proxy=False, check_p
             # the update ends, so wait here (raising if it failed).
             mc = LongRunningOperation(cmd.cli_ctx)(mc)
         upgrade_node_images(cmd, core_params["resource_group_name"], core_params["name"], no_wait=no_wait,
-                            assume_yes=True)
+                            assume_yes=True, after_proxy_update=not latest_node_image,
+                            proxy_changed=bool(reimage_fields))
     return mc
 
 
 aks_create.__signature__ = _signature_with(core_custom.aks_create, check_proxy=False)
 aks_update.__signature__ = _signature_with(core_custom.aks_update, upgrade_node_image=False, check_proxy=False,
-                                          check_proxy_from=None)
+                                          check_proxy_from=None, latest_node_image=False)
 
 
 def http_proxy_validate(cmd, config, resource_group_name=None, name=None, strict=False):

@@ -78,9 +78,12 @@ def _refuse_unsupported_pools(mc) -> None:
 class _ProxyConfigContextMixin:
     """Core's decorators build an ``AKSManagedClusterContext`` in ``init_context``; ours a ProxyConfigContext."""
 
-    def __init__(self, cmd, client, raw_parameters, resource_type, preflight=None, proof=None):
+    def __init__(self, cmd, client, raw_parameters, resource_type, preflight=None, proof=None,
+                 latest_node_image=False, reimage_fields=None):
         self._preflight = preflight  # the --check-proxy step, or None
         self._proof = proof  # core_hook.HookProof of this call, or None
+        self._latest_node_image = latest_node_image  # --latest-node-image: newer images asked for as well
+        self._reimage_fields = reimage_fields  # a list the update fills with the fields whose change reimages
         self._record(core_hook.DECORATOR)
         super().__init__(cmd, client, raw_parameters, resource_type)
 
@@ -126,6 +129,8 @@ def _availability_set_finding():
 
 
 class ProxyAwareUpdateDecorator(_ProxyConfigContextMixin, core.AKSManagedClusterUpdateDecorator):
+    _fetched = None  # the cluster as read before this update (REST JSON), to tell what the PUT changes
+
     def _proxy_requested(self) -> bool:
         return bool(self.context.raw_param.get("http_proxy_config") or self.context.raw_param.get("enable_http_proxy"))
 
@@ -137,15 +142,55 @@ class ProxyAwareUpdateDecorator(_ProxyConfigContextMixin, core.AKSManagedCluster
             config = self.context.get_http_proxy_config()
             if self._preflight:
                 self._preflight(config.as_dict())
-        return super().update_mc_profile_default()
+        mc = super().update_mc_profile_default()
+        self._announce_reimage(mc)
+        return mc
 
     def fetch_mc(self):
         self._record(core_hook.FETCH)
         mc = super().fetch_mc()
+        self._fetched = mc.as_dict()
         # Right after the GET, before any other update step: refuse clusters AKS cannot proxy.
         if self._proxy_requested():
             _refuse_unsupported_pools(mc)
         return mc
+
+    def _announce_reimage(self, mc) -> None:
+        """Before the PUT: a proxy change makes AKS reimage every pool. Say which, and refuse when the cluster's
+        node disruption policy would make the service refuse it (nothing is written then)."""
+        from azure.cli.core.azclierror import ValidationError
+
+        from .proxy_config.rollout import (
+            WHAT_A_REIMAGE_DOES,
+            describe_pools,
+            disruption_fix,
+            reimage_fields,
+            reimaged_pools,
+        )
+        from .rollout_state import disruption_gate
+
+        new = (mc.as_dict().get("properties") or {}).get("httpProxyConfig")
+        fields = reimage_fields(self._fetched or {}, new)
+        if self._reimage_fields is not None:
+            self._reimage_fields[:] = fields
+        if not fields:
+            return
+        rg, name = self.context.get_resource_group_name(), self.context.get_name()
+        gate = disruption_gate(self.cmd.cli_ctx, rg, name, self._fetched or {})
+        changed = ", ".join(fields)
+        if gate.allowed is False:
+            raise ValidationError(
+                f"Cluster {name}: this update changes {changed}, which makes AKS reimage every node pool, and "
+                f"{gate.reason}: AKS would refuse it ({gate.code}). Nothing was sent to Azure. "
+                f"{disruption_fix(gate, rg, name)}")
+        policy = (self._fetched or {}).get("properties", {}).get("nodeDisruptionProfile")
+        if self._latest_node_image:
+            self._announce_second_roll(rg, name)
+        logger.warning("This update changes %s: AKS reimages every node pool as part of it: %s; %s. "
+                       "PodDisruptionBudgets limit how many pods go down at once.%s", changed,
+                       describe_pools(reimaged_pools(self._fetched or {})), WHAT_A_REIMAGE_DOES,
+                       f" Node disruption policy {gate.policy}: {gate.reason}." if policy or gate.allowed is None
+                       else "")
 
     def update_http_proxy_config(self, mc):
         self._record(core_hook.UPDATE_PROXY)
@@ -166,10 +211,28 @@ class ProxyAwareUpdateDecorator(_ProxyConfigContextMixin, core.AKSManagedCluster
             mc.http_proxy_config = new
         return mc
 
+    def _announce_second_roll(self, rg: str, name: str) -> None:
+        """--latest-node-image with a proxy change: the pools with a newer node image roll twice (AKS's reimage,
+        then the node image upgrade); say which before anything is written."""
+        from azure.cli.command_modules.acs._client_factory import cf_agent_pools
+
+        from .node_image import latest_node_images
+        from .proxy_config.cluster import agent_pools
+
+        pools = agent_pools(self._fetched or {})
+        latest = latest_node_images(cf_agent_pools(self.cmd.cli_ctx), rg, name, [str(p.get("name")) for p in pools])
+        twice = [f"{p.get('name')} ({p.get('nodeImageVersion')} -> {latest.get(str(p.get('name')).lower())})"
+                 for p in pools if latest.get(str(p.get("name")).lower()) not in (None, p.get("nodeImageVersion"))]
+        if twice:
+            logger.warning("--latest-node-image: these pools roll twice, once for AKS's reimage of the proxy change "
+                           "and once for their node image upgrade: %s. Leave out --latest-node-image to roll each "
+                           "node once.", ", ".join(twice))
+
 
 def create_decorator(preflight=None, proof=None):
     return partial(ProxyAwareCreateDecorator, preflight=preflight, proof=proof)
 
 
-def update_decorator(preflight=None, proof=None):
-    return partial(ProxyAwareUpdateDecorator, preflight=preflight, proof=proof)
+def update_decorator(preflight=None, proof=None, latest_node_image=False, reimage_fields=None):
+    return partial(ProxyAwareUpdateDecorator, preflight=preflight, proof=proof, latest_node_image=latest_node_image,
+                   reimage_fields=reimage_fields)

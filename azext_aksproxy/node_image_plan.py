@@ -9,11 +9,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-# What to do with a pool.
-START = "start"  # POST upgradeNodeImageVersion, then follow the operation
-FOLLOW = "follow"  # an upgrade already runs: poll the pool, never POST (that would 409 or restart it)
-SKIP = "skip"  # nothing to do, or the pool cannot take it; reported with the reason
-REFUSE = "refuse"  # the whole command stops before anything starts
+# What to do with a pool, and whether its nodes run the current proxy config: the one rule lives in
+# proxy_config.rollout, shared with `show` and `diff`. Its names are read from there on first use (PEP 562), so that
+# loading the upgrade-nodes command (its help, say) does not import the proxy_config package.
+_RULE_NAMES = frozenset({"START", "FOLLOW", "SKIP", "REFUSE", "YES", "NO", "UNKNOWN", "pool_need"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _RULE_NAMES:
+        from azext_aksproxy.proxy_config import rollout
+
+        return getattr(rollout, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # Per-pool result status: ARM's operation words, plus Skipped and NotStarted.
 SUCCEEDED = "Succeeded"
@@ -21,9 +29,6 @@ FAILED = "Failed"
 SKIPPED = "Skipped"
 IN_PROGRESS = "InProgress"  # started with --no-wait, or still running when --timeout ran out
 NOT_STARTED = "NotStarted"  # kept busy by another operation (409) until --timeout ran out
-
-UPGRADING = "UpgradingNodeImageVersion"
-
 
 def _props(pool: Mapping[str, Any]) -> Mapping[str, Any]:
     props = pool.get("properties")
@@ -61,6 +66,8 @@ class Plan:
 
     def refusal(self) -> str | None:
         """Why the command must stop before starting anything, with the fix; None when it may go on."""
+        from azext_aksproxy.proxy_config.rollout import REFUSE
+
         refused = self.having(REFUSE)
         if not refused:
             return None
@@ -71,35 +78,21 @@ class Plan:
         return f"Node image upgrade refused for {listed}; nothing was started. {fix}"
 
 
-def step_for(pool: Mapping[str, Any], latest_image: str | None) -> PoolStep:
-    """The rule for one pool; the order of the checks is the order of precedence."""
+def step_for(pool: Mapping[str, Any], latest_image: str | None, proxy_state: str = "unknown",
+             newer_image_wanted: bool = True) -> PoolStep:
+    """The pool's step under the one rule (proxy_config.rollout.pool_need); ``proxy_state`` is one of its
+    YES / NO / UNKNOWN."""
+    from azext_aksproxy.proxy_config.rollout import pool_need
+
     props = _props(pool)
     name = str(pool.get("name") or props.get("name") or "")
-    current = props.get("nodeImageVersion")
-
-    def step(action: str, reason: str = "") -> PoolStep:
-        return PoolStep(name, action, current, latest_image, reason)
-
-    if _lower(props.get("osType")) == "windows":
-        return step(REFUSE, "Windows pools are not supported behind an HTTP proxy; their upgrade would fail")
-    if _lower(props.get("type")) == "availabilityset":
-        return step(REFUSE, "availability-set (VMAS) pools do not support node image upgrades")
-    if _lower(props.get("mode")) == "machines":
-        return step(SKIP, "Machines mode pools do not support node image upgrades")
-    state = _lower(props.get("provisioningState"))
-    if state == UPGRADING.lower():
-        return step(FOLLOW, "an upgrade is already running; following it")
-    if _lower((props.get("powerState") or {}).get("code")) == "stopped":
-        return step(SKIP, "the pool is stopped; start it with az aks nodepool start, then re-run")
-    if latest_image and current == latest_image and state != "failed":
-        return step(SKIP, f"already on {latest_image}")
-    if state == "failed":
-        return step(START, "the last operation on the pool failed; retrying")
-    return step(START)
+    need = pool_need(pool, latest_image, proxy_state, newer_image_wanted)
+    return PoolStep(name, need.action, props.get("nodeImageVersion"), latest_image, need.reason)
 
 
 def plan_upgrade(pools: Iterable[Mapping[str, Any]], latest_images: Mapping[str, str | None],
-                 only: Sequence[str] | None = None) -> Plan:
+                 only: Sequence[str] | None = None, proxy_states: Mapping[str, str] | None = None,
+                 newer_image_wanted: bool = True) -> Plan:
     """The plan for ``pools`` (all of them, or those named in ``only``), given each pool's latest image.
 
     Raises UnknownPoolsError when ``only`` names a pool the cluster does not have: a typo must not turn into
@@ -113,12 +106,19 @@ def plan_upgrade(pools: Iterable[Mapping[str, Any]], latest_images: Mapping[str,
         if unknown:
             raise UnknownPoolsError(unknown, [str(p.get("name")) for p in pools])
         pools = [by_name[n] for n in wanted]
-    return Plan(tuple(step_for(p, latest_images.get(_lower(p.get("name") or _props(p).get("name"))))
+    states = proxy_states or {}
+
+    def key(pool: Mapping[str, Any]) -> str:
+        return _lower(pool.get("name") or _props(pool).get("name"))
+
+    return Plan(tuple(step_for(p, latest_images.get(key(p)), states.get(key(p), "unknown"), newer_image_wanted)
                       for p in pools))
 
 
 def needs_latest_image(pool: Mapping[str, Any]) -> bool:
     """Whether the plan depends on the pool's upgrade profile (saves a GET for pools that are skipped anyway)."""
+    from azext_aksproxy.proxy_config.rollout import START
+
     return step_for(pool, None).action == START
 
 

@@ -2,7 +2,8 @@
 
 Starts the local ARM emulator, installs the freshly built aksproxy wheel into an isolated real az, and runs:
 write a config, validate it, see a broken one refused, create a cluster behind the proxy, preview an update,
-update with node image roll-out, show what is in effect, and audit a fleet. Every command and its output is printed.
+update (AKS reimages every pool; --upgrade-node-image follows it, each node rolled once), show what is in effect,
+per pool whether its nodes run it, and audit a fleet. Every command and its output is printed.
 """
 from __future__ import annotations
 
@@ -85,7 +86,8 @@ def tour(demo: Demo, ssh_key: str) -> None:
              "--http-proxy-config", demo.file("proxy.json"), "-o", "table")
     demo.run("aks", "nodepool", "add", "-g", RG, "--cluster-name", CLUSTER, "-n", "user1", "-o", "none")
 
-    banner("Rotate the CA: preview the update, then apply it and roll it out to the nodes")
+    banner("Rotate the CA: preview the update (which pools AKS will reimage), then apply it and wait until every "
+           "node runs it (each node rolled once, by AKS's own reimage)")
     demo.run("aks", "http-proxy", "generate", "--http-proxy", "http://proxy.contoso.example:3128/",
              "--https-proxy", "http://proxy.contoso.example:3128/",
              "--no-proxy", "localhost", "127.0.0.1", ".contoso.example", "10.0.0.0/8",
@@ -95,7 +97,7 @@ def tour(demo: Demo, ssh_key: str) -> None:
     demo.run("aks", "update", "-g", RG, "-n", CLUSTER, "--http-proxy-config", demo.file("proxy-2027.json"),
              "--upgrade-node-image", "-o", "none")
 
-    banner("What is in effect now")
+    banner("What is in effect now: per pool, whether its nodes run it, apart from whether a newer image exists")
     demo.run("aks", "http-proxy", "show", "-g", RG, "-n", CLUSTER, "-o", "json")
 
     banner("Audit a fleet: 100 more clusters in 5 subscriptions, one command, one request per subscription")

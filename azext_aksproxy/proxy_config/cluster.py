@@ -18,7 +18,8 @@ from .noproxy import ClusterNetwork, in_cluster_finding
 AKS_STATIC_NO_PROXY = frozenset({"localhost", "127.0.0.1", "168.63.129.16", "169.254.169.254", "konnectivity"})
 
 # Which part of the cluster must roll for a changed field to take effect: env vars are injected into pods when
-# they are (re)created; node-level settings (containerd, OS trust store) need a node image upgrade.
+# they are (re)created; node-level settings (containerd, OS trust store) need the nodes recreated, which today's AKS
+# does itself by reimaging every pool (proxy_config/rollout.py).
 ROLLOUT = {
     "httpProxy": ("pods", "nodes"),
     "httpsProxy": ("pods", "nodes"),
@@ -251,8 +252,8 @@ def enabled_findings(cluster: Mapping[str, Any], new: Mapping[str, Any]) -> list
     if was_enabled and new.get("enabled") is False:
         return [warning_at(
             "$.enabled", "update-disables-proxy",
-            "This file disables the cluster's HTTP proxy: pods re-created afterwards and nodes after a node image "
-            "upgrade run without it.",
+            "This file disables the cluster's HTTP proxy: AKS reimages every node pool without it, and pods "
+            "re-created on the way run without it.",
             'Remove "enabled": false from the file to keep the proxy enabled.', "false")]
     return []
 

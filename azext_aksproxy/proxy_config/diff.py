@@ -17,6 +17,7 @@ from .cluster import (
     current_proxy_config,
 )
 from .findings import Finding
+from .rollout import WHAT_A_REIMAGE_DOES, DisruptionGate, describe_pools, reimaged_pools
 from .view import describe_trusted_ca, masked
 
 # Pods get the proxy variables from a mutating webhook when they are created; this annotation opts a pod out.
@@ -94,8 +95,22 @@ def _removals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _reimage(node_fields: list[str], cluster: Mapping[str, Any], gate: DisruptionGate | None) -> dict[str, Any]:
+    """What today's AKS does with the update: it reimages every pool itself, unless its disruption policy refuses."""
+    if not node_fields:
+        return {"required": False, "pools": [], "nodes": 0, "summary": "", "nodeDisruption": None}
+    pools = reimaged_pools(cluster)
+    nodes = sum(p["nodes"] or 0 for p in pools)
+    summary = (f"AKS reimages every node pool as part of the update: {describe_pools(pools)}; "
+               f"{WHAT_A_REIMAGE_DOES}.")
+    if gate is not None and gate.allowed is False:
+        summary = f"AKS would refuse the update ({gate.code}): {gate.reason}."
+    return {"required": True, "pools": pools, "nodes": nodes, "summary": summary,
+            "nodeDisruption": gate.to_dict() if gate is not None else None}
+
+
 def _rollout(rows: list[dict[str, Any]], cluster: Mapping[str, Any], resource_group: str, name: str,
-             config_path: str) -> dict[str, Any]:
+             config_path: str, gate: DisruptionGate | None = None) -> dict[str, Any]:
     rg, cl, path = shlex.quote(resource_group), shlex.quote(name), shlex.quote(config_path)
     pod_fields = [r["field"] for r in rows if "pods" in r["rollout"]]
     node_fields = [r["field"] for r in rows if "nodes" in r["rollout"]]
@@ -112,18 +127,22 @@ def _rollout(rows: list[dict[str, Any]], cluster: Mapping[str, Any], resource_gr
         },
         "nodes": {
             "required": bool(node_fields), "fields": node_fields, "pools": pools if node_fields else [],
-            "why": "Node-level settings (containerd, the OS trust store) apply through a node image upgrade: the "
-                   "first command after the update, or the second instead of the update. AKS may reimage pools "
-                   "by itself after the update: az aks http-proxy show tells which still need it.",
-            "commands": [f"az aks http-proxy upgrade-nodes -g {rg} -n {cl}",
-                         f"az aks update -g {rg} -n {cl} --http-proxy-config {path} --upgrade-node-image"]
+            "why": "Node-level settings (containerd, kubelet, the OS trust store) reach the nodes when they are "
+                   "recreated. Today's AKS reimages every pool itself as part of the update; with "
+                   "--upgrade-node-image the update follows that and upgrades the node image only of pools that "
+                   "were not reimaged (older service behaviour). az aks http-proxy show tells per pool whether its "
+                   "nodes run the current config.",
+            "commands": [f"az aks update -g {rg} -n {cl} --http-proxy-config {path} --upgrade-node-image",
+                         f"az aks http-proxy show -g {rg} -n {cl}"]
             if node_fields else [],
+            "reimage": _reimage(node_fields, cluster, gate),
         },
     }
 
 
 def diff_document(cluster: Mapping[str, Any], new: Mapping[str, Any], *, resource_group: str, name: str,
-                  config_path: str, findings: list[Finding] | None = None) -> dict[str, Any]:
+                  config_path: str, findings: list[Finding] | None = None,
+                  gate: DisruptionGate | None = None) -> dict[str, Any]:
     """Field by field, what replacing the cluster's httpProxyConfig with ``new`` (a canonical config) does."""
     rows = []
     for change in compare(cluster, new):
@@ -143,7 +162,7 @@ def diff_document(cluster: Mapping[str, Any], new: Mapping[str, Any], *, resourc
         "changed": any(r["action"] != "keep" for r in rows),
         "changes": rows,
         "removed": removed,
-        "rollout": _rollout(rows, cluster, resource_group, name, config_path),
+        "rollout": _rollout(rows, cluster, resource_group, name, config_path, gate),
         "findings": [f.to_dict() for f in findings or []],
     }
 

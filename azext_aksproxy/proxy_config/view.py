@@ -10,9 +10,7 @@ from typing import Any
 
 from .cluster import agent_pools, current_proxy_config, split_no_proxy
 from .findings import mask_secrets
-
-# A pool in this state is already being moved to the latest image: its upgrade is not "pending" any more.
-UPGRADING = "upgradingnodeimageversion"
+from .rollout import NO, START, NodeModel, pool_need, proxy_config_state
 
 
 def describe_trusted_ca(blob: str | None, *, include_blob: bool = False) -> dict[str, Any] | None:
@@ -33,29 +31,37 @@ def describe_trusted_ca(blob: str | None, *, include_blob: bool = False) -> dict
     return out
 
 
-def pool_rows(cluster: Mapping[str, Any], latest_images: Mapping[str, str | None]) -> list[dict[str, Any]]:
-    """Per pool: its node image against the latest one; ``pendingNodeImageUpgrade`` when an upgrade is still due
-    (not current, and not already upgrading). Unknown latest versions leave both None rather than guess."""
+def pool_rows(cluster: Mapping[str, Any], latest_images: Mapping[str, str | None],
+              node_models: Mapping[str, NodeModel] | None = None, models_unreadable: str = "") -> list[dict[str, Any]]:
+    """Per pool, two separate answers: do its nodes run the cluster's current proxy config (yes / no / unknown, and
+    why), and is a newer node image available. ``pendingNodeImageUpgrade`` and ``nextStep`` come from the same rule
+    `upgrade-nodes` follows. Unknown latest versions leave the image fields None rather than guess."""
     rows = []
     for pool in agent_pools(cluster):
         name = str(pool.get("name"))
         current, latest = pool.get("nodeImageVersion"), latest_images.get(name)
         is_current = None if latest is None or current is None else current == latest
-        state = pool.get("provisioningState")
-        pending = None if is_current is None else (not is_current and str(state).lower() != UPGRADING)
+        runs, why = proxy_config_state(pool, node_models, models_unreadable)
+        need = pool_need(pool, latest, runs)
         rows.append({"name": name, "mode": pool.get("mode"), "osType": pool.get("osType"),
-                     "provisioningState": state, "nodeImageVersion": current, "latestNodeImageVersion": latest,
-                     "nodeImageCurrent": is_current, "pendingNodeImageUpgrade": pending})
+                     "provisioningState": pool.get("provisioningState"), "count": pool.get("count"),
+                     "runsCurrentProxyConfig": runs, "proxyConfigDetail": why,
+                     "nodeImageVersion": current, "latestNodeImageVersion": latest, "nodeImageCurrent": is_current,
+                     "pendingNodeImageUpgrade": None if is_current is None and runs != NO else need.action == START,
+                     "nextStep": need.reason or (f"upgrade the node image to {latest or 'the latest'}"
+                                                 if need.action == START else "")})
     return rows
 
 
 def show_document(cluster: Mapping[str, Any], resource_group: str, latest_images: Mapping[str, str | None],
-                  *, include_ca_blob: bool = False) -> dict[str, Any]:
+                  *, include_ca_blob: bool = False, node_models: Mapping[str, NodeModel] | None = None,
+                  models_unreadable: str = "") -> dict[str, Any]:
     """What `show` prints: the config with ``enabled`` and ``effectiveNoProxy``, the CA decoded, pools' images."""
     config = current_proxy_config(cluster) or {}
     configured = bool(config)
-    pools = pool_rows(cluster, latest_images)
+    pools = pool_rows(cluster, latest_images, node_models, models_unreadable)
     pending = [p["name"] for p in pools if p["pendingNodeImageUpgrade"]]
+    behind = [p["name"] for p in pools if p["runsCurrentProxyConfig"] == NO and p["pendingNodeImageUpgrade"]]
     name = str(cluster.get("name"))
     doc: dict[str, Any] = {
         "name": name,
@@ -73,9 +79,14 @@ def show_document(cluster: Mapping[str, Any], resource_group: str, latest_images
         "nodePools": pools,
         "nextSteps": [],
     }
-    if pending:
-        doc["nextSteps"].append(f"Node image upgrade pending for {', '.join(pending)}: "
-                                f"az aks http-proxy upgrade-nodes -g {resource_group} -n {name}")
+    if behind:
+        doc["nextSteps"].append(f"Nodes of {', '.join(behind)} do not run the current proxy config yet: "
+                                f"az aks http-proxy upgrade-nodes -g {resource_group} -n {name} "
+                                f"--nodepool-names {' '.join(behind)}")
+    newer = [p for p in pending if p not in behind]
+    if newer:
+        doc["nextSteps"].append(f"A newer node image exists for {', '.join(newer)} (upgrading recreates their "
+                                f"nodes once more): az aks http-proxy upgrade-nodes -g {resource_group} -n {name}")
     return doc
 
 

@@ -13,7 +13,7 @@ def _pool_not_found(cluster: Cluster, pool: str) -> Response:
     return error(404, "NotFound", f"Could not find agent pool '{pool}' in managed cluster '{cluster.name}'.")
 
 
-def _upgrade_seconds(store: Store, pool: str) -> float:
+def upgrade_seconds(store: Store, pool: str) -> float:
     by_pool = {k.lower(): v for k, v in store.config["pool_upgrade_seconds_by_pool"].items()}
     return float(by_pool.get(pool.lower(), store.config["pool_upgrade_seconds"]))
 
@@ -124,9 +124,10 @@ def register(router: Router, store: Store) -> None:
                 return
             if op.status == "Succeeded":
                 upgraded["nodeImageVersion"] = store.latest_image(current, upgraded)
+                current.model_applied.pop(op.pool.lower(), None)  # recreated nodes run the latest model
             model.settle(current, op.status, {name})
 
-        op = store.start_operation("upgradeNodeImageVersion", cluster, _upgrade_seconds(store, name), pool=pool["name"],
+        op = store.start_operation("upgradeNodeImageVersion", cluster, upgrade_seconds(store, name), pool=pool["name"],
                                    on_finish=done, outcome=req.op_outcome)
         return Response(202, model.render_pool(cluster, pool), operations.lro_headers(store, req, op, location=True))
 

@@ -8,6 +8,7 @@ from . import (
     compute,
     identity,
     operations,
+    reimage,
     runcommand,
 )
 from .state import SUBSCRIPTION_ID, SUBSCRIPTION_NAME, TENANT_ID, Store
@@ -102,4 +103,5 @@ def build_router(store: Store) -> Router:
     authorization.register(router, store)
     compute.register(router, store)
     runcommand.register(router, store)
+    reimage.register(router, store)
     return router

@@ -110,7 +110,8 @@ class EmulatorClient:
                      http_proxy_config: dict | None = None, properties: dict | None = None,
                      **extra: Any) -> dict:
         """Seed a settled cluster. `pools`: agentPoolProfiles entries (osType "Windows", type "AvailabilitySet",
-        mode "Machines", nodeImageVersion, latestNodeImageVersion, provisioningState ... are all honoured)."""
+        mode "Machines", nodeImageVersion, latestNodeImageVersion, provisioningState, latestModelApplied false ...
+        are all honoured)."""
         props = dict(properties or {})
         if pools is not None:
             props["agentPoolProfiles"] = pools

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from . import model, operations, proxycfg
+from . import model, operations, proxycfg, reimage
 from .state import SUBSCRIPTION_ID, Cluster, Operation, Store, cluster_key
 from .web import Request, Response, Router, error, not_found, rg_not_found
 
@@ -97,9 +97,20 @@ def register(router: Router, store: Store) -> None:
         err = windows_conflict(cluster.props)
         if err:
             return err
+        proxy_changed = existing is not None and reimage.triggers_reimage(
+            model.render_cluster(store, existing)["properties"], model.render_cluster(store, cluster)["properties"])
+        reimages = proxy_changed and store.config["proxy_change_reimages"]
+        if reimages:
+            err = reimage.refusal(existing)  # the policy in effect before this PUT decides (a guess)
+            if err:
+                return err
         store.save_cluster(cluster)
         kind = "update" if existing else "create"
         seconds = store.config["cluster_update_seconds" if existing else "cluster_create_seconds"]
+        if reimages:  # the operation runs until every pool has been reimaged
+            seconds += reimage.reimage_seconds(store, cluster)
+        if proxy_changed:  # the scale sets get the new model; the nodes run the old one until recreated
+            cluster.model_applied.update({p["name"].lower(): False for p in cluster.pools()})
 
         def done(op: Operation) -> None:
             current = store.clusters.get(op.cluster_key)
@@ -107,6 +118,8 @@ def register(router: Router, store: Store) -> None:
                 return
             if kind == "create":  # a create that fails does so at the nodes, after the identities and LB exist
                 model.provisioned(current)
+            if reimages and op.status == "Succeeded":
+                current.model_applied.clear()
             model.settle(current, op.status)
 
         op = store.start_operation(kind, cluster, seconds, on_finish=done, outcome=req.op_outcome,

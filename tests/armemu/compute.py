@@ -1,7 +1,9 @@
 """Microsoft.Compute, as far as a cluster's nodes show through it: the scale sets of the node resource group, their
 instances, and the action run command on an instance (what `az vmss run-command invoke` calls).
 
-Nothing is stored: a cluster's pools are rendered as the scale sets AKS makes for them (name
+Nothing is stored but whether each pool's nodes run the scale set's latest model (``Cluster.model_applied``,
+``latestModelApplied`` on the instances: the trace of whether they run the cluster's current proxy config). A
+cluster's pools are rendered as the scale sets AKS makes for them (name
 ``aks-<pool>-<8 digits>-vmss``, tags ``aks-managed-poolName``, ``aks-managed-orchestrator``,
 ``aks-managed-resourceNameSuffix``; sku capacity = the pool's count, 0 when stopped; instances ``0..count-1``
 whose computer names ``<vmss><6 base-36 digits>`` are the Kubernetes node names). Shapes follow
@@ -113,7 +115,10 @@ def render_vm(cluster: Cluster, name: str, pool: dict, instance: int) -> dict:
             "instanceId": str(instance), "type": "Microsoft.Compute/virtualMachineScaleSets/virtualMachines",
             "location": cluster.resource["location"], "tags": _tags(cluster, pool),
             "sku": {"name": pool.get("vmSize", "Standard_DS2_v2"), "tier": "Standard"},
-            "properties": {"latestModelApplied": True, "provisioningState": "Succeeded",
+            # All of a pool's nodes on or off the scale set's latest model together (reimage.py, agentpools.py);
+            # a guess: the service flips instances one by one during a roll, this model all at its end.
+            "properties": {"latestModelApplied": cluster.model_applied.get(pool["name"].lower(), True),
+                           "provisioningState": "Succeeded",
                            "vmId": hashlib.sha256(f"{name}/{instance}".encode()).hexdigest()[:32],
                            "osProfile": {"computerName": f"{name}{_b36(instance)}", "adminUsername": "azureuser"},
                            "storageProfile": {"osDisk": _os_disk(pool)}}}

@@ -29,12 +29,14 @@ if TYPE_CHECKING:
 ENVELOPE = ("location", "identity", "sku", "tags", "properties")
 POOL_SERVER_FIELDS = ("provisioningState", "nodeImageVersion", "currentOrchestratorVersion", "powerState")
 CLUSTER_SERVER_FIELDS = ("provisioningState", "fqdn", "currentKubernetesVersion", "powerState", "resourceUID")
+SEED_ONLY_POOL_FIELDS = ("latestNodeImageVersion", "latestModelApplied")
 DEFAULT_POOL = {"name": "nodepool1", "count": 3, "vmSize": "Standard_DS2_v2", "mode": "System", "osType": "Linux"}
 
 
 def seed_cluster(emu: Emulator, rg: str, name: str, spec: dict) -> dict:
     """Store a cluster as if it had been created and had settled, honouring any server-owned fields given:
-    per pool provisioningState, nodeImageVersion, latestNodeImageVersion, currentOrchestratorVersion, powerState;
+    per pool provisioningState, nodeImageVersion, latestNodeImageVersion, currentOrchestratorVersion, powerState,
+    latestModelApplied (false: its scale set instances do not run the latest model);
     per cluster provisioningState, fqdn, currentKubernetesVersion, powerState, resourceUID. No validation, so
     states the service would refuse to create (Windows pool + proxy) can be set up."""
     with emu.store.lock:
@@ -54,7 +56,9 @@ def settled_cluster(store: Store, rg: str, name: str, spec: dict) -> Cluster:
     spec.setdefault("identity", {"type": "SystemAssigned"})
     props = spec["properties"]
     pools_in = props.get("agentPoolProfiles") or [dict(DEFAULT_POOL)]
-    props["agentPoolProfiles"] = [{k: v for k, v in p.items() if k != "latestNodeImageVersion"} for p in pools_in]
+    props["agentPoolProfiles"] = [{"count": DEFAULT_POOL["count"], **{k: v for k, v in p.items()
+                                                                      if k not in SEED_ONLY_POOL_FIELDS}}
+                                  for p in pools_in]
     overrides = {k: props[k] for k in CLUSTER_SERVER_FIELDS if k in props}
     if props.get("httpProxyConfig") is not None and not isinstance(props["httpProxyConfig"], dict):
         raise ValueError("httpProxyConfig must be an object")
@@ -66,6 +70,8 @@ def settled_cluster(store: Store, rg: str, name: str, spec: dict) -> Cluster:
             pool.update({k: sent[k] for k in POOL_SERVER_FIELDS if k in sent})
             if sent.get("latestNodeImageVersion"):
                 cluster.latest_images[pool["name"].lower()] = sent["latestNodeImageVersion"]
+            if sent.get("latestModelApplied") is False:  # nodes still on an older model (e.g. a proxy change)
+                cluster.model_applied[pool["name"].lower()] = False
         return cluster
 
 

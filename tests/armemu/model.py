@@ -168,7 +168,8 @@ def build_cluster(store: Store, rg: str, name: str, body: dict, existing: Cluste
         or {"name": "Base", "tier": "Free"}
     cluster = Cluster(existing.rg if existing else rg, existing.name if existing else name, resource)
     if existing:
-        cluster.latest_images = existing.latest_images
+        cluster.latest_images, cluster.model_applied = existing.latest_images, existing.model_applied
+        cluster.maintenance = existing.maintenance
     return cluster
 
 

@@ -44,6 +44,9 @@ DEFAULT_CONFIG: dict = {
     "run_command_timeout_seconds": 5400.0,
     # programs the AKS run command pod's image lacks (runcommand.py): its contents are not documented
     "aks_command_pod_missing_tools": [],
+    # Today's AKS (since 2025-10-12) reimages every pool as part of a cluster PUT that changes the proxy config;
+    # false = the older service: the PUT changes the pools' model only and a node image upgrade rolls it out.
+    "proxy_change_reimages": True,
 }
 
 
@@ -92,6 +95,10 @@ class Cluster:
     name: str
     resource: dict  # ARM shape; httpProxyConfig.noProxy holds the list the client sent
     latest_images: dict = field(default_factory=dict)  # pool name lower -> latest node image
+    # pool name lower -> False while its nodes do not run the scale set's latest model (a proxy change that was
+    # not rolled out yet); missing = True. Rendered as the scale set instances' latestModelApplied.
+    model_applied: dict = field(default_factory=dict)
+    maintenance: dict = field(default_factory=dict)  # maintenance configuration name lower -> ARM resource
 
     @property
     def key(self) -> tuple:

@@ -200,7 +200,7 @@ def test_help_shows_aksproxy_parameters_and_core_validation_still_applies(az_ext
     assert "--enable-managed-identity" in create_help  # core's parameters are all still there
     update_help = help_text("aks", "update")
     assert "--upgrade-node-image" in update_help and "Rotate the proxy CA" in update_help
-    assert "upgrade every node pool's node image" in update_help
+    assert "Wait until every node runs the new proxy config" in update_help
     bogus = az_ext.az("aks", "create", "-g", RG, "-n", "c1", "--tier", "bogus")
     assert bogus.rc == 2 and "'bogus' is not a valid value for '--tier'" in bogus.stderr
 

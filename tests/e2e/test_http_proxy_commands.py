@@ -245,7 +245,9 @@ def test_diff_shows_changes_removals_and_rollout_without_writing(az_ext, emu, tm
     rollout = r.json["rollout"]
     assert rollout["pods"]["required"] and rollout["nodes"]["required"]
     assert rollout["nodes"]["pools"] == ["nodepool1", "np2"]
-    assert f"az aks http-proxy upgrade-nodes -g {RG} -n {NAME}" in rollout["nodes"]["commands"]
+    assert f"az aks update -g {RG} -n {NAME} --http-proxy-config {path} --upgrade-node-image" in \
+        rollout["nodes"]["commands"]
+    assert [p["name"] for p in rollout["nodes"]["reimage"]["pools"]] == ["nodepool1", "np2"]
     assert rollout["apply"] == f"az aks update -g {RG} -n {NAME} --http-proxy-config {path}"
     assert "kubernetes.azure.com/no-http-proxy-vars" in rollout["pods"]["why"]
     assert "removes it from the nodes" in r.stderr  # the same warnings the update prints
@@ -267,7 +269,8 @@ def test_diff_table_lists_fields_then_commands(az_ext, emu, tmp_path):
     r = az_ext.az("aks", "http-proxy", "diff", "-g", RG, "-n", NAME, "--config", path, "-o", "table")
     assert r.ok, r
     fields = [line.split()[0] for line in r.stdout.splitlines()[2:]]
-    assert fields == ["httpProxy", "httpsProxy", "trustedCa", "noProxy", "enabled", "apply", "rollout:", "rollout:"]
+    assert fields == ["httpProxy", "httpsProxy", "trustedCa", "noProxy", "enabled", "apply", "rollout:", "rollout:",
+                      "reimage"]
 
 
 def test_diff_refuses_a_bad_file_before_reading_the_cluster(az_ext, emu, tmp_path):

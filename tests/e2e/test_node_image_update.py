@@ -1,5 +1,7 @@
-"""az aks update --http-proxy-config FILE --upgrade-node-image through the real az against the emulator: the
-output stays the cluster, the per-pool result goes to stderr, and the exit code says whether the pools made it."""
+"""az aks update --http-proxy-config FILE --upgrade-node-image through the real az against the emulator in the older
+service's mode (no reimage by AKS, so every pool needs a node image upgrade): the output stays the cluster, the
+per-pool result goes to stderr, and the exit code says whether the pools made it. Today's mode:
+test_node_image_rollout.py."""
 from __future__ import annotations
 
 from tests.armemu.fixtures import load_data
@@ -9,7 +11,7 @@ OLD, NEW = DEFAULT_CONFIG["node_images"]["ubuntu"]
 
 
 def seed(emu, *pools, **config):
-    emu.configure(**config)
+    emu.configure(proxy_change_reimages=False, **config)
     emu.seed_cluster("rg1", "c1", http_proxy_config=load_data("httpproxyconfig.json"),
                      pools=[{"name": p} for p in pools])
 

@@ -88,6 +88,31 @@ def test_pool_node_image_state(image, latest, state, current, pending):
         assert "az aks http-proxy upgrade-nodes -g rg1 -n c1" in doc["nextSteps"][0]
 
 
+def test_show_answers_per_pool_whether_its_nodes_run_the_config_apart_from_the_image():
+    from azext_aksproxy.node_image_plan import plan_upgrade
+    from azext_aksproxy.proxy_config.rollout import NodeModel
+
+    pools = [{"name": "cur", "nodeImageVersion": "v2", "provisioningState": "Succeeded"},
+             {"name": "behind", "nodeImageVersion": "v2", "provisioningState": "Succeeded"},
+             {"name": "old", "nodeImageVersion": "v1", "provisioningState": "Succeeded"},
+             {"name": "off", "nodeImageVersion": "v1", "powerState": {"code": "Stopped"}}]
+    models = {"cur": NodeModel(3, 3), "behind": NodeModel(2, 1), "old": NodeModel(1, 1)}
+    latest = dict.fromkeys(("cur", "behind", "old", "off"), "v2")
+    doc = show_document(cluster({"httpProxy": "http://p:3128/"}, pools), "rg1", latest, node_models=models)
+    rows = {p["name"]: p for p in doc["nodePools"]}
+    assert {n: (r["runsCurrentProxyConfig"], r["nodeImageCurrent"], r["pendingNodeImageUpgrade"])
+            for n, r in rows.items()} == {"cur": ("yes", True, False), "behind": ("no", True, True),
+                                          "old": ("yes", False, True), "off": ("unknown", False, False)}
+    assert rows["behind"]["proxyConfigDetail"] == "1 of 2 nodes still run an older model"
+    assert "nodepool start" in rows["off"]["nextStep"]
+    assert doc["nextSteps"][0].startswith("Nodes of behind do not run the current proxy config yet")
+    assert doc["nextSteps"][1].startswith("A newer node image exists for old (upgrading recreates")
+    # the same rule as upgrade-nodes: what show calls pending is what it would start
+    states = {n: r["runsCurrentProxyConfig"] for n, r in rows.items()}
+    plan = plan_upgrade(pools, latest, proxy_states=states)
+    assert {s.pool for s in plan.having("start")} == {n for n, r in rows.items() if r["pendingNodeImageUpgrade"]}
+
+
 def test_show_without_proxy_config_and_with_a_disabled_one():
     doc = show_document(cluster(), "rg1", LATEST)
     assert (doc["configured"], doc["enabled"], doc["trustedCa"], doc["noProxy"]) == (False, False, None, [])
@@ -106,7 +131,7 @@ def test_show_table_has_one_row_per_setting_certificate_and_pool():
     table = {r["Setting"]: r["Value"] for r in rows}
     assert table["Enabled"] == "true" and table["NoProxy"] == "a, b"
     assert "One" in table["TrustedCa[1]"] and "Two" in table["TrustedCa[2]"]
-    assert table["NodePool nodepool1"].startswith("upgrade pending")
+    assert "newer node image, upgrade pending" in table["NodePool nodepool1"]
     assert "upgrade-nodes" in table["NextStep"]
 
 
@@ -129,7 +154,11 @@ def test_diff_announces_a_removed_trusted_ca_as_certificates_and_the_node_rollou
     assert [r["field"] for r in doc["removed"]] == ["trustedCa"] and "Old CA" in doc["removed"][0]["value"]
     assert doc["changed"] and doc["rollout"]["nodes"]["required"] and not doc["rollout"]["pods"]["required"]
     assert doc["rollout"]["nodes"]["pools"] == ["nodepool1"]
-    assert "az aks http-proxy upgrade-nodes -g rg1 -n c1" in doc["rollout"]["nodes"]["commands"]
+    assert "az aks update -g rg1 -n c1 --http-proxy-config 'my proxy.json' --upgrade-node-image" in \
+        doc["rollout"]["nodes"]["commands"]
+    reimage = doc["rollout"]["nodes"]["reimage"]
+    assert reimage["required"] and [p["name"] for p in reimage["pools"]] == ["nodepool1"]
+    assert reimage["summary"].startswith("AKS reimages every node pool as part of the update: nodepool1 (")
     assert doc["rollout"]["apply"] == "az aks update -g rg1 -n c1 --http-proxy-config 'my proxy.json'"
 
 
@@ -154,6 +183,7 @@ def test_diff_of_the_same_config_changes_nothing_and_rolls_nothing():
                         resource_group="rg1", name="c1", config_path="f.json")
     assert not doc["changed"] and doc["removed"] == []
     assert {r["action"] for r in doc["changes"]} == {"keep"}
+    assert doc["rollout"]["nodes"].pop("reimage")["required"] is False
     for part in ("pods", "nodes"):
         assert doc["rollout"][part] | {"why": ""} == {"required": False, "fields": [], "commands": [], "why": ""} \
             | ({"pools": []} if part == "nodes" else {})
@@ -187,9 +217,10 @@ def test_diff_table_lists_fields_then_the_commands():
                         config_path="f.json")
     rows = http_proxy_diff_table_format(doc)
     assert [r["Field"] for r in rows] == ["httpProxy", "httpsProxy", "trustedCa", "noProxy", "enabled", "apply",
-                                          "rollout: pods", "rollout: nodes"]
+                                          "rollout: pods", "rollout: nodes", "reimage"]
     assert "Old CA" in rows[2]["Before"] and rows[2]["After"] == ""
-    assert "kubectl rollout restart" in rows[6]["After"] and "upgrade-nodes" in rows[7]["After"]
+    assert "kubectl rollout restart" in rows[6]["After"] and "--upgrade-node-image" in rows[7]["After"]
+    assert rows[8]["Action"] == "all pools" and "nodepool1" in rows[8]["After"]
 
 
 # ---- generate -------------------------------------------------------------------------------------------------
@@ -232,3 +263,20 @@ def test_enabled_state_notices(current, new, codes):
     findings = enabled_findings(cluster(current), new)
     assert [f.code for f in findings] == codes
     assert all(not f.is_error and f.path == "$.enabled" and f.fix for f in findings)
+
+
+def test_diff_says_when_the_node_disruption_policy_would_refuse_the_reimage():
+    import datetime
+
+    from azext_aksproxy.proxy_config.rollout import disruption_gate
+
+    current = cluster({"httpProxy": "http://a:3128/"}, [{"name": "np1", "count": 2}])
+    current["properties"]["nodeDisruptionProfile"] = {"nodeDisruptionPolicy": "Block"}
+    gate = disruption_gate(current, None, datetime.datetime.now(datetime.UTC))
+    doc = diff_document(current, {"httpProxy": "http://b:3128/"}, resource_group="rg1", name="c1",
+                        config_path="f.json", gate=gate)
+    reimage = doc["rollout"]["nodes"]["reimage"]
+    assert reimage["nodeDisruption"] == {"nodeDisruptionPolicy": "Block", "allowed": False, "reason": gate.reason}
+    assert reimage["summary"].startswith("AKS would refuse the update (OperationBlockedByNodeDisruptionPolicy)")
+    row = http_proxy_diff_table_format(doc)[-1]
+    assert (row["Field"], row["Action"]) == ("reimage", "refused") and "Block" in row["Note"]
