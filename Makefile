@@ -19,7 +19,7 @@ wheel: venv
 demo: wheel
 	$(BIN)/python -m tests.demo
 
-# The real proxies the preflight tests start on loopback: squid from Debian, mitmdump in its own venv.
+# The real proxies the proxy check tests start on loopback: squid from Debian, mitmdump in its own venv.
 MITM := .venv-mitm
 proxies: $(MITM)/bin/mitmdump
 	@command -v squid >/dev/null || test -x /usr/sbin/squid || \
@@ -57,7 +57,7 @@ RELIABILITY_RECORDS := build/reliability/records.jsonl
 # The fast loop (no proxies, no emulator, no network): lint and type check, then the unit tests.
 lint: venv
 	$(BIN)/ruff check .
-	$(BIN)/mypy azext_aksproxy/proxy_config
+	$(BIN)/mypy azext_aksproxy/proxy_config azext_aksproxy/proxy_check azext_aksproxy/rollout
 
 check: lint
 	$(BIN)/python -m pytest -q -n 2 tests/unit

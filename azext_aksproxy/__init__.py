@@ -13,7 +13,7 @@ class AksProxyCommandsLoader(AzCommandsLoader):
         from azure.cli.core.commands import CliCommandType
         from azure.cli.core.profiles import ResourceType
 
-        custom = CliCommandType(operations_tmpl="azext_aksproxy.custom#{}")
+        custom = CliCommandType(operations_tmpl="azext_aksproxy.adapters.create_update#{}")
         super().__init__(cli_ctx=cli_ctx, custom_command_type=custom, resource_type=ResourceType.MGMT_CONTAINERSERVICE)
 
     def load_command_table(self, args):

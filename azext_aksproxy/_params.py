@@ -14,7 +14,7 @@ def load_arguments(self, _):
                    help="Before writing anything, reach the proxies in the config from one of the cluster's nodes "
                         "(or this machine: --check-proxy-from local) and verify trustedCa against what they present "
                         "(see az aks http-proxy check --from-cluster); nothing is written if the check fails.")
-        from azext_aksproxy.preflight_command import FROM_CLUSTER, FROM_LOCAL
+        from azext_aksproxy.adapters.check import FROM_CLUSTER, FROM_LOCAL
 
         c.argument("check_proxy_from", arg_type=get_enum_type([FROM_CLUSTER, FROM_LOCAL]), is_preview=True,
                    options_list=["--check-proxy-from"],

@@ -1,14 +1,8 @@
 """Command table: core's aks create/update wrapped, plus the aks http-proxy group.
 
-Each http-proxy command's handler lives with the feature it adapts (custom.py for validate, node_image.py,
-cluster_view.py, generate.py, preflight_command.py), so a reader goes from the command to its module directly.
+Each command's handlers live in the adapter module named after it (azext_aksproxy/adapters/), so a reader goes from
+the command to its module directly.
 """
-
-
-def _managed_clusters(cli_ctx, *_):
-    from azure.cli.command_modules.acs._client_factory import cf_managed_clusters
-
-    return cf_managed_clusters(cli_ctx)
 
 
 def _handlers(module):
@@ -18,6 +12,7 @@ def _handlers(module):
 
 
 def load_command_table(self, _):
+    from azext_aksproxy._client_factory import cf_managed_clusters
     from azext_aksproxy._format import (
         audit_table_format,
         check_table_format,
@@ -28,23 +23,24 @@ def load_command_table(self, _):
         node_image_table_format,
     )
 
-    with self.command_group("aks", client_factory=_managed_clusters) as g:
+    with self.command_group("aks", client_factory=cf_managed_clusters) as g:
         g.custom_command("create", "aks_create", supports_no_wait=True)
         g.custom_command("update", "aks_update", supports_no_wait=True)
 
-    with self.command_group("aks http-proxy", is_preview=True) as g:
+    with self.command_group("aks http-proxy", is_preview=True,
+                            custom_command_type=_handlers("adapters.validate")) as g:
         g.custom_command("validate", "http_proxy_validate", table_transformer=findings_table_format)
-    with self.command_group("aks http-proxy", custom_command_type=_handlers("cluster_view"),
-                            client_factory=_managed_clusters) as g:
+    with self.command_group("aks http-proxy", custom_command_type=_handlers("adapters.show"),
+                            client_factory=cf_managed_clusters) as g:
         g.custom_show_command("show", "http_proxy_show", table_transformer=http_proxy_show_table_format)
         g.custom_command("diff", "http_proxy_diff", table_transformer=http_proxy_diff_table_format)
-    with self.command_group("aks http-proxy", custom_command_type=_handlers("generate")) as g:
+    with self.command_group("aks http-proxy", custom_command_type=_handlers("adapters.generate")) as g:
         g.custom_command("generate", "http_proxy_generate", table_transformer=http_proxy_config_table_format)
-    with self.command_group("aks http-proxy", custom_command_type=_handlers("preflight_command")) as g:
+    with self.command_group("aks http-proxy", custom_command_type=_handlers("adapters.check")) as g:
         g.custom_command("check", "http_proxy_check", table_transformer=check_table_format)
-    with self.command_group("aks http-proxy", custom_command_type=_handlers("node_image"),
-                            client_factory=_managed_clusters) as g:
+    with self.command_group("aks http-proxy", custom_command_type=_handlers("adapters.upgrade_nodes"),
+                            client_factory=cf_managed_clusters) as g:
         g.custom_command("upgrade-nodes", "http_proxy_upgrade_nodes", supports_no_wait=True,
                          table_transformer=node_image_table_format)
-    with self.command_group("aks http-proxy", custom_command_type=_handlers("audit")) as g:
+    with self.command_group("aks http-proxy", custom_command_type=_handlers("adapters.audit")) as g:
         g.custom_command("audit", "http_proxy_audit", table_transformer=audit_table_format)

@@ -1,4 +1,4 @@
-"""Fixtures shared by the preflight tests and the `az aks http-proxy check` e2e tests: a test root CA that plays the
+"""Fixtures shared by the proxy check tests and the `az aks http-proxy check` e2e tests: a test root CA that plays the
 public roots, an HTTPS origin it issued, and an intercepting mitmdump that trusts it (see tests/proxies.py)."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Real proxies and origins on loopback for the preflight tests: squid (Debian), mitmdump (PyPI), trustme origins.
+"""Real proxies and origins on loopback for the proxy check tests: squid (Debian), mitmdump (PyPI), trustme origins.
 
 Everything listens on 127.0.0.1 on a free port, is started by the test that needs it and is stopped (and its temp
 dir removed) when that test is done. `make proxies` installs squid and .venv-mitm; without them the tests fail in

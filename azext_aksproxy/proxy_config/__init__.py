@@ -50,7 +50,16 @@ __all__ = [
 
 
 def check_file(path: str | os.PathLike[str], *, now: datetime | None = None) -> CheckResult:
-    """Check the config file at ``path``. Never raises for bad input: every problem is a finding."""
+    """Check the config file at ``path``, as `az aks http-proxy validate` does.
+
+    Args:
+      path: the file given to ``--http-proxy-config``.
+      now: the time certificates are judged at (aware); defaults to the current UTC time.
+
+    Returns:
+      CheckResult: every finding, in file order, and ``config`` (the canonical REST object) when no finding is an
+      error. Never raises for bad input: a missing, unreadable or malformed file is a finding too.
+    """
     source = os.fspath(path)
     data, findings = read_file(path)
     if data is None:
@@ -59,7 +68,14 @@ def check_file(path: str | os.PathLike[str], *, now: datetime | None = None) -> 
 
 
 def check_bytes(data: bytes, *, source: str = "<config>", now: datetime | None = None) -> CheckResult:
-    """Check a config given as the file's bytes (size, encoding and JSON syntax included)."""
+    """Check a config given as the file's bytes: size, encoding and JSON syntax included.
+
+    Args:
+      data: the file's content. source: how findings and errors name it. now: as for :func:`check_file`.
+
+    Returns:
+      CheckResult, as :func:`check_file`.
+    """
     loaded = parse_bytes(bytes(data))
     if not loaded.parsed:
         return CheckResult(findings=loaded.findings, source=source)
@@ -68,7 +84,14 @@ def check_bytes(data: bytes, *, source: str = "<config>", now: datetime | None =
 
 
 def check_document(doc: Any, *, source: str = "<config>", now: datetime | None = None) -> CheckResult:
-    """Check an already-parsed JSON value (e.g. from ``json.load``)."""
+    """Check an already-parsed JSON value (e.g. from ``json.load``, or a cluster's stored httpProxyConfig).
+
+    Args:
+      doc: any JSON value. source, now: as for :func:`check_bytes`.
+
+    Returns:
+      CheckResult, as :func:`check_file` (without the file and encoding rules).
+    """
     scanned, fatal = scan_document(doc)
     if fatal:
         return CheckResult(findings=scanned, source=source)
@@ -77,7 +100,14 @@ def check_document(doc: Any, *, source: str = "<config>", now: datetime | None =
 
 
 def load_config(path: str | os.PathLike[str], *, now: datetime | None = None) -> dict[str, Any]:
-    """The canonical config in the file at ``path``; raises ProxyConfigError listing every error."""
+    """The canonical config in the file at ``path``, for callers that want a value or an exception.
+
+    Returns:
+      dict: the canonical REST object (``httpProxy``, ``httpsProxy``, ``noProxy``, ``trustedCa``, ``enabled``).
+
+    Raises:
+      ProxyConfigError: when any finding is an error; its message lists them all, and ``.result`` holds them.
+    """
     result = check_file(path, now=now)
     if not result.ok or result.config is None:
         raise ProxyConfigError(result)

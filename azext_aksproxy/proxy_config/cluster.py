@@ -19,7 +19,7 @@ AKS_STATIC_NO_PROXY = frozenset({"localhost", "127.0.0.1", "168.63.129.16", "169
 
 # Which part of the cluster must roll for a changed field to take effect: env vars are injected into pods when
 # they are (re)created; node-level settings (containerd, OS trust store) need the nodes recreated, which today's AKS
-# does itself by reimaging every pool (proxy_config/rollout.py).
+# does itself by reimaging every pool (rollout/pools.py).
 ROLLOUT = {
     "httpProxy": ("pods", "nodes"),
     "httpsProxy": ("pods", "nodes"),
@@ -29,13 +29,15 @@ ROLLOUT = {
 }
 
 
-def _properties(cluster: Mapping[str, Any]) -> Mapping[str, Any]:
-    props = cluster.get("properties")
-    return props if isinstance(props, Mapping) else cluster
+def properties(resource: Mapping[str, Any]) -> Mapping[str, Any]:
+    """An ARM resource's properties, from a raw GET response (``{"properties": {...}}``) or the flat shape of
+    ``as_dict()`` and of a cluster's ``agentPoolProfiles`` entries alike."""
+    props = resource.get("properties")
+    return props if isinstance(props, Mapping) else resource
 
 
 def agent_pools(cluster: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    pools = _properties(cluster).get("agentPoolProfiles") or []
+    pools = properties(cluster).get("agentPoolProfiles") or []
     return [p for p in pools if isinstance(p, Mapping)]
 
 
@@ -63,7 +65,7 @@ def pool_findings(cluster: Mapping[str, Any]) -> list[Finding]:
 
 def aks_managed_no_proxy(cluster: Mapping[str, Any]) -> set[str]:
     """The noProxy entries AKS adds to this cluster by itself (lower-cased)."""
-    props = _properties(cluster)
+    props = properties(cluster)
     managed = set(AKS_STATIC_NO_PROXY)
     for key in ("fqdn", "privateFQDN", "privateFqdn"):
         if props.get(key):
@@ -123,7 +125,7 @@ def user_config(cluster: Mapping[str, Any]) -> dict[str, Any] | None:
 
 def cluster_network(cluster: Mapping[str, Any]) -> ClusterNetwork:
     """The cluster's service CIDRs, DNS service IP and whether the Istio add-on runs, for the in-cluster advice."""
-    props = _properties(cluster)
+    props = properties(cluster)
     net = props.get("networkProfile") or {}
     cidrs = net.get("serviceCidrs") or ([net["serviceCidr"]] if net.get("serviceCidr") else [])
     mesh = props.get("serviceMeshProfile") or {}
@@ -148,7 +150,7 @@ def with_cluster_advice(findings: list[Finding], cluster: Mapping[str, Any],
 
 
 def current_proxy_config(cluster: Mapping[str, Any]) -> dict[str, Any] | None:
-    value = _properties(cluster).get("httpProxyConfig")
+    value = properties(cluster).get("httpProxyConfig")
     return dict(value) if isinstance(value, Mapping) else None
 
 
@@ -160,12 +162,24 @@ class FieldChange:
     action: str  # "add", "change", "remove", "keep"
     before: Any
     after: Any
-    rollout: tuple  # ("pods", "nodes") subset; empty when nothing changes
+    rollout: tuple[str, ...]  # ("pods", "nodes") subset; empty when nothing changes
     note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {"field": self.field, "action": self.action, "before": self.before, "after": self.after,
                 "rollout": list(self.rollout), "note": self.note}
+
+
+@dataclass(frozen=True)
+class NoProxyChange(FieldChange):
+    """noProxy compared entry by entry, the entries AKS adds itself set aside: ``before`` is the user's part of the
+    cluster's list, ``after`` the file's; ``added`` and ``removed`` what the update changes between them."""
+
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "added": list(self.added), "removed": list(self.removed)}
 
 
 def _is_cidr(entry: str) -> bool:
@@ -205,8 +219,8 @@ def compare(cluster: Mapping[str, Any], new: Mapping[str, Any]) -> list[FieldCha
     if maybe_managed:
         note = (f"{', '.join(maybe_managed)} may be the VNet address space, which AKS adds back by itself.")
     action = "keep" if not added and not removed else "change"
-    changes.append(FieldChange("noProxy", action, {"removed": removed}, {"added": added},
-                               () if action == "keep" else ROLLOUT["noProxy"], note))
+    changes.append(NoProxyChange("noProxy", action, user_before, after_list,
+                                 () if action == "keep" else ROLLOUT["noProxy"], note, tuple(added), tuple(removed)))
 
     before_enabled = current.get("enabled", True if current else None)
     after_enabled = new.get("enabled", before_enabled if before_enabled is not None else True)
@@ -225,8 +239,8 @@ def update_findings(cluster: Mapping[str, Any], new: Mapping[str, Any]) -> list[
                 "$.trustedCa", "update-removes-trusted-ca",
                 "The cluster has a trustedCa and this file has none: the update removes it from the nodes.",
                 "Add the current trustedCa to the file to keep it (az aks http-proxy show shows it)."))
-        if change.field == "noProxy" and change.before["removed"]:
-            removed = ", ".join(change.before["removed"])
+        if isinstance(change, NoProxyChange) and change.removed:
+            removed = ", ".join(change.removed)
             findings.append(warning_at(
                 "$.noProxy", "update-removes-no-proxy",
                 f"The update removes these noProxy entries from the cluster: {removed}. {change.note}".strip(),

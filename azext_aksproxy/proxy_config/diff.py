@@ -9,15 +9,21 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
+from ..rollout.pools import (
+    WHAT_A_REIMAGE_DOES,
+    DisruptionGate,
+    describe_pools,
+    reimaged_pools,
+)
 from .cluster import (
     FieldChange,
+    NoProxyChange,
     agent_pools,
     aks_managed_no_proxy,
     compare,
     current_proxy_config,
 )
 from .findings import Finding
-from .rollout import WHAT_A_REIMAGE_DOES, DisruptionGate, describe_pools, reimaged_pools
 from .view import describe_trusted_ca, masked
 
 # Pods get the proxy variables from a mutating webhook when they are created; this annotation opts a pod out.
@@ -54,14 +60,14 @@ def _trusted_ca_row(change: FieldChange) -> dict[str, Any]:
     return row
 
 
-def _no_proxy_row(change: FieldChange, cluster: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+def _no_proxy_row(change: NoProxyChange, cluster: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
     managed = aks_managed_no_proxy(cluster)
     current = current_proxy_config(cluster) or {}
     after = [str(e) for e in new.get("noProxy") or []]
     # Entries AKS added are left out of "before", unless the file names them too: the two lists then compare.
     listed = {e.lower() for e in after}
     before = [str(e) for e in current.get("noProxy") or [] if str(e).lower() not in managed or str(e).lower() in listed]
-    added, removed = change.after["added"], change.before["removed"]
+    added, removed = change.added, change.removed
     notes = []
     if added:
         notes.append(f"adds {', '.join(added)}")
@@ -146,7 +152,7 @@ def diff_document(cluster: Mapping[str, Any], new: Mapping[str, Any], *, resourc
     """Field by field, what replacing the cluster's httpProxyConfig with ``new`` (a canonical config) does."""
     rows = []
     for change in compare(cluster, new):
-        if change.field == "noProxy":
+        if isinstance(change, NoProxyChange):
             rows.append(_no_proxy_row(change, cluster, new))
         elif change.field == "trustedCa":
             rows.append(_trusted_ca_row(change))

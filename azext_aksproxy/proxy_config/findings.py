@@ -13,6 +13,8 @@ ERROR = "error"
 WARNING = "warning"
 CLUSTER = "cluster"  # scope of the rules that need the cluster as well as the file
 FLEET = "fleet"  # scope of the rules of `az aks http-proxy audit` (fleet.py)
+CHECK = "check"  # scope of what `az aks http-proxy check` and --check-proxy report (proxy_check/results.py)
+INFO = "info"  # a checked target that is fine: the check reports every target, good ones included
 
 # userinfo in anything URL-like ("scheme://user:pass@host"); masked wherever a value is echoed. Greedy up to the
 # last "@" of the token: passwords are often written unescaped ("p@ss", "pa/ss"), so stopping at the first "@" or
@@ -98,7 +100,8 @@ class Rule:
     severity: str
     summary: str
     source: str
-    scope: str = "file"  # "file": the config alone; "cluster": with the cluster (validate -g -n, diff, update); "fleet": audit
+    scope: str = "file"  # "file": the config alone; "cluster": with the cluster (validate -g -n, diff, update);
+    # "fleet": audit; "check": the proxy check
 
 
 # Sources named by several rules. A rule is an error only where a public source says the service refuses the value
@@ -119,6 +122,9 @@ _CA = f"{_DOCS} (trustedCa: base64 of PEM); service error HTTPProxyTrustedCAPEMD
 _TLS = "RFC 5280 validity; TLS clients on the nodes refuse the chain"
 _PUT = f"{_SPEC}: a PUT replaces httpProxyConfig as a whole"
 _ENABLED = f"{_SPEC}: enabled defaults to true (api-version 2026-01-01)"
+_OUTBOUND = ("AKS docs, outbound network and FQDN rules (the endpoints nodes must reach); a node that cannot reach them "
+             "fails bootstrap (AgentBaker CSE exit code 50)")
+_GO_TLS = "Go crypto/x509 (the nodes' and Kubernetes' TLS clients): RFC 5280 path validation"
 
 # Every code a rule can emit: the stable, documented surface (README's table is tested against it). Adding a rule
 # is one line here.
@@ -218,6 +224,36 @@ CATALOGUE: dict[str, Rule] = {
     "proxy-stays-disabled": Rule(WARNING, "the cluster's proxy is disabled and the file does not enable it",
                                  _ENABLED, scope=CLUSTER),
     "update-disables-proxy": Rule(WARNING, "the file disables the cluster's enabled proxy", _ENABLED, scope=CLUSTER),
+    # the proxy check (proxy_check/: az aks http-proxy check, --check-proxy)
+    "reached": Rule(INFO, "the target answered through the proxy, and its certificate chain is trusted", _OUTBOUND,
+                    scope=CHECK),
+    "bypass": Rule(INFO, "a noProxy entry covers the target: nodes reach it directly, the proxy is not involved",
+                   f"{_DOCS} (noProxy); Go net/http's NO_PROXY matching", scope=CHECK),
+    "direct": Rule(INFO, "the config has no proxy for the target's scheme: nodes reach it directly",
+                   f"{_DOCS} (httpsProxy defaults to httpProxy)", scope=CHECK),
+    "proxy-unreachable": Rule(ERROR, "no connection to the proxy (refused, timed out, name not resolved)",
+                              f"{_DOCS} (a new proxy must already work before the update); {_OUTBOUND}", scope=CHECK),
+    "proxy-auth-required": Rule(ERROR, "the proxy asks for credentials (407); AKS cannot send any",
+                                f"{_DOCS} (no proxy authentication)", scope=CHECK),
+    "connect-refused": Rule(ERROR, "the proxy refused CONNECT to the target (403 and other error statuses)", _OUTBOUND,
+                            scope=CHECK),
+    "proxy-error": Rule(ERROR, "the proxy answered 502/503/504: it could not reach the target", _OUTBOUND,
+                        scope=CHECK),
+    "target-unreachable": Rule(ERROR, "the proxy or the target closed, reset or timed out the exchange", _OUTBOUND,
+                               scope=CHECK),
+    "tls-handshake": Rule(ERROR, "the TLS handshake failed", _GO_TLS, scope=CHECK),
+    "tls-untrusted": Rule(ERROR, "the presented chain leads neither to a public root nor to a trustedCa certificate",
+                          f"{_GO_TLS}; {_DOCS} (trustedCa is what nodes add to their trust store)", scope=CHECK),
+    "tls-unreadable": Rule(ERROR, "a certificate of the presented chain cannot be read (malformed DER or extensions)",
+                           _GO_TLS, scope=CHECK),
+    "tls-expired": Rule(ERROR, "a certificate on the presented chain is expired or not yet valid", _TLS, scope=CHECK),
+    "tls-no-san": Rule(ERROR, "the presented leaf has no subjectAltName; Go components refuse CN-only certificates",
+                       f"{_DOCS} (Go components need SANs); Go 1.15 release notes (CN matching removed)", scope=CHECK),
+    "tls-name-mismatch": Rule(ERROR, "no subjectAltName of the presented leaf covers the host", _GO_TLS, scope=CHECK),
+    "direct-unreachable": Rule(ERROR, "noProxy (or no proxy for the scheme) sends the target direct, and the node "
+                                      "cannot reach it that way", _OUTBOUND, scope=CHECK),
+    "node-no-result": Rule(ERROR, "the node ran the check but its output for the target was lost",
+                           "Azure docs, action Run Commands on Linux VMs (output: the last 4,096 bytes)", scope=CHECK),
     # the fleet (fleet.py: az aks http-proxy audit)
     "ca-expiring": Rule(WARNING, "a trustedCa certificate expires within --expiring-within days (default 30)", _TLS,
                         scope=FLEET),

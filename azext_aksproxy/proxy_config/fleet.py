@@ -16,6 +16,7 @@ from typing import Any
 
 from .certs import EXPIRY_NOTICE_DAYS, aware_now, describe_bundle
 from .cluster import (
+    NoProxyChange,
     agent_pools,
     compare,
     pool_findings,
@@ -32,6 +33,7 @@ from .findings import (
     warning_at,
 )
 from .view import masked
+from .x509ext import CertificateFacts
 
 DEFAULT_EXPIRY_HORIZON_DAYS = EXPIRY_NOTICE_DAYS  # the horizon of validate's ca-expiring-soon notice
 
@@ -148,7 +150,7 @@ def _config_findings(config_json: str, now: str) -> tuple[Finding, ...]:
 
 
 @lru_cache(maxsize=256)
-def _certificates(blob: str) -> tuple:
+def _certificates(blob: str) -> tuple[CertificateFacts, ...]:
     try:
         return tuple(describe_bundle(blob))
     except ProxyConfigError:
@@ -181,8 +183,8 @@ def drift_findings(cluster: Mapping[str, Any], reference: Mapping[str, Any]) -> 
         if change.action == "keep":
             continue
         path = f"$.{change.field}"
-        if change.field == "noProxy":
-            missing, extra = change.after["added"], change.before["removed"]
+        if isinstance(change, NoProxyChange):
+            missing, extra = list(change.added), list(change.removed)
             extra = [e for e in extra if e not in _maybe_vnet_spaces(cluster, extra)]  # AKS's, not drift
             if not missing and not extra:
                 continue

@@ -5,9 +5,9 @@ import ipaddress
 import re
 
 # One RFC 1123 label: letters, digits and inner hyphens, 1-63 characters.
-_LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
+LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
 # A host name with an optional trailing dot (the root: `svc.cluster.local.`, accepted by AKS since April 2026).
-HOST_NAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*\.?")
+HOST_NAME = re.compile(rf"{LABEL}(?:\.{LABEL})*\.?")
 MAX_HOST_NAME = 253  # DNS limit on the dotted name, without the trailing dot
 # Only digits and dots: meant as an IPv4 address, so `10.0.0.256` is a bad address rather than a host name.
 _NUMERIC = re.compile(r"[0-9.]+")

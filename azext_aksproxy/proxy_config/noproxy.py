@@ -15,6 +15,7 @@ from typing import Any
 
 from .findings import Finding, child_path, error_at, warning_at
 from .hosts import (
+    LABEL,
     MAX_HOST_NAME,
     host_name_problem,
     ipv6_problem,
@@ -23,10 +24,9 @@ from .hosts import (
 )
 from .urls import BAD_CHARS, describe_bad_char, host_of, mask_url
 
-_LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
 # The common cases, each decided by one regex: a host name or `.suffix` (optionally ending in a dot) that is not
 # all digits, and a dotted-quad IPv4 address without leading zeros (what ipaddress accepts, ten times faster).
-_PLAIN_NAME = re.compile(rf"(?![0-9.]*$)\.?{_LABEL}(?:\.{_LABEL})*\.?")
+_PLAIN_NAME = re.compile(rf"(?![0-9.]*$)\.?{LABEL}(?:\.{LABEL})*\.?")
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _PLAIN_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
 # IPAM exports are mostly CIDRs and IPv6 addresses; ipaddress takes ~10 us for each, these regexes ~1 us. What

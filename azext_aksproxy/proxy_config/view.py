@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..rollout.pools import NO, START, NodeModel, pool_need, proxy_config_state
 from .cluster import agent_pools, current_proxy_config, split_no_proxy
 from .findings import mask_secrets
-from .rollout import NO, START, NodeModel, pool_need, proxy_config_state
 
 
 def describe_trusted_ca(blob: str | None, *, include_blob: bool = False) -> dict[str, Any] | None:

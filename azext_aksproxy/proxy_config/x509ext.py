@@ -1,5 +1,5 @@
 """Reading X.509 certificates, one way for every command: validate, generate and show (through certs.py) and the
-proxy check (preflight/chain.py) split PEM text, read extensions, describe certificates and tell the time here, so
+proxy check (proxy_check/chain.py) split PEM text, read extensions, describe certificates and tell the time here, so
 a certificate one of them reads is readable by all.
 
 Extensions: cryptography refuses whole certificates over details that OpenSSL and Go accept: the CA in Azure CLI's

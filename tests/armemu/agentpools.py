@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from . import model, operations, proxycfg
-from .clusters import MC, POOL_NAME, find_cluster, json_body
+from .resources import MC, POOL_NAME, find_cluster, json_body
 from .state import Cluster, Operation, Store
 from .web import Request, Response, Router, error
 

@@ -9,6 +9,7 @@ from . import (
     identity,
     operations,
     reimage,
+    resources,
     runcommand,
 )
 from .state import SUBSCRIPTION_ID, SUBSCRIPTION_NAME, TENANT_ID, Store
@@ -50,28 +51,28 @@ def build_router(store: Store) -> Router:
         return Response(200, {"value": [subscription_body()], "count": {"type": "Total", "value": 1}})
 
     def subscription(req: Request) -> Response:
-        return clusters.bad_subscription(req) or Response(200, subscription_body())
+        return resources.bad_subscription(req) or Response(200, subscription_body())
 
     def rg_list(req: Request) -> Response:
-        err = clusters.bad_subscription(req)
+        err = resources.bad_subscription(req)
         return err or Response(200, {"value": [rg_body(rg) for _, rg in sorted(store.resource_groups.items())]})
 
     def rg_get(req: Request) -> Response:
-        err = clusters.bad_subscription(req)
+        err = resources.bad_subscription(req)
         rg = store.resource_group(req.params["rg"])
         if err or rg is None:
             return err or rg_not_found(req.params["rg"])
         return Response(200, rg_body(rg))
 
     def rg_head(req: Request) -> Response:
-        err = clusters.bad_subscription(req)
+        err = resources.bad_subscription(req)
         return Response(404 if err or store.resource_group(req.params["rg"]) is None else 204)
 
     def rg_put(req: Request) -> Response:
-        err = clusters.bad_subscription(req)
+        err = resources.bad_subscription(req)
         if err:
             return err
-        body, err = clusters.json_body(req)
+        body, err = resources.json_body(req)
         if err:
             return err
         existing = store.resource_group(req.params["rg"])

@@ -1,46 +1,17 @@
 """Microsoft.ContainerService/managedClusters: GET/PUT/DELETE, lists, upgrade profile, kubernetes versions."""
 from __future__ import annotations
 
-import re
-
 from . import model, operations, proxycfg, reimage
-from .state import SUBSCRIPTION_ID, Cluster, Operation, Store, cluster_key
-from .web import Request, Response, Router, error, not_found, rg_not_found
-
-MC = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters"
-CLUSTER_NAME = re.compile(r"^[a-zA-Z0-9]$|^[a-zA-Z0-9][-_a-zA-Z0-9]{0,61}[a-zA-Z0-9]$")
-POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}$")
-
-
-def bad_subscription(req: Request):
-    if req.params.get("sub", "").lower() != SUBSCRIPTION_ID:
-        return error(404, "SubscriptionNotFound", f"The subscription '{req.params.get('sub')}' could not be found.")
-    return None
-
-
-def find_cluster(store: Store, req: Request):
-    """(cluster, None) or (None, the 404 ARM would send)."""
-    err = bad_subscription(req)
-    if err:
-        return None, err
-    rg, name = req.params["rg"], req.params["name"]
-    if store.resource_group(rg) is None:
-        return None, rg_not_found(rg)
-    cluster = store.cluster(rg, name)
-    if cluster is None:
-        return None, not_found("Microsoft.ContainerService/managedClusters", name, rg)
-    return cluster, None
-
-
-def json_body(req: Request):
-    try:
-        body = req.json()
-    except (ValueError, UnicodeDecodeError):
-        body = None
-    if not isinstance(body, dict):
-        return None, error(400, "InvalidRequestContent",
-                           "The request content was invalid and could not be deserialized.")
-    return body, None
+from .resources import (
+    CLUSTER_NAME,
+    MC,
+    POOL_NAME,
+    bad_subscription,
+    find_cluster,
+    json_body,
+)
+from .state import Cluster, Operation, Store, cluster_key
+from .web import Request, Response, Router, error, rg_not_found
 
 
 def windows_conflict(props: dict):

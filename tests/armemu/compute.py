@@ -32,7 +32,7 @@ from __future__ import annotations
 import hashlib
 
 from . import node, runcommand
-from .clusters import bad_subscription, json_body
+from .resources import bad_subscription, json_body
 from .state import SUBSCRIPTION_ID, Cluster, Store
 from .web import Request, Response, Router, arm_time, error, rg_not_found
 

@@ -101,7 +101,7 @@ MAINTENANCE = ("/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Con
 
 def register(router: Router, store: Store) -> None:
     from . import model
-    from .clusters import find_cluster, json_body
+    from .resources import cluster_and_body, find_cluster
 
     def resource(cluster: Cluster, name: str, props: dict) -> dict:
         return {"id": f"{model.cluster_id(cluster.rg, cluster.name)}/maintenanceConfigurations/{name}",
@@ -122,10 +122,7 @@ def register(router: Router, store: Store) -> None:
         return Response(200, copy.deepcopy(config))
 
     def put(req: Request) -> Response:
-        cluster, err = find_cluster(store, req)
-        if err:
-            return err
-        body, err = json_body(req)
+        cluster, body, err = cluster_and_body(store, req)
         if err:
             return err
         name = req.params["config"]

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import node
-from .clusters import find_cluster, json_body
+from .resources import cluster_and_body, find_cluster
 from .state import Store
 from .web import Request, Response, Router, arm_time, error, new_guid, utc_now
 
@@ -103,10 +103,7 @@ def register(router: Router, store: Store) -> None:
         return f"{req.base_url}{cluster_path}/commandResults/{record.id}?api-version={req.query.get('api-version', '')}"
 
     def run_command(req: Request) -> Response:
-        cluster, err = find_cluster(store, req)
-        if err:
-            return err
-        body, err = json_body(req)
+        cluster, body, err = cluster_and_body(store, req)
         if err:
             return err
         command = (body or {}).get("command")

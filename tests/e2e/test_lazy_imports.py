@@ -12,10 +12,11 @@ import json
 
 import pytest
 
-# Packages (with their submodules). Our command adapters (custom, cluster_view, node_image, ...) may load: az imports
+# Packages (with their submodules). Our command adapters (azext_aksproxy.adapters) may load: az imports
 # handlers to build help; the rules, certificates and proxy checks they call must not.
 HEAVY = ("jsonschema", "jsonschema_specifications", "referencing", "rpds", "cryptography",
-         "azext_aksproxy.proxy_config", "azext_aksproxy.preflight", "azext_aksproxy.decorators")
+         "azext_aksproxy.proxy_config", "azext_aksproxy.proxy_check", "azext_aksproxy.rollout.pools",
+         "azext_aksproxy.adapters.managed_cluster_decorator")
 HOOK = """
 import atexit, os, sys
 

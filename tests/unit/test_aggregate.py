@@ -60,8 +60,9 @@ def test_every_finding_uses_a_catalogued_code_and_its_severity(certs):
         assert finding.severity == CODES[finding.code][0]
 
 
-def test_the_catalogue_only_holds_the_two_severities():
-    assert {severity for severity, _ in CODES.values()} == {ERROR, WARNING}
+def test_the_catalogue_holds_errors_and_warnings_and_infos_only_for_checked_targets():
+    assert {rule.severity for rule in CATALOGUE.values() if rule.scope != "check"} == {ERROR, WARNING}
+    assert {severity for severity, _ in CODES.values()} == {ERROR, WARNING, "info"}
     assert all(summary for _, summary in CODES.values())
 
 

@@ -15,8 +15,8 @@ from cryptography.x509.oid import ExtensionOID, NameOID
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from azext_aksproxy.preflight.chain import facts, read_chain, trusted_ca_certificates
-from azext_aksproxy.preflight.probe import Trust, judge_chain
+from azext_aksproxy.proxy_check.chain import facts, read_chain, trusted_ca_certificates
+from azext_aksproxy.proxy_check.probe import Trust, judge_chain
 from azext_aksproxy.proxy_config import (
     ProxyConfigError,
     check_document,

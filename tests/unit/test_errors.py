@@ -1,4 +1,4 @@
-"""_errors: which writes get reworded, and how each kind of failure is said (the e2e fault tests run them for real)."""
+"""adapters.cluster_write: which writes get reworded, and how each kind of failure is said (the e2e fault tests run them for real)."""
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -15,7 +15,7 @@ from azure.core.exceptions import (
     ServiceRequestError,
 )
 
-from azext_aksproxy._errors import (
+from azext_aksproxy.adapters.cluster_write import (
     ClusterWrite,
     explained_cluster_write,
     proxy_write_requested,

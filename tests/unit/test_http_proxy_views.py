@@ -12,7 +12,7 @@ from azext_aksproxy._format import (
     http_proxy_diff_table_format,
     http_proxy_show_table_format,
 )
-from azext_aksproxy.generate import build_document, split_no_proxy
+from azext_aksproxy.adapters.generate import build_document, split_no_proxy
 from azext_aksproxy.proxy_config import check_document, describe_bundle
 from azext_aksproxy.proxy_config.cluster import enabled_findings
 from azext_aksproxy.proxy_config.diff import NO_PROXY_VARS_ANNOTATION, diff_document
@@ -89,8 +89,8 @@ def test_pool_node_image_state(image, latest, state, current, pending):
 
 
 def test_show_answers_per_pool_whether_its_nodes_run_the_config_apart_from_the_image():
-    from azext_aksproxy.node_image_plan import plan_upgrade
-    from azext_aksproxy.proxy_config.rollout import NodeModel
+    from azext_aksproxy.rollout.plan import plan_upgrade
+    from azext_aksproxy.rollout.pools import NodeModel
 
     pools = [{"name": "cur", "nodeImageVersion": "v2", "provisioningState": "Succeeded"},
              {"name": "behind", "nodeImageVersion": "v2", "provisioningState": "Succeeded"},
@@ -268,7 +268,7 @@ def test_enabled_state_notices(current, new, codes):
 def test_diff_says_when_the_node_disruption_policy_would_refuse_the_reimage():
     import datetime
 
-    from azext_aksproxy.proxy_config.rollout import disruption_gate
+    from azext_aksproxy.rollout.pools import disruption_gate
 
     current = cluster({"httpProxy": "http://a:3128/"}, [{"name": "np1", "count": 2}])
     current["properties"]["nodeDisruptionProfile"] = {"nodeDisruptionPolicy": "Block"}

@@ -6,9 +6,9 @@ import base64
 import itertools
 import re
 
-from azext_aksproxy.incluster import _rounds, script_output
-from azext_aksproxy.preflight import node_probe as np
-from azext_aksproxy.preflight import parse_targets
+from azext_aksproxy.adapters.check_from_cluster import _rounds, script_output
+from azext_aksproxy.proxy_check import node_probe as np
+from azext_aksproxy.proxy_check import parse_targets
 
 CONFIG = {"httpProxy": "http://proxy.contoso.com:3128/"}
 

@@ -1,10 +1,10 @@
-"""proxy_config.rollout: which updates reimage, the node disruption gate and its maintenance window, the pools and
+"""rollout.pools: which updates reimage, the node disruption gate and its maintenance window, the pools and
 what each still needs (the one rule behind show, diff, upgrade-nodes and update --upgrade-node-image)."""
 import datetime
 
 import pytest
 
-from azext_aksproxy.proxy_config.rollout import (
+from azext_aksproxy.rollout.pools import (
     BLOCKED_CODE,
     FOLLOW,
     NO,
@@ -161,7 +161,7 @@ def test_what_a_pool_still_needs(pool, latest, proxy, newer_wanted, action):
 def test_the_node_image_plan_uses_this_rule_and_its_names():
     import inspect
 
-    from azext_aksproxy import node_image_plan
+    from azext_aksproxy.rollout import plan as node_image_plan
 
     assert inspect.signature(node_image_plan.step_for).parameters["proxy_state"].default == UNKNOWN
     assert (node_image_plan.START, node_image_plan.pool_need) == (START, pool_need)

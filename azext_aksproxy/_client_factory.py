@@ -1,0 +1,46 @@
+"""The clients aksproxy's adapters use, in one place: core's factories where core has one (so az's profile,
+api-version and credentials apply), and the compute client for the node resource group's scale sets.
+
+Each takes ``(cli_ctx, *_)``, the signature az passes to a command group's client_factory.
+"""
+
+
+def cf_managed_clusters(cli_ctx, *_):
+    from azure.cli.command_modules.acs._client_factory import (
+        cf_managed_clusters as core_factory,
+    )
+
+    return core_factory(cli_ctx)
+
+
+def cf_agent_pools(cli_ctx, *_):
+    from azure.cli.command_modules.acs._client_factory import (
+        cf_agent_pools as core_factory,
+    )
+
+    return core_factory(cli_ctx)
+
+
+def cf_maintenance_configurations(cli_ctx, *_):
+    from azure.cli.command_modules.acs._client_factory import (
+        cf_maintenance_configurations as core_factory,
+    )
+
+    return core_factory(cli_ctx)
+
+
+def cf_container_service(cli_ctx, *_):
+    """The container service client itself, for requests its operation groups do not offer (the audit's lists)."""
+    from azure.cli.command_modules.acs._client_factory import (
+        get_container_service_client,
+    )
+
+    return get_container_service_client(cli_ctx)
+
+
+def cf_compute(cli_ctx, *_):
+    """Microsoft.Compute: the scale sets and instances of a cluster's node resource group, their run command."""
+    from azure.cli.core.commands.client_factory import get_mgmt_service_client
+    from azure.cli.core.profiles import ResourceType
+
+    return get_mgmt_service_client(cli_ctx, ResourceType.MGMT_COMPUTE)

@@ -1,0 +1,248 @@
+"""`az aks http-proxy audit`: every cluster's proxy config in one pass, across subscriptions.
+
+Reads each subscription's clusters with ARM's managedClusters list (one request per page of clusters, not one per
+cluster; pages followed by nextLink), several subscriptions at a time, through the SDK client's pipeline: az's
+authentication, user agent and --debug logging, and azure-core's retries of 429/5xx honouring Retry-After. Why ARM
+list rather than Azure Resource Graph: README, "Fleet audit". The rules are the pure core's
+(proxy_config/fleet.py); this module only reads and reports.
+"""
+from __future__ import annotations
+
+import re
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+
+from knack.log import get_logger
+from knack.util import CLIError
+
+from azext_aksproxy.adapters.reporting import exit_after_output
+
+logger = get_logger(__name__)
+
+SUBSCRIPTIONS_API_VERSION = "2022-12-01"  # what az login uses for GET /subscriptions
+# The SDK's default when its configuration cannot be read (it always can for the SDK az ships).
+FALLBACK_CLUSTERS_API_VERSION = "2026-06-01"
+# Subscriptions read at once. ARM throttles reads per subscription and principal, so reading different
+# subscriptions in parallel does not draw on one bucket; a few are enough to hide the round trips.
+PARALLEL_SUBSCRIPTIONS = 4
+PROGRESS_EVERY_SECONDS = 2.0  # CI logs: at most one progress line this often, none for runs shorter than this
+_GUID = re.compile(r"^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$", re.IGNORECASE)
+_MC = "/providers/Microsoft.ContainerService/managedClusters"
+
+
+class ReadError(Exception):
+    """A listing request failed for good (after azure-core's retries); the message is what ARM said."""
+
+
+class _Arm:
+    """GET requests through the container service client's pipeline, one client per thread."""
+
+    def __init__(self, cli_ctx) -> None:
+        self.cli_ctx = cli_ctx
+        self._local = threading.local()
+
+    def _client(self):
+        client = getattr(self._local, "client", None)
+        if client is None:
+            from azext_aksproxy._client_factory import cf_container_service
+
+            client = self._local.client = cf_container_service(self.cli_ctx)
+        return client
+
+    @property
+    def clusters_api_version(self) -> str:
+        config = getattr(self._client(), "_config", None)
+        return getattr(config, "api_version", None) or FALLBACK_CLUSTERS_API_VERSION
+
+    def pages(self, path: str, api_version: str):
+        """Each page's ``value`` list, following nextLink (given the api-version when it lacks one, as the SDK's
+        pagers do)."""
+        from azure.core.exceptions import AzureError
+        from azure.core.rest import HttpRequest
+
+        url = f"{path}?api-version={api_version}"
+        while url:
+            try:
+                response = self._client().send_request(HttpRequest("GET", url))
+            except AzureError as exc:
+                raise ReadError(f"{type(exc).__name__}: {exc.message}") from exc
+            if response.status_code >= 400:
+                raise ReadError(_arm_error(response))
+            try:
+                body = response.json()
+                page = list(body.get("value") or [])
+            except (ValueError, AttributeError, TypeError) as exc:
+                raise ReadError(f"HTTP {response.status_code}: the response is not an ARM list ({exc})") from exc
+            yield page
+            url = body.get("nextLink")
+            if url and "api-version=" not in url:
+                url += ("&" if "?" in url else "?") + f"api-version={api_version}"
+
+
+def _arm_error(response) -> str:
+    """``(Code) message`` as az prints ARM errors, with the HTTP status."""
+    try:
+        err = response.json().get("error") or {}
+        text = f"({err.get('code')}) {err.get('message')}"
+    except (ValueError, AttributeError):
+        text = (response.text() or "").strip()[:300]
+    return f"HTTP {response.status_code} {text}".strip()
+
+
+def _subscriptions(arm: _Arm) -> list[dict]:
+    subs: list[dict] = []
+    for page in arm.pages("/subscriptions", SUBSCRIPTIONS_API_VERSION):
+        subs += page
+    return subs
+
+
+def _targets(cmd, arm: _Arm, subscriptions, all_subscriptions) -> list[tuple[str, str | None, str | None]]:
+    """(subscription id, display name, why it cannot be read) for each subscription to audit."""
+    from azure.cli.core.azclierror import (
+        AzureResponseError,
+        MutuallyExclusiveArgumentError,
+    )
+
+    if subscriptions and all_subscriptions:
+        raise MutuallyExclusiveArgumentError("Use --subscriptions or --all-subscriptions, not both.")
+    if not subscriptions and not all_subscriptions:
+        from azure.cli.core._profile import Profile
+
+        current = Profile(cli_ctx=cmd.cli_ctx).get_subscription(cmd.cli_ctx.data.get("subscription_id"))
+        return [(current["id"], current.get("name"), None)]
+    try:
+        visible = _subscriptions(arm)
+    except ReadError as exc:
+        raise AzureResponseError(f"Could not list the subscriptions this identity can see: {exc}") from exc
+    if all_subscriptions:
+        return [(s["subscriptionId"], s.get("displayName"), None) for s in visible]
+    by_id = {s["subscriptionId"].lower(): s for s in visible}
+    by_name: dict[str, list[dict]] = {}
+    for s in visible:
+        by_name.setdefault(str(s.get("displayName", "")).lower(), []).append(s)
+    targets: list[tuple[str, str | None, str | None]] = []
+    for given in dict.fromkeys(subscriptions):  # de-duplicated, in the order given
+        if given.lower() in by_id:
+            found = by_id[given.lower()]
+            targets.append((found["subscriptionId"], found.get("displayName"), None))
+        elif len(by_name.get(given.lower(), [])) == 1:
+            found = by_name[given.lower()][0]
+            targets.append((found["subscriptionId"], found.get("displayName"), None))
+        elif given.lower() in by_name:
+            targets.append((given, given, "Several subscriptions have this name; give its id instead."))
+        elif _GUID.match(given):  # not listed, but maybe readable all the same: try it
+            targets.append((given, None, None))
+        else:
+            why = "No subscription with this name or id is visible to the signed-in identity (az account list --all)."
+            targets.append((given, given, why))
+    return targets
+
+
+def _read(arm: _Arm, target: tuple[str, str | None, str | None], resource_group_name: str | None):
+    from azext_aksproxy.proxy_config.fleet import SubscriptionListing
+
+    sub, name, problem = target
+    listing = SubscriptionListing(sub, name)
+    if problem:
+        listing.error = problem
+        return listing
+    scope = f"/subscriptions/{sub}" + (f"/resourceGroups/{resource_group_name}" if resource_group_name else "")
+    try:
+        for page in arm.pages(scope + _MC, arm.clusters_api_version):
+            listing.clusters += page
+    except ReadError as exc:
+        if resource_group_name and "(ResourceGroupNotFound)" in str(exc) and not listing.clusters:
+            listing.resource_group_missing = True  # no such group in this subscription: nothing to audit
+        else:
+            listing.error = str(exc)
+    except CLIError:
+        raise  # az's own errors (not logged in, expired credentials) concern every subscription: az reports them
+    except Exception as exc:  # noqa: BLE001 - one subscription's failure is its row, never the end of the audit
+        listing.error = f"{type(exc).__name__}: {exc}"
+    return listing
+
+
+class _Progress:
+    """A spinner on a terminal; in CI logs a line at most every few seconds (none for short runs)."""
+
+    def __init__(self, cli_ctx, total: int) -> None:
+        self.total, self.done, self.clusters = total, 0, 0
+        self.lock = threading.Lock()
+        self.started = self.last = time.monotonic()
+        self.controller = cli_ctx.get_progress_controller() if sys.stderr.isatty() else None
+        if self.controller:
+            self.controller.begin(message=self._text())
+
+    def _text(self) -> str:
+        return f"Audit: {self.done}/{self.total} subscription(s) read, {self.clusters} cluster(s)"
+
+    def read(self, listing) -> None:
+        with self.lock:
+            self.done += 1
+            self.clusters += len(listing.clusters)
+            now = time.monotonic()
+            if self.controller:
+                self.controller.add(message=self._text())
+            elif now - self.last >= PROGRESS_EVERY_SECONDS:
+                self.last = now
+                logger.warning("%s", self._text())
+            if listing.error:
+                logger.warning("Audit: subscription %s could not be read: %s", listing.display_name or
+                               listing.subscription_id, listing.error)
+
+    def end(self) -> None:
+        if self.controller:
+            self.controller.end()
+
+
+def http_proxy_audit(cmd, subscriptions=None, all_subscriptions=False, resource_group_name=None, config=None,
+                     expiring_within=None, fail_on="error"):
+    from azure.cli.core.azclierror import InvalidArgumentValueError
+
+    from azext_aksproxy.proxy_config.fleet import (
+        DEFAULT_EXPIRY_HORIZON_DAYS,
+        audit,
+        fails,
+    )
+
+    horizon = DEFAULT_EXPIRY_HORIZON_DAYS if expiring_within is None else expiring_within
+    if horizon < 0:
+        raise InvalidArgumentValueError(f"--expiring-within must be 0 or more days, got {horizon}.")
+    reference = None
+    if config:
+        from azext_aksproxy.adapters.reporting import raise_for_errors
+        from azext_aksproxy.proxy_config import check_file
+
+        result = check_file(config)
+        # A reference the update would refuse is no reference: the same refusal as validate and diff.
+        raise_for_errors(result.findings, f"--config {config}", "no cluster was read")
+        reference = result.config
+
+    arm = _Arm(cmd.cli_ctx)
+    targets = _targets(cmd, arm, subscriptions, all_subscriptions)
+    progress = _Progress(cmd.cli_ctx, len(targets))
+    listings = []
+    try:
+        with ThreadPoolExecutor(max_workers=min(PARALLEL_SUBSCRIPTIONS, len(targets) or 1)) as pool:
+            futures = [pool.submit(_read, arm, target, resource_group_name) for target in targets]
+            for future in as_completed(futures):  # progress as subscriptions finish, whatever their order
+                listing = future.result()
+                progress.read(listing)
+                listings.append(listing)
+    finally:
+        progress.end()
+    if resource_group_name:
+        missing = [s for s in listings if s.resource_group_missing]
+        if missing and len(missing) == len(listings):
+            logger.warning("Resource group %s was not found in the %d subscription(s) audited.",
+                           resource_group_name, len(listings))
+    rows, summary = audit(listings, reference=reference, horizon_days=horizon)
+    logger.warning("%s", summary.text())
+    failing = fails(rows, fail_on)
+    if failing:
+        clusters = {(r["subscriptionId"], r["resourceGroup"], r["cluster"]) for r in failing}
+        exit_after_output(cmd.cli_ctx, f"{len(failing)} finding(s) in {len(clusters)} cluster(s) or subscription(s) "
+                                       f"fail the audit (--fail-on {fail_on}).")
+    return rows

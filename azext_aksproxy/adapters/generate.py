@@ -1,0 +1,152 @@
+"""`az aks http-proxy generate`: write a config file that the same rules as validate and aks create/update accept."""
+import json
+import os
+
+from knack.log import get_logger
+
+from azext_aksproxy.adapters.reporting import raise_for_errors
+
+logger = get_logger(__name__)
+
+# Findings name JSON paths; on this command the user wrote options, so the error says which is which.
+_PATH_TO_OPTION = ("$.httpProxy is --http-proxy, $.httpsProxy is --https-proxy, $.noProxy[i] is the i-th "
+                   "--no-proxy entry, $.trustedCa is the --trusted-ca-file contents")
+
+
+def split_no_proxy(values) -> list:
+    """``--no-proxy`` entries, space- or comma-separated (NO_PROXY env values paste as they are)."""
+    return [part.strip() for value in values or [] for part in str(value).split(",") if part.strip()]
+
+
+def _read_pem_files(paths) -> list:
+    from azure.cli.core.azclierror import FileOperationError, InvalidArgumentValueError
+
+    blobs = []
+    for path in paths:
+        try:
+            with open(path, "rb") as f:
+                blob = f.read()
+        except OSError as exc:
+            raise FileOperationError(f"--trusted-ca-file {path}: cannot be read: {exc.strerror or exc}.") from exc
+        if b"-----BEGIN" not in blob:
+            # Caught here, with the file's name, because once encoded it is only "certificate N" to the rules.
+            raise InvalidArgumentValueError(
+                f"--trusted-ca-file {path} is not a PEM file (no -----BEGIN line; binary DER?). Convert it: "
+                f"openssl x509 -inform der -in {path} -out ca.pem")
+        blobs.append(blob)
+    return blobs
+
+
+def build_document(http_proxy=None, https_proxy=None, no_proxy=None, ca_blobs=None, enabled=None,
+                   in_cluster_suffixes=True) -> dict:
+    """The config object, in the documented key order, with only the keys given; noProxy gets `.svc` and
+    `.cluster.local` unless they are covered or ``in_cluster_suffixes`` is false."""
+    from azext_aksproxy.proxy_config import encode_pem_bundle
+    from azext_aksproxy.proxy_config.noproxy import missing_in_cluster_suffixes
+
+    doc = {}
+    if http_proxy is not None:
+        doc["httpProxy"] = http_proxy
+    if https_proxy is not None:
+        doc["httpsProxy"] = https_proxy
+    entries = split_no_proxy(no_proxy)
+    if in_cluster_suffixes:
+        added = missing_in_cluster_suffixes(entries)
+        if added:
+            entries += added
+            logger.warning("Added %s to noProxy so that pods reach in-cluster services (svc.ns.svc, "
+                           "svc.ns.svc.cluster.local) directly: curl and Python ignore the CIDRs AKS adds. Pass "
+                           "--no-in-cluster-suffixes to leave them out.", " and ".join(added))
+    if entries:
+        doc["noProxy"] = entries
+    if ca_blobs:
+        doc["trustedCa"] = encode_pem_bundle(ca_blobs)
+    if enabled is not None:
+        doc["enabled"] = enabled
+    return doc
+
+
+def _write(path: str, text: str, overwrite: bool) -> None:
+    from azure.cli.core.azclierror import FileOperationError
+
+    if os.path.exists(path) and not overwrite:
+        raise FileOperationError(f"--output-file {path} already exists; pass --overwrite-existing to replace it.")
+    tmp = f"{path}.tmp{os.getpid()}"
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        os.replace(tmp, path)  # all or nothing: a failed write never leaves half a config behind
+    except OSError as exc:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise FileOperationError(f"--output-file {path}: cannot be written: {exc.strerror or exc}.") from exc
+
+
+def _from_cluster(cmd, resource_group_name, name, other_options):
+    """The cluster's config as the user's file: noProxy without the entries AKS adds (az aks http-proxy diff of the
+    result against the same cluster shows no change), and the in-cluster advice naming the cluster's network."""
+    from azure.cli.core.azclierror import (
+        InvalidArgumentValueError,
+        MutuallyExclusiveArgumentError,
+        RequiredArgumentMissingError,
+    )
+
+    from azext_aksproxy._client_factory import cf_managed_clusters
+    from azext_aksproxy.adapters.reporting import warn
+    from azext_aksproxy.adapters.show import _raw_cluster
+    from azext_aksproxy.proxy_config import check_document
+    from azext_aksproxy.proxy_config import cluster as cluster_rules
+
+    given = [option for option, value in other_options.items() if value]
+    if given:
+        raise MutuallyExclusiveArgumentError(
+            f"--from-cluster writes the cluster's config as it is; drop {', '.join(given)} (edit the file afterwards, "
+            "then check it with az aks http-proxy diff).")
+    if not resource_group_name or not name:
+        raise RequiredArgumentMissingError("--from-cluster needs the cluster: --resource-group/-g and --name/-n.")
+    cluster = _raw_cluster(cf_managed_clusters(cmd.cli_ctx), resource_group_name, name)
+    doc = cluster_rules.user_config(cluster)
+    if doc is None:
+        raise InvalidArgumentValueError(f"Cluster {name} has no HTTP proxy config; there is nothing to write. Use "
+                                        "--http-proxy to write a new one.")
+    result = check_document(doc, source=f"cluster {name}")
+    raise_for_errors([f for f in result.findings if f.is_error], f"The HTTP proxy config of cluster {name}",
+                     "nothing was written")
+    warn(cluster_rules.with_cluster_advice(result.findings, cluster, result.config))
+    split = cluster_rules.split_no_proxy(cluster)
+    if split["aksAdded"]:
+        logger.warning("Left out of noProxy, as AKS adds them by itself: %s.", ", ".join(split["aksAdded"]))
+    if split["possiblyAksAdded"]:
+        logger.warning("Kept in noProxy: %s, which may be the VNet address space AKS adds (the cluster object does "
+                       "not say) or your own entries; keeping them changes nothing either way.",
+                       ", ".join(split["possiblyAksAdded"]))
+    return result.config
+
+
+def http_proxy_generate(cmd, http_proxy=None, https_proxy=None, no_proxy=None, trusted_ca_files=None, enabled=None,
+                        output_file=None, overwrite_existing=False, no_in_cluster_suffixes=False, from_cluster=False,
+                        resource_group_name=None, name=None):
+    from azext_aksproxy.proxy_config import check_document
+
+    if (resource_group_name or name) and not from_cluster:
+        from azure.cli.core.azclierror import RequiredArgumentMissingError
+
+        raise RequiredArgumentMissingError("--resource-group/--name read a cluster only with --from-cluster: add it, "
+                                           "or drop them.")
+    if from_cluster:
+        config = _from_cluster(cmd, resource_group_name, name, {
+            "--http-proxy": http_proxy, "--https-proxy": https_proxy, "--no-proxy": no_proxy,
+            "--trusted-ca-file": trusted_ca_files, "--enabled": enabled is not None,
+            "--no-in-cluster-suffixes": no_in_cluster_suffixes})
+    else:
+        doc = build_document(http_proxy, https_proxy, no_proxy, _read_pem_files(trusted_ca_files or []), enabled,
+                             in_cluster_suffixes=not no_in_cluster_suffixes)
+        result = check_document(doc, source="generated config")
+        raise_for_errors(result.findings, "Cannot generate the config", f"nothing was written ({_PATH_TO_OPTION})")
+        config = result.config  # canonical: what validate and aks update would send (noProxy de-duplicated)
+    if not output_file:
+        return config
+    _write(output_file, json.dumps(config, indent=2) + "\n", overwrite_existing)
+    logger.warning("Wrote %s. Check it against a cluster with: az aks http-proxy diff -g RG -n NAME --config %s",
+                   output_file, output_file)
+    return None

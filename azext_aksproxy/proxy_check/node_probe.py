@@ -1,0 +1,341 @@
+"""The check from inside the cluster: a bash script that reaches targets from a node through a NEW proxy config,
+and the parser that turns what the node printed into the same rows as the local check.
+
+The node only gathers raw facts (curl's outcome, the certificate chain ``openssl s_client`` was shown); the
+verdict is reached here, by the same code as the local check (:func:`probe.judge_chain`, :class:`NoProxy`), so a
+chain is judged the same wherever it was fetched. The script:
+
+- uses only the config it is given: every probe runs under ``env -i`` (no HTTP_PROXY/NO_PROXY of the node's
+  current config, no curlrc), with the proxy passed explicitly, or ``--noproxy '*'`` for targets the new noProxy
+  sends direct (matched here, as Go does);
+- trusts nothing by itself (``curl -k``): the chain is judged afterwards against the public roots plus the new
+  trustedCa only, never the node's store, which already holds the current trustedCa;
+- writes only into a private ``mktemp -d`` directory that a trap removes, and always exits 0 (run command reports
+  a failing script as a failed operation and drops its output);
+- prints one line per target, ``AKSPROXY1 <index> <curl exit> <http code> <CONNECT code> <seconds> <error> <chain>``
+  (error: base64 of curl's message; chain: base64 of gzip of the DER certificates, self-signed roots left out).
+  The VMSS run command returns only the last 4,096 bytes of output, so the longest lines come first and those cut
+  off are simply missing: :func:`parse_output` returns what is complete and the caller asks again for the rest.
+
+Pure: no azure-cli import.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import gzip
+import re
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from azext_aksproxy.proxy_config.findings import mask_secrets
+
+from . import chain as chains
+from .bypass import NoProxy
+from .probe import _GATEWAY_ERRORS, Proxy, Trust, judge_chain, proxy_for
+from .results import TargetResult, TlsReport, finding
+from .targets import Target
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+RECORD = "AKSPROXY1"
+# Azure's action run command returns only the last 4,096 bytes of a script's output ("Run scripts in your Linux VM
+# by using action Run Commands", Restrictions); records are sized and re-asked for with that in mind.
+RUN_COMMAND_OUTPUT_LIMIT = 4096
+_ERROR_BYTES = 240  # of curl's message: one line is all it ever says
+_MISSING = re.compile(rf"^{RECORD} missing((?: [\w.-]+)+)$", re.MULTILINE)
+# What the script needs; node images have them all (AgentBaker's own checks use curl and openssl), AKS run command's
+# pod image may not (Azure/AKS issue 3034: kubectl, helm, later jq, grep, awk, xargs; network tools were asked for).
+TOOLS = ("curl", "openssl", "timeout", "awk", "sed", "gzip", "base64", "mktemp", "env")
+_LINE = re.compile(rf"^{RECORD} (\d+) (\d+) (\d{{3}}) (\d{{3}}) ([0-9.]+) (\S+) (\S+)$")
+
+
+@dataclass(frozen=True)
+class NodeProbe:
+    """What the node is asked for one target: through which proxy, or direct (and because of which entry)."""
+
+    index: int
+    target: Target
+    via: str  # "httpProxy", "httpsProxy", "noProxy" or "direct", as in the local check's rows
+    proxy: Proxy | None = None
+    bypass_entry: str | None = None  # the noProxy entry that sends the target direct
+
+
+@dataclass(frozen=True)
+class NodeRecord:
+    """One target's line of output, decoded."""
+
+    index: int
+    curl_exit: int
+    http_code: int
+    connect_code: int
+    seconds: float
+    error: str
+    chain_der: tuple[bytes, ...]
+
+
+def plan(config: Mapping[str, Any], targets: Sequence[Target]) -> list[NodeProbe]:
+    """One probe per target, with the route the new config gives it (noProxy matched as Go does)."""
+    no_proxy = NoProxy(config.get("noProxy") or [])
+    probes = []
+    for index, target in enumerate(targets):
+        entry = no_proxy.covering(target.host, target.port)
+        proxy = None if entry is not None else proxy_for(config, target)
+        if entry is not None:
+            probes.append(NodeProbe(index, target, "noProxy", bypass_entry=entry))
+        elif proxy is None:
+            probes.append(NodeProbe(index, target, "direct"))
+        else:
+            probes.append(NodeProbe(index, target, proxy.field, proxy))
+    return probes
+
+
+def build_script(probes: Sequence[NodeProbe], timeout: float, config: Mapping[str, Any]) -> list[str]:
+    """The script's lines (RunShellScript takes a list of lines). ``config`` is only read for proxy URLs, which
+    must carry no credentials: the config rules refuse them, and a script is never the place to send one."""
+    for field in ("httpProxy", "httpsProxy"):
+        url = config.get(field) or ""
+        if "@" in url.split("//", 1)[-1].split("/", 1)[0]:
+            raise ValueError(f"{field} holds user info; it is never sent to a node")
+    seconds = max(1, round(timeout))
+    lines = [
+        "#!/bin/bash",
+        "[ -n \"${BASH_VERSION:-}\" ] || exec /bin/bash \"$0\" \"$@\"  # run command may start it with sh",
+        f"# aksproxy: reach {len(probes)} target(s) from this node through the HTTP proxy config about to be",
+        "# applied. Writes only to a private temp dir, removed on exit; the node's own proxy settings are not used.",
+        "set -u",
+        "umask 077",
+        "W=$(mktemp -d) || exit 0",
+        "trap 'cd /; rm -rf \"$W\"' EXIT",
+        "cd \"$W\" || exit 0",
+        "m=''",
+        f"for t in {' '.join(TOOLS)}; do command -v \"$t\" >/dev/null 2>&1 || m=\"$m $t\"; done",
+        f"[ -z \"$m\" ] || {{ echo \"{RECORD} missing$m\"; exit 0; }}",
+        "run() { env -i PATH=\"$PATH\" HOME=\"$W\" LC_ALL=C \"$@\"; }",
+        "b64() { base64 -w0; }",
+        # i url proxy-url|- tls-authority|- sni|- proxy-authority|-
+        "probe() {",
+        "  local i=$1 url=$2 proxy=$3 hp=$4 sni=$5 pa=$6 np='' w rc c=- e f n s",
+        "  local via=() ossl=()",
+        "  if [ \"$proxy\" = - ]; then np='*'; else via=(--proxy \"$proxy\"); fi",
+        "  if [ \"$pa\" != - ]; then ossl+=(-proxy \"$pa\"); fi",
+        "  if [ \"$sni\" = - ]; then ossl+=(-noservername); else ossl+=(-servername \"$sni\"); fi",
+        (f"  w=$(run curl -q -sS -o /dev/null -k --proxy-insecure --noproxy \"$np\" ${{via[@]+\"${{via[@]}}\"}} "
+        f"--connect-timeout {seconds} --max-time {seconds} -w '%{{http_code}} %{{http_connect}} %{{time_total}}' "
+        "\"$url\" 2>\"e.$i\")"),
+        "  rc=$?",
+        "  [ -n \"$w\" ] || w='000 000 0'",
+        "  if [ $rc = 0 ] && [ \"$hp\" != - ]; then",
+        (f"    run timeout {seconds} openssl s_client -connect \"$hp\" \"${{ossl[@]}}\" -showcerts </dev/null "
+        "2>/dev/null >\"s.$i\""),
+        "    awk -v p=\"x.$i.\" '/-BEGIN CERTIFICATE-/{n++; f=p n} f{print > f} /-END CERTIFICATE-/{f=\"\"}' \"s.$i\"",
+        "    n=1",
+        "    while [ -f \"x.$i.$n\" ]; do",
+        "      f=\"x.$i.$n\"",
+        "      s=$(run openssl x509 -in \"$f\" -noout -subject -issuer -nameopt RFC2253 | sed 's/^[a-z]*=//' | uniq | wc -l)",
+        "      [ \"$n\" = 1 ] || [ \"$s\" != 1 ] && run openssl x509 -in \"$f\" -outform DER >>\"d.$i\"",
+        "      n=$((n + 1))",
+        "    done",
+        "    [ -s \"d.$i\" ] && c=$(gzip -9c \"d.$i\" | b64)",
+        "  fi",
+        f"  e=$(head -c {_ERROR_BYTES} \"e.$i\" | b64)",
+        "  [ -n \"$e\" ] || e=-",
+        f"  echo \"{RECORD} $i $rc $w $e $c\" >\"r.$i\"",
+        "}",
+    ]
+    for p in probes:
+        t = p.target
+        hp = t.authority if t.scheme == "https" else "-"
+        sni = "-" if t.ip is not None else t.host
+        if p.proxy is None:
+            proxy_url, proxy_authority = "-", "-"
+        else:
+            proxy_url = p.proxy.url
+            # openssl s_client tunnels through an http:// proxy only; through an https:// one the chain is not read.
+            proxy_authority = _authority(p.proxy.host, p.proxy.port) if p.proxy.scheme == "http" else "-"
+            if p.proxy.scheme != "http":
+                hp = "-"
+        args = " ".join(shlex.quote(a) for a in (str(p.index), t.url, proxy_url, hp, sni, proxy_authority))
+        lines.append(f"probe {args} &")
+    # Largest records first: a run command keeps the output's tail, so what is cut off is the fewest, longest lines.
+    lines += ["wait", "for f in $(ls -S r.* 2>/dev/null); do cat \"$f\"; done", "exit 0"]
+    return lines
+
+
+def _authority(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def parse_output(text: str) -> dict[int, NodeRecord]:
+    """Every complete record in the output, by target index. Lines that are cut off or garbled are left out."""
+    records = {}
+    for line in (text or "").splitlines():
+        m = _LINE.match(line.strip())
+        if not m:
+            continue
+        try:
+            error = "" if m[6] == "-" else base64.b64decode(m[6], validate=True).decode("utf-8", "replace")
+            chain = () if m[7] == "-" else tuple(split_der(gzip.decompress(base64.b64decode(m[7], validate=True))))
+        except (binascii.Error, OSError, EOFError, ValueError):
+            continue
+        index = int(m[1])
+        records[index] = NodeRecord(index, int(m[2]), int(m[3]), int(m[4]), float(m[5]), error.strip(), chain)
+    return records
+
+
+def missing_tools(text: str) -> list[str]:
+    """The tools the script found missing where it ran ([] when it had them all)."""
+    m = _MISSING.search(text or "")
+    return m[1].split() if m else []
+
+
+def split_der(data: bytes) -> list[bytes]:
+    """Certificates written back to back in DER (each a SEQUENCE with a definite length)."""
+    out, pos = [], 0
+    while pos < len(data):
+        if data[pos] != 0x30 or pos + 2 > len(data):
+            raise ValueError("not a DER SEQUENCE")
+        first = data[pos + 1]
+        if first < 0x80:
+            head, length = 2, first
+        else:
+            count = first & 0x7F
+            if not 1 <= count <= 4 or pos + 2 + count > len(data):
+                raise ValueError("bad DER length")
+            head, length = 2 + count, int.from_bytes(data[pos + 2:pos + 2 + count], "big")
+        end = pos + head + length
+        if end > len(data):
+            raise ValueError("truncated DER")
+        out.append(data[pos:end])
+        pos = end
+    return out
+
+
+def judge(probe: NodeProbe, record: NodeRecord | None, trust: Trust, where: str, timeout: float) -> TargetResult:
+    """The row for one target from what ``where`` (e.g. "node aks-nodepool1-1234-vmss000000") printed."""
+    t = probe.target
+    result = TargetResult(t, probe.via, probe.proxy.url if probe.proxy else None, where=where)
+    if record is None:
+        result.findings.append(finding(
+            "node-no-result", t, f"{where.capitalize()} returned no result for {t.url}: its output was lost (a "
+                                 "scale-set run command returns only the last 4,096 bytes, which a very long "
+                                 "certificate chain can exceed on its own).",
+            "Run the check again; if it persists, run it from a machine in the cluster's network (without "
+            "--from-cluster, or --check-proxy-from local)."))
+        return result
+    said = mask_secrets(record.error) or f"curl exit code {record.curl_exit}"
+    if probe.proxy is None:
+        _judge_direct(probe, record, result, trust, where, said)
+    else:
+        _judge_proxied(probe, probe.proxy, record, result, trust, where, said, timeout)
+    return result
+
+
+def _reached(result: TargetResult, record: NodeRecord) -> None:
+    result.reached, result.status = True, record.http_code
+    result.latency_ms = round(record.seconds * 1000)
+
+
+def _judge_tls(probe: NodeProbe, record: NodeRecord, result: TargetResult, trust: Trust, where: str) -> None:
+    t = probe.target
+    if t.scheme != "https" or (probe.proxy is not None and probe.proxy.scheme != "http"):
+        return
+    report, problems = judge_chain(list(record.chain_der), t.host, trust, "the certificate presented for the target")
+    result.tls = report
+    for code, message, fix in problems:
+        result.findings.append(finding(code, t, f"From {where}: {message}", fix))
+
+
+def _judge_direct(probe: NodeProbe, record: NodeRecord, result: TargetResult, trust: Trust, where: str,
+                  said: str) -> None:
+    t = probe.target
+    why = (f"noProxy entry {probe.bypass_entry!r} covers {t.host}" if probe.via == "noProxy"
+           else f"the config has no proxy for {t.scheme}:// targets")
+    if record.curl_exit != 0:
+        fix = (f"Remove {probe.bypass_entry!r} from noProxy so that nodes reach {t.host} through the proxy, or "
+               f"open a direct route from the nodes to {t.authority}." if probe.via == "noProxy"
+               else f"Set {'httpsProxy' if t.scheme == 'https' else 'httpProxy'}, or open a direct route from the "
+                    f"nodes to {t.authority}.")
+        result.findings.append(finding(
+            "direct-unreachable", t, f"{why}, so nodes connect to it directly, and {where} cannot: {said}.", fix))
+        return
+    _reached(result, record)
+    _judge_tls(probe, record, result, trust, where)
+    if not result.failed:
+        code = "bypass" if probe.via == "noProxy" else "direct"
+        result.findings.insert(0, finding(code, t, f"{why}: {where} reached it directly, HTTP {record.http_code} in "
+                                                   f"{result.latency_ms} ms.{_tls_note(result.tls)}"))
+
+
+def _judge_proxied(probe: NodeProbe, p: Proxy, record: NodeRecord, result: TargetResult, trust: Trust, where: str,
+                   said: str, timeout: float) -> None:
+    t = probe.target
+    tunnel = t.scheme == "https"
+    proxy_answer = record.connect_code if tunnel and record.connect_code not in (0, 200) else record.http_code
+    what = f"CONNECT {t.authority}" if tunnel and record.connect_code not in (0, 200) else f"GET {t.url}"
+    if proxy_answer == 407:
+        result.findings.append(finding(
+            "proxy-auth-required", t, f"From {where}, {p.field} {p.url} answered {what} with 407: it wants "
+                                      "credentials, and AKS has no proxy authentication.",
+            "Let the proxy accept the cluster's egress addresses without credentials."))
+    elif proxy_answer in _GATEWAY_ERRORS:
+        result.findings.append(finding(
+            "proxy-error", t, f"From {where}, {p.field} {p.url} answered {what} with {proxy_answer}: it could not "
+                              "reach the target.",
+            f"Check the proxy's DNS, firewall and route to {t.authority}, and that the target is up."))
+    elif tunnel and record.connect_code not in (0, 200):
+        result.findings.append(finding(
+            "connect-refused", t, f"From {where}, {p.field} {p.url} refused {what}: {record.connect_code}.",
+            f"Allow CONNECT to {t.authority} in the proxy's access rules (e.g. squid's SSL_ports and http_access), "
+            f"or add {t.host} to noProxy if nodes may reach it directly."))
+    elif record.curl_exit in (5, 7) or (record.curl_exit == 28 and record.connect_code == 0
+                                         and "connect" in said.lower() and "timed out" in said.lower()):
+        result.findings.append(finding(
+            "proxy-unreachable", t, f"{where.capitalize()} cannot reach {p.field} {p.url}: {said}.",
+            f"Start the proxy or correct host and port in {p.field}, and let the nodes' subnet reach it; the "
+            "proxy must answer before the cluster uses it."))
+    elif record.curl_exit == 35:
+        result.findings.append(finding(
+            "tls-handshake", t, f"From {where}, TLS with {t.host} through {p.field} {p.url} failed: {said}.",
+            "Check that the proxy passes TLS through or intercepts it with a certificate for the host."))
+    elif record.curl_exit == 28:
+        result.findings.append(finding(
+            "target-unreachable", t, f"From {where}, through {p.field} {p.url}, {t.url} gave no answer within "
+                                     f"{timeout:g} s (timed out).",
+            f"Check that the proxy can reach {t.host} (its firewall, DNS and route)."))
+    elif record.curl_exit != 0:
+        result.findings.append(finding(
+            "target-unreachable", t, f"From {where}, through {p.field} {p.url}, {t.url} did not answer: {said}.",
+            f"Check that the proxy can reach {t.host} (its firewall, DNS and route)."))
+    else:
+        _reached(result, record)
+        _judge_tls(probe, record, result, trust, where)
+    if result.reached and not result.failed:
+        result.findings.insert(0, finding(
+            "reached", t, f"From {where}: reached through {p.field} {p.url}, HTTP {record.http_code} in "
+                          f"{result.latency_ms} ms.{_tls_note(result.tls)}{_unread_chain_note(p, t)}"))
+
+
+def _unread_chain_note(proxy: Proxy, target: Target) -> str:
+    if target.scheme != "https" or proxy.scheme == "http":
+        return ""
+    return (" The certificates were not judged from the node: openssl cannot tunnel through an https:// proxy; "
+            "run the check without --from-cluster to judge them from this machine.")
+
+
+def _tls_note(tls: TlsReport | None) -> str:
+    if tls is None:
+        return ""
+    issuer = tls.chain[0].issuer if tls.chain else "?"
+    if tls.intercepted:
+        return (f" TLS is intercepted (the chain is issued by {issuer!r}, not a public CA) and trusted through "
+                f"trustedCa ({tls.anchor!r}).")
+    return f" The chain is issued by {issuer!r} and publicly trusted."
+
+
+def trust_for(config: Mapping[str, Any], public_roots: Sequence[x509.Certificate]) -> Trust:
+    """The anchors a node judges with after the update: the public roots and the NEW trustedCa, nothing else."""
+    return Trust(public_roots, chains.trusted_ca_certificates(config.get("trustedCa")))

@@ -1,0 +1,272 @@
+"""Reach each target through the config's proxies, as a node would, and judge what comes back."""
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
+
+from cryptography import x509
+
+from azext_aksproxy.proxy_config.findings import Finding, mask_secrets
+from azext_aksproxy.proxy_config.urls import DEFAULT_PORTS
+
+from . import chain as chains
+from . import wire
+from .bypass import NoProxy
+from .results import TargetResult, TlsReport, finding
+from .targets import Target
+
+_MAX_PARALLEL = 8  # the default targets all run at once; a long --target list is not a flood
+# What proxies answer when they cannot reach the target (squid: 503 ERR_CONNECT_FAIL, mitmproxy: 502). Through a
+# tunnel the target itself could send them, but a target answering so is not reachable in any useful sense either.
+_GATEWAY_ERRORS = (502, 503, 504)
+
+
+@dataclass(frozen=True)
+class Proxy:
+    field: str  # "httpProxy" or "httpsProxy": where the URL came from
+    url: str  # masked, as shown
+    scheme: str
+    host: str
+    port: int
+
+    @classmethod
+    def from_config(cls, field: str, url: str) -> Proxy:
+        parts = urlsplit(url)
+        scheme = (parts.scheme or "http").lower()
+        return cls(field, mask_secrets(url), scheme, parts.hostname or "", parts.port or DEFAULT_PORTS.get(scheme, 80))
+
+
+class Problem(NamedTuple):
+    code: str
+    message: str
+    fix: str
+
+
+@dataclass(frozen=True)
+class Trust:
+    """The two sets of anchors a node uses: the public roots of its OS image, and the config's trustedCa."""
+
+    public: Sequence[x509.Certificate]
+    trusted_ca: Sequence[x509.Certificate]
+
+
+def check_targets(config: Mapping[str, Any], targets: Sequence[Target], timeout: float = 10.0,
+                  public_roots: Sequence[x509.Certificate] | None = None) -> list[TargetResult]:
+    """Reach every target through the config's proxies (in parallel), as a node would, and judge the answers.
+
+    Args:
+      config: a canonical proxy config (REST keys), e.g. ``check_file(...).config``.
+      targets: from :func:`parse_targets`.
+      timeout: seconds for each target (connect, tunnel, TLS and the first response together).
+      public_roots: the anchors nodes trust without trustedCa; defaults to :func:`chain.public_roots` (Mozilla's).
+
+    Returns:
+      One TargetResult per target, in the order of ``targets``. Never raises for what the network does: a
+      refused connection, a bad certificate or an unreadable chain is a finding of that target.
+    """
+    trust = Trust(chains.public_roots() if public_roots is None else public_roots,
+                  chains.trusted_ca_certificates(config.get("trustedCa")))
+    no_proxy = NoProxy(config.get("noProxy") or [])
+    if not targets:
+        return []
+    with ThreadPoolExecutor(max_workers=min(_MAX_PARALLEL, len(targets))) as pool:
+        return list(pool.map(lambda t: check_target(config, t, no_proxy, trust, timeout), targets))
+
+
+def proxy_for(config: Mapping[str, Any], target: Target) -> Proxy | None:
+    """The proxy a node uses for ``target``: httpsProxy (or httpProxy when absent) for https, httpProxy for http."""
+    if target.scheme == "https" and config.get("httpsProxy"):
+        return Proxy.from_config("httpsProxy", config["httpsProxy"])
+    if config.get("httpProxy"):
+        return Proxy.from_config("httpProxy", config["httpProxy"])
+    return None
+
+
+def check_target(config: Mapping[str, Any], target: Target, no_proxy: NoProxy, trust: Trust, timeout: float) -> TargetResult:
+    entry = no_proxy.covering(target.host, target.port)
+    if entry is not None:
+        return TargetResult(target, "noProxy", findings=[finding(
+            "bypass", target, f"noProxy entry {entry!r} covers {target.host}: nodes connect to it directly, not "
+                              "through the proxy, so the proxy is not checked for it.")])
+    proxy = proxy_for(config, target)
+    if proxy is None:
+        return TargetResult(target, "direct", findings=[finding(
+            "direct", target, f"The config has no proxy for {target.scheme}:// targets: nodes reach "
+                              f"{target.host} directly, so no proxy is checked for it.")])
+    return _Probe(target, proxy, trust, timeout).run()
+
+
+class _Probe:
+    """One target through one proxy: connect, (TLS to the proxy), CONNECT or GET, (TLS to the target), GET."""
+
+    def __init__(self, target: Target, proxy: Proxy, trust: Trust, timeout: float):
+        self.target, self.proxy, self.trust, self.timeout = target, proxy, trust, timeout
+        self.result = TargetResult(target, proxy.field, proxy.url)
+        self.stage = "connect"
+
+    def run(self) -> TargetResult:
+        start = time.monotonic()
+        tcp = None
+        try:
+            tcp = wire.TcpStream(self.proxy.host, self.proxy.port, start + self.timeout)
+            stream: wire.TcpStream | wire.TlsStream = tcp
+            if self.proxy.scheme == "https":
+                self.stage = "proxy-tls"
+                stream = proxy_tls = wire.TlsStream(tcp, self.proxy.host, "proxy-tls")
+                self.result.proxy_tls = self._judge_chain(proxy_tls, self.proxy.host, "the proxy's own certificate")
+            head = self._https(stream) if self.target.scheme == "https" else self._http(stream)
+            if head is not None:
+                self.result.reached, self.result.status = True, head.status
+                self.result.latency_ms = wire.elapsed_ms(start)
+        except wire.WireError as exc:
+            self._fail(exc.stage, exc.reason)
+        except TimeoutError:
+            self._fail(self.stage, f"no answer within {self.timeout:g} s (timed out)")
+        except OSError as exc:
+            self._fail(self.stage, exc.strerror or str(exc))
+        finally:
+            if tcp is not None:
+                tcp.close()
+        if not self.result.findings or not self.result.failed:
+            self.result.findings.insert(0, self._reached())
+        return self.result
+
+    def _https(self, stream: wire.Stream) -> wire.ResponseHead | None:
+        self.stage = "tunnel"
+        authority = self.target.authority
+        head = wire.request(stream, "CONNECT", authority, authority, "tunnel")
+        if not 200 <= head.status < 300:
+            self._refused(head, f"CONNECT {authority}")
+            return None
+        self.stage = "tls"
+        tls = wire.TlsStream(stream, self.target.host, "tls")
+        self.result.tls = self._judge_chain(tls, self.target.host, "the certificate presented for the target")
+        self.stage = "http"
+        return self._answered(wire.request(tls, "GET", self.target.path, self.target.host_header, "http"))
+
+    def _http(self, stream: wire.Stream) -> wire.ResponseHead | None:
+        self.stage = "http"
+        return self._answered(wire.request(stream, "GET", self.target.url, self.target.host_header, "http"))
+
+    def _answered(self, head: wire.ResponseHead) -> wire.ResponseHead | None:
+        """``head`` when the target answered; None (and a finding) when the proxy answered in its place."""
+        if head.status == 407 or head.status in _GATEWAY_ERRORS:
+            self._refused(head, f"GET {self.target.url}")
+            return None
+        return head
+
+    def _refused(self, head: wire.ResponseHead, what: str) -> None:
+        p, t = self.proxy, self.target
+        said = f"{head.status} {head.reason}".strip()
+        squid_error = head.headers.get("x-squid-error")
+        if squid_error:
+            said += f" ({squid_error})"
+        if head.status == 407:
+            self._add("proxy-auth-required", f"{p.field} {p.url} answered {what} with {said}: it wants credentials, "
+                      "and AKS has no proxy authentication.",
+                      "Let the proxy accept the cluster's egress addresses without credentials.")
+        elif head.status in _GATEWAY_ERRORS:
+            self._add("proxy-error", f"{p.field} {p.url} answered {what} with {said}: it could not reach the target.",
+                      f"Check the proxy's DNS, firewall and route to {t.authority}, and that the target is up.")
+        else:
+            self._add("connect-refused", f"{p.field} {p.url} refused {what}: {said}.",
+                      f"Allow CONNECT to {t.authority} in the proxy's access rules (e.g. squid's SSL_ports and "
+                      f"http_access), or add {t.host} to noProxy if nodes may reach it directly.")
+
+    def _fail(self, stage: str, reason: str) -> None:
+        p, t = self.proxy, self.target
+        if stage == "connect":
+            self._add("proxy-unreachable", f"Cannot reach {p.field} {p.url}: {reason}.",
+                      f"Start the proxy or correct host and port in {p.field}. The proxy must answer before a "
+                      "cluster uses it; run this check from a machine in the cluster's network.")
+        elif stage in ("tls", "proxy-tls"):
+            peer = "the proxy" if stage == "proxy-tls" else f"{t.host} through {p.field} {p.url}"
+            self._add("tls-handshake", f"TLS with {peer} failed: {reason}.",
+                      "Check that the proxy passes TLS through or intercepts it with a certificate for the host; "
+                      "an https:// proxy URL needs a proxy that speaks TLS on that port.")
+        elif stage == "tunnel":
+            self._add("target-unreachable", f"{p.field} {p.url} did not open a tunnel to {t.authority}: {reason}.",
+                      f"Check that the proxy accepts CONNECT and can reach {t.authority}.")
+        else:
+            self._add("target-unreachable", f"Through {p.field} {p.url}, {t.url} did not answer: {reason}.",
+                      f"Check that the proxy can reach {t.host} (its firewall, DNS and route).")
+
+    def _judge_chain(self, stream: wire.TlsStream, host: str, what: str) -> TlsReport:
+        report, problems = judge_chain(stream.peer_chain_der(), host, self.trust, what)
+        for code, message, fix in problems:
+            self._add(code, message, fix)
+        return report
+
+    def _reached(self) -> Finding:
+        r, p = self.result, self.proxy
+        message = f"Reached through {p.field} {p.url}: HTTP {r.status} in {r.latency_ms} ms."
+        if r.tls is not None:
+            issuer = r.tls.chain[0].issuer if r.tls.chain else "?"
+            if r.tls.intercepted:
+                message += (f" TLS is intercepted (the chain is issued by {issuer!r}, not a public CA) and trusted "
+                            f"through trustedCa ({r.tls.anchor!r}).")
+            else:
+                message += f" TLS passes through: the chain is issued by {issuer!r} and publicly trusted."
+        return finding("reached", self.target, message)
+
+    def _add(self, code: str, message: str, fix: str) -> None:
+        self.result.findings.append(finding(code, self.target, message, fix))
+
+
+def judge_chain(ders: Sequence[bytes], host: str, trust: Trust, what: str) -> tuple[TlsReport, list[Problem]]:
+    """The report for a presented chain, and its problems."""
+    what = what[:1].upper() + what[1:]  # it starts every message
+    if not ders:
+        return TlsReport([], None, True), [Problem("tls-handshake", f"{what} is missing: the peer presented none.",
+                                                   "Check the proxy's TLS settings.")]
+    read = chains.read_chain(ders)
+    problems = [Problem(
+        "tls-unreadable", f"{what} ({host}): certificate {position} of {read.size} in the chain presented cannot be "
+                          f"read ({why}); nodes cannot verify a chain through it.",
+        f"Inspect the chain with `openssl s_client -connect <proxy> -showcerts` and re-issue the certificate at "
+        f"position {position} (1 is the leaf).") for position, why in read.unreadable]
+    if not read.leaf_readable:
+        return TlsReport(read.facts, None, True), problems
+    certs = read.certs
+    leaf = read.facts[0]
+    public = chains.verify_path(certs, trust.public)
+    own = public if public.ok else chains.verify_path(certs, trust.trusted_ca)
+    trusted_by = "public roots" if public.ok else "trustedCa" if own.ok else None
+    anchor = own.anchor.subject.rfc4514_string() if own.ok and own.anchor is not None else None
+    report = TlsReport(read.facts, trusted_by, intercepted=public.anchor is None, anchor=anchor)
+    expired = own.problem or public.problem
+    if trusted_by is None and expired:
+        problems.append(Problem(
+            "tls-expired", f"{what} ({host}) chains to a trusted CA, but {expired}.",
+            "Renew the certificate (on the proxy, or in trustedCa if it is the CA there)."))
+    elif trusted_by is None:
+        subjects = ", ".join(repr(c.subject.rfc4514_string()) for c in trust.trusted_ca)
+        held = (f"trustedCa ({len(trust.trusted_ca)} certificate(s): {subjects})" if trust.trusted_ca
+                else "trustedCa (absent from the config)")
+        # A trustedCa certificate with the issuer's name that did not sign: a re-keyed or renewed CA, most likely.
+        namesake = any(c.subject == certs[0].issuer for c in trust.trusted_ca)
+        rekeyed = (f" trustedCa does hold a certificate named {leaf.issuer!r}, but its key did not sign this "
+                   "certificate: the proxy signs with another key under the same name (a renewed or re-keyed CA?)."
+                   if namesake else "")
+        problems.append(Problem(
+            "tls-untrusted",
+            f"{what} ({host}) is issued by {leaf.issuer!r}, which neither the public roots nor {held} lead to: "
+            f"the proxy intercepts TLS with a CA that the nodes will not trust.{rekeyed}",
+            f"Put the PEM of the CA {leaf.issuer!r} that the proxy signs with into trustedCa (base64 of the PEM "
+            "text), or let the proxy pass this host through without interception."))
+    name = chains.name_problem(certs[0], host)
+    if name == "no-san":
+        problems.append(Problem(
+            "tls-no-san",
+            f"{what} ({host}; subject {leaf.subject!r}, issued by {leaf.issuer!r}) has no subjectAltName: Go "
+            "components on the nodes (kubelet, containerd) refuse CN-only certificates.",
+            "Make the proxy issue certificates with a subjectAltName for each host it intercepts."))
+    elif name == "mismatch":
+        problems.append(Problem(
+            "tls-name-mismatch", f"{what} names {', '.join(leaf.sans or ())}, not {host}.",
+            f"Make the proxy present a certificate whose subjectAltName covers {host}."))
+    return report, problems
