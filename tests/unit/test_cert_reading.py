@@ -157,7 +157,8 @@ def _damaged(positions: list[int], flip: int) -> bytes:
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.integers(0, len(LEAF_DER) - 1), min_size=1, max_size=4), st.integers(1, 255))
 def test_a_damaged_certificate_is_judged_without_an_exception(positions, flip):
-    report, problems = judge_chain([_damaged(positions, flip), _der(ISSUER.cert)], "127.0.0.1", Trust([], [ISSUER.cert]),
+    report, problems = judge_chain([_damaged(positions, flip), _der(ISSUER.cert)], "127.0.0.1",
+                                   Trust([], [ISSUER.cert]),
                                    "the certificate")
     codes = {p.code for p in problems}
     # Whatever the damage: judged (findings), and trusted only while the signature still verifies.
@@ -183,7 +184,8 @@ def test_a_certificate_of_an_unknown_version_is_a_finding_in_validate_and_in_che
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.integers(0, len(LEAF_DER) - 1), min_size=1, max_size=4), st.integers(1, 255))
 def test_a_damaged_trusted_ca_certificate_is_a_finding_in_validate_and_show(positions, flip):
-    pem = b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(_damaged(positions, flip)) + b"-----END CERTIFICATE-----\n"
+    body = base64.encodebytes(_damaged(positions, flip))
+    pem = b"-----BEGIN CERTIFICATE-----\n" + body + b"-----END CERTIFICATE-----\n"
     trusted_ca = base64.b64encode(pem).decode()
     result = check_document({"httpProxy": "http://proxy.example:3128/", "trustedCa": trusted_ca})
     unreadable = "ca-cert-invalid" in [f.code for f in result.findings]
