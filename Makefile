@@ -57,7 +57,8 @@ RELIABILITY_RECORDS := build/reliability/records.jsonl
 # The fast loop (no proxies, no emulator, no network): lint and type check, then the unit tests.
 lint: venv
 	$(BIN)/ruff check .
-	$(BIN)/mypy azext_aksproxy/proxy_config azext_aksproxy/proxy_check azext_aksproxy/rollout
+	# Checked against Python 3.10's standard library: az runs on 3.10, and the pure packages use nothing newer.
+	$(BIN)/mypy --python-version 3.10 azext_aksproxy/proxy_config azext_aksproxy/proxy_check azext_aksproxy/rollout
 
 check: lint
 	$(BIN)/python -m pytest -q -n 2 tests/unit

@@ -75,8 +75,7 @@ def maintenance_window(cli_ctx, resource_group_name: str, name: str):
 
 def disruption_gate(cli_ctx, resource_group_name: str, name: str, cluster: dict):
     """The node disruption gate for a reimage now; the window is read only when the policy depends on it."""
-    import datetime
-
+    from azext_aksproxy.proxy_config.x509ext import aware_now
     from azext_aksproxy.rollout.pools import IN_WINDOW
     from azext_aksproxy.rollout.pools import disruption_gate as gate
 
@@ -84,4 +83,4 @@ def disruption_gate(cli_ctx, resource_group_name: str, name: str, cluster: dict)
     policy = str((props.get("nodeDisruptionProfile") or {}).get("nodeDisruptionPolicy") or "")
     config, unreadable = (maintenance_window(cli_ctx, resource_group_name, name)
                           if policy.lower() == IN_WINDOW.lower() else (None, ""))
-    return gate(cluster, config, datetime.datetime.now(datetime.UTC), unreadable)
+    return gate(cluster, config, aware_now(), unreadable)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..proxy_config.cluster import agent_pools, compare, properties
+from ..proxy_config.x509ext import UTC
 
 # The one rule's actions for a pool.
 START = "start"  # POST upgradeNodeImageVersion, then follow the operation
@@ -99,7 +100,7 @@ def window_open(window: Mapping[str, Any], now: datetime.datetime) -> bool | Non
     """Whether a maintenanceWindow (MaintenanceConfiguration.properties.maintenanceWindow) is open at ``now``
     (aware); None when it cannot be told (an unknown schedule or a malformed field)."""
     try:
-        local = now.astimezone(datetime.UTC) + _utc_offset(str(window.get("utcOffset") or "+00:00"))
+        local = now.astimezone(UTC) + _utc_offset(str(window.get("utcOffset") or "+00:00"))
         for blocked in window.get("notAllowedDates") or []:
             if str(blocked.get("start")) <= local.date().isoformat() <= str(blocked.get("end")):
                 return False
