@@ -97,8 +97,6 @@ def load_arguments(self, _):
                    help="With --from-cluster: run on a node of this Linux node pool (pools in other subnets may "
                         "reach the proxy differently). Default: the system pool's first running node.")
     with self.argument_context("aks http-proxy audit") as c:
-        from azure.cli.core.commands.parameters import get_enum_type
-
         c.argument("subscriptions", options_list=["--subscriptions"], nargs="+",
                    help="Space-separated ids or names of the subscriptions to audit. Default: the current "
                         "subscription.")

@@ -29,9 +29,9 @@ _TERMINAL = ("failed", "canceled", "cancelled")
 
 def proxy_write_requested(verb: str, params: dict) -> bool:
     """Whether this create/update changes the HTTP proxy (the only flows whose errors aksproxy rewords)."""
-    keys = ("http_proxy_config",) if verb == "create" else ("http_proxy_config", "enable_http_proxy",
-                                                               "disable_http_proxy")
-    return any(params.get(k) for k in keys)
+    from azext_aksproxy.adapters.core_hook import hook_needed
+
+    return hook_needed(verb, params)
 
 
 def service_error_text(ex: Exception) -> str:

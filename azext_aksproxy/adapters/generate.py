@@ -93,7 +93,7 @@ def _from_cluster(cmd, resource_group_name, name, other_options):
 
     from azext_aksproxy._client_factory import cf_managed_clusters
     from azext_aksproxy.adapters.reporting import warn
-    from azext_aksproxy.adapters.show import _raw_cluster
+    from azext_aksproxy.adapters.show import raw_cluster
     from azext_aksproxy.proxy_config import check_document
     from azext_aksproxy.proxy_config import cluster as cluster_rules
 
@@ -104,7 +104,7 @@ def _from_cluster(cmd, resource_group_name, name, other_options):
             "then check it with az aks http-proxy diff).")
     if not resource_group_name or not name:
         raise RequiredArgumentMissingError("--from-cluster needs the cluster: --resource-group/-g and --name/-n.")
-    cluster = _raw_cluster(cf_managed_clusters(cmd.cli_ctx), resource_group_name, name)
+    cluster = raw_cluster(cf_managed_clusters(cmd.cli_ctx), resource_group_name, name)
     doc = cluster_rules.user_config(cluster)
     if doc is None:
         raise InvalidArgumentValueError(f"Cluster {name} has no HTTP proxy config; there is nothing to write. Use "

@@ -159,9 +159,12 @@ class ProxyAwareUpdateDecorator(_ProxyConfigContextMixin, core.AKSManagedCluster
     def _announce_reimage(self, mc) -> None:
         """Before the PUT: a proxy change makes AKS reimage every pool. Say which, and refuse when the cluster's
         node disruption policy would make the service refuse it (nothing is written then)."""
+        if not self._proxy_requested() and not self.context.raw_param.get("disable_http_proxy"):
+            return  # core's read-modify-write sends the proxy config back unchanged: nothing to reimage
         from azure.cli.core.azclierror import ValidationError
 
         from azext_aksproxy.adapters.rollout_state import disruption_gate
+        from azext_aksproxy.proxy_config.cluster import properties
         from azext_aksproxy.rollout.pools import (
             WHAT_A_REIMAGE_DOES,
             describe_pools,
@@ -170,7 +173,7 @@ class ProxyAwareUpdateDecorator(_ProxyConfigContextMixin, core.AKSManagedCluster
             reimaged_pools,
         )
 
-        new = (mc.as_dict().get("properties") or {}).get("httpProxyConfig")
+        new = properties(mc.as_dict()).get("httpProxyConfig")
         fields = reimage_fields(self._fetched or {}, new)
         if self._reimage_fields is not None:
             self._reimage_fields[:] = fields
@@ -184,7 +187,7 @@ class ProxyAwareUpdateDecorator(_ProxyConfigContextMixin, core.AKSManagedCluster
                 f"Cluster {name}: this update changes {changed}, which makes AKS reimage every node pool, and "
                 f"{gate.reason}: AKS would refuse it ({gate.code}). Nothing was sent to Azure. "
                 f"{disruption_fix(gate, rg, name)}")
-        policy = (self._fetched or {}).get("properties", {}).get("nodeDisruptionProfile")
+        policy = properties(self._fetched or {}).get("nodeDisruptionProfile")
         if self._latest_node_image:
             self._announce_second_roll(rg, name)
         logger.warning("This update changes %s: AKS reimages every node pool as part of it: %s; %s. "

@@ -153,7 +153,9 @@ class PoolRun:
             pause = min(pause * 2, MAX_PAUSE_SECONDS)
 
     def _finished(self, pool: dict, note: str = "") -> PoolResult:
-        props = pool.get("properties") or pool
+        from azext_aksproxy.proxy_config.cluster import properties
+
+        props = properties(pool)
         image = props.get("nodeImageVersion")
         if str(props.get("provisioningState", "")).lower() == "failed":
             return self._row(plan_mod.FAILED, "the pool's provisioningState is Failed after the upgrade", image)

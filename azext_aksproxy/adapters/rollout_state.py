@@ -9,6 +9,7 @@ from __future__ import annotations
 from knack.log import get_logger
 
 from azext_aksproxy.adapters.cluster_write import service_error_text
+from azext_aksproxy.proxy_config.cluster import properties
 
 logger = get_logger(__name__)
 
@@ -24,7 +25,7 @@ def node_models(cli_ctx, cluster: dict):
     from azext_aksproxy._client_factory import cf_compute
     from azext_aksproxy.rollout.pools import NodeModel
 
-    node_rg = (cluster.get("properties") or cluster).get("nodeResourceGroup")
+    node_rg = properties(cluster).get("nodeResourceGroup")
     if not node_rg:
         return None, "the cluster names no node resource group"
     try:
@@ -79,7 +80,7 @@ def disruption_gate(cli_ctx, resource_group_name: str, name: str, cluster: dict)
     from azext_aksproxy.rollout.pools import IN_WINDOW
     from azext_aksproxy.rollout.pools import disruption_gate as gate
 
-    props = cluster.get("properties") or cluster
+    props = properties(cluster)
     policy = str((props.get("nodeDisruptionProfile") or {}).get("nodeDisruptionPolicy") or "")
     config, unreadable = (maintenance_window(cli_ctx, resource_group_name, name)
                           if policy.lower() == IN_WINDOW.lower() else (None, ""))

@@ -6,7 +6,7 @@ from azext_aksproxy.adapters.reporting import exit_after_output, raise_for_error
 logger = get_logger(__name__)
 
 
-def _raw_cluster(client, resource_group_name, name) -> dict:
+def raw_cluster(client, resource_group_name, name) -> dict:
     """The cluster's GET response as JSON: the GA SDK model has no ``effectiveNoProxy``, the wire does."""
     return client.get(resource_group_name, name, cls=lambda pipeline_response, _model, _headers:
                       pipeline_response.http_response.json())
@@ -37,7 +37,7 @@ def http_proxy_show(cmd, client, resource_group_name, name, show_ca_blob=False):
     from azext_aksproxy.adapters.rollout_state import node_models
     from azext_aksproxy.proxy_config.view import show_document
 
-    cluster = _raw_cluster(client, resource_group_name, name)
+    cluster = raw_cluster(client, resource_group_name, name)
     latest = _latest_node_images(cmd, resource_group_name, name, cluster)
     models, unreadable = node_models(cmd.cli_ctx, cluster)
     return show_document(cluster, resource_group_name, latest, include_ca_blob=show_ca_blob, node_models=models,
@@ -56,7 +56,7 @@ def http_proxy_diff(cmd, client, resource_group_name, name, config):
     # The same refusal as validate and aks update: no comparison against a file the update would not send.
     if not result.ok:
         raise_for_errors(result.findings, f"--config {config}")
-    cluster = _raw_cluster(client, resource_group_name, name)
+    cluster = raw_cluster(client, resource_group_name, name)
     # The file's notices (the in-cluster advice naming this cluster's network), then the cluster's.
     findings = with_cluster_advice(result.findings, cluster, result.config) + cluster_findings(cluster, result.config)
     warn(findings)  # the notices; the refusals end the command below, after the diff is printed

@@ -26,7 +26,7 @@ from cryptography.exceptions import InvalidSignature
 from azext_aksproxy.proxy_config import x509ext
 from azext_aksproxy.proxy_config.x509ext import load_pem_certificates
 
-__all__ = ["CertFacts", "PathResult", "ReadChain", "facts", "load_der_chain", "load_pem_certificates", "name_problem",
+__all__ = ["CertFacts", "PathResult", "ReadChain", "facts", "load_pem_certificates", "name_problem",
            "public_roots", "read_chain", "subject_alt_names", "trusted_ca_certificates", "verify_path"]
 
 _MAX_DEPTH = 8  # longer chains than this do not occur in practice; the bound keeps a bad chain from looping
@@ -134,10 +134,10 @@ def verify_path(chain: Sequence[x509.Certificate], anchors: Sequence[x509.Certif
         return PathResult(None)
     now = x509ext.aware_now(now)
     for cert in path:
-        if now > _not_after(cert):
-            return PathResult(path[-1], f"{_describe(cert)} expired on {_not_after(cert):%Y-%m-%d}")
-        if now < _not_before(cert):
-            return PathResult(path[-1], f"{_describe(cert)} is valid only from {_not_before(cert):%Y-%m-%d}")
+        if now > cert.not_valid_after_utc:
+            return PathResult(path[-1], f"{_describe(cert)} expired on {cert.not_valid_after_utc:%Y-%m-%d}")
+        if now < cert.not_valid_before_utc:
+            return PathResult(path[-1], f"{_describe(cert)} is valid only from {cert.not_valid_before_utc:%Y-%m-%d}")
     return PathResult(path[-1])
 
 
@@ -175,14 +175,6 @@ def _is_ca(cert: x509.Certificate) -> bool:
         return False
 
 
-def _not_after(cert: x509.Certificate) -> datetime.datetime:
-    return x509ext.not_valid_after(cert)
-
-
-def _not_before(cert: x509.Certificate) -> datetime.datetime:
-    return x509ext.not_valid_before(cert)
-
-
 def _describe(cert: x509.Certificate) -> str:
     return f"the certificate {cert.subject.rfc4514_string()!r}"
 
@@ -218,8 +210,3 @@ def public_roots(path: str | None = None) -> tuple[x509.Certificate, ...]:
             path = certifi.where()
     with open(path, "rb") as handle:
         return tuple(load_pem_certificates(handle.read()))
-
-
-def load_der_chain(ders: Sequence[bytes]) -> list[x509.Certificate]:
-    """The certificates of a presented chain; ValueError when one does not parse (``read_chain`` never raises)."""
-    return [x509ext.load_der_certificate(der) for der in ders]

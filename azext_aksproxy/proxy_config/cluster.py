@@ -30,8 +30,8 @@ ROLLOUT = {
 
 
 def properties(resource: Mapping[str, Any]) -> Mapping[str, Any]:
-    """An ARM resource's properties, from a raw GET response (``{"properties": {...}}``) or the flat shape of
-    ``as_dict()`` and of a cluster's ``agentPoolProfiles`` entries alike."""
+    """An ARM resource's properties, from a GET response or ``as_dict()`` (``{"properties": {...}}``) and from the
+    flat shape of a cluster's ``agentPoolProfiles`` entries alike."""
     props = resource.get("properties")
     return props if isinstance(props, Mapping) else resource
 

@@ -23,9 +23,7 @@ from .cluster import (
     user_config,
 )
 from .findings import (
-    CATALOGUE,
     ERROR,
-    FLEET,
     Finding,
     ProxyConfigError,
     display_value,
@@ -37,9 +35,6 @@ from .x509ext import CertificateFacts
 
 DEFAULT_EXPIRY_HORIZON_DAYS = EXPIRY_NOTICE_DAYS  # the horizon of validate's ca-expiring-soon notice
 
-# The fleet rules' codes: their entries (severity, summary, source) are in the one catalogue, findings.CATALOGUE.
-CODES: dict[str, tuple[str, str]] = {code: (rule.severity, rule.summary) for code, rule in CATALOGUE.items()
-                                     if rule.scope == FLEET}
 # validate's fixed 30-day notice; the audit says the same with the user's horizon (ca-expiring) instead.
 _SUPERSEDED = frozenset({"ca-expiring-soon"})
 
@@ -185,7 +180,8 @@ def drift_findings(cluster: Mapping[str, Any], reference: Mapping[str, Any]) -> 
         path = f"$.{change.field}"
         if isinstance(change, NoProxyChange):
             missing, extra = list(change.added), list(change.removed)
-            extra = [e for e in extra if e not in _maybe_vnet_spaces(cluster, extra)]  # AKS's, not drift
+            maybe_aks = _maybe_vnet_spaces(cluster, extra)
+            extra = [e for e in extra if e not in maybe_aks]  # AKS's, not drift
             if not missing and not extra:
                 continue
             parts = ([f"missing {', '.join(missing)}"] if missing else []) + \

@@ -222,13 +222,13 @@ def certificate_facts(certificate: x509.Certificate, index: int = 1, now: dateti
 
     now = aware_now(now)
     extensions = read_extensions(certificate.tbs_certificate_bytes)
-    not_after = not_valid_after(certificate)
+    not_after = certificate.not_valid_after_utc
     return CertificateFacts(
         index=index,
         subject=certificate.subject.rfc4514_string(),
         issuer=certificate.issuer.rfc4514_string(),
         sans=list(extensions.sans or ()),
-        not_before=not_valid_before(certificate),
+        not_before=certificate.not_valid_before_utc,
         not_after=not_after,
         days_left=math.floor((not_after - now).total_seconds() / 86400),
         sha256_fingerprint=certificate.fingerprint(hashes.SHA256()).hex(":").upper(),
@@ -236,11 +236,3 @@ def certificate_facts(certificate: x509.Certificate, index: int = 1, now: dateti
         signs_certificates=extensions.key_cert_sign,
         has_san_extension=extensions.sans is not None,
     )
-
-
-def not_valid_before(certificate: x509.Certificate) -> datetime:
-    return certificate.not_valid_before_utc
-
-
-def not_valid_after(certificate: x509.Certificate) -> datetime:
-    return certificate.not_valid_after_utc

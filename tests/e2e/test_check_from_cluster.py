@@ -166,7 +166,7 @@ def test_intercepted_chains_that_overflow_the_output_limit_are_asked_for_again(a
     assert all(row["code"] == "reached" and row["tls"]["trustedBy"] == "trustedCa" for row in r.json)
     runs = cluster.run_commands()
     assert len(runs) >= 2  # 12 intercepted chains do not fit into one run command's 4,096 bytes
-    assert all(len(run["stdout"].encode()) > 4096 for run in runs[:1])
+    assert len(runs[0]["stdout"].encode()) > 4096  # the first round's output was cut: the rest asked again
 
 
 def test_node_route_forbidden_by_lockdown_falls_back_to_aks_run_command(az_ext, emu, env, tmp_path, squid_proxy,

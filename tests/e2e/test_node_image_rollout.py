@@ -67,6 +67,7 @@ def test_old_mode_upgrades_and_follows_every_pool_then_show_says_they_run_the_co
     assert r.ok, r
     assert sorted(image_posts(emu)) == ["np1", "np2"]
     rows = summary(r)
+    assert set(rows) == {"np1", "np2"}, r.stderr
     assert all(f"{OLD}" in line and f"{NEW}" in line and "Succeeded" in line for line in rows.values()), r.stderr
     pools, doc = show_pools(az_ext)
     assert {(p["runsCurrentProxyConfig"], p["nodeImageCurrent"], p["pendingNodeImageUpgrade"])
@@ -110,7 +111,8 @@ def test_when_the_nodes_cannot_be_read_nothing_is_rolled_twice_and_it_says_so(az
     assert image_posts(emu) == []
     assert "Cannot tell whether the nodes of np1, np2 run the new proxy config" in r.stderr
     assert "--nodepool-names np1 np2 --yes" in r.stderr
-    assert all("Skipped" in line for line in summary(r).values())
+    rows = summary(r)
+    assert set(rows) == {"np1", "np2"} and all("Skipped" in line for line in rows.values()), r.stderr
 
 
 def test_diff_names_the_pools_that_will_be_reimaged(az_ext, emu, recorded_data):
@@ -209,7 +211,9 @@ def test_an_update_that_changes_no_proxy_setting_announces_no_reimage_and_rolls_
                   recorded_data / "httpproxyconfig.json", "--upgrade-node-image")
     assert r.ok, r
     assert "reimages" not in r.stderr and image_posts(emu) == []
-    assert all("the update changed no proxy setting" in line for line in summary(r).values()), r.stderr
+    rows = summary(r)
+    assert set(rows) == {"np1", "np2"}, r.stderr
+    assert all("the update changed no proxy setting" in line for line in rows.values()), r.stderr
 
 
 def test_while_aks_reimages_show_says_so_and_upgrade_nodes_does_not_roll_the_pools_again(az_ext, emu,

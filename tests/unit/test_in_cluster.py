@@ -8,7 +8,6 @@ from azext_aksproxy.proxy_config.cluster import cluster_network, with_cluster_ad
 from azext_aksproxy.proxy_config.noproxy import (
     IN_CLUSTER_SUFFIXES,
     ClusterNetwork,
-    in_cluster_finding,
 )
 
 from .expect import IN_CLUSTER, check_all, codes
@@ -66,7 +65,12 @@ def test_the_wrapper_case_is_left_to_the_wrapper_error():
 
 
 def test_the_suffixes_generate_adds_are_exactly_those_the_rule_wants():
-    assert in_cluster_finding(list(IN_CLUSTER_SUFFIXES), "$.noProxy") is None
+    from azext_aksproxy.adapters.generate import build_document
+
+    for given in (None, ["localhost"], [".svc"]):
+        doc = build_document(URL, no_proxy=given)
+        assert IN_CLUSTER not in codes(check_all(doc)), doc
+        assert set(IN_CLUSTER_SUFFIXES) <= {e.lower() for e in doc["noProxy"]}
 
 
 CLUSTER = {"properties": {
