@@ -14,6 +14,14 @@ def origin_ca():
 
 
 @pytest.fixture(scope="module")
+def public_roots(origin_ca):
+    """The test root CA as the roots nodes trust without trustedCa (what certifi's bundle is outside tests)."""
+    from azext_aksproxy.proxy_check.chain import load_pem_certificates
+
+    return load_pem_certificates(origin_ca.cert_pem.bytes())
+
+
+@pytest.fixture(scope="module")
 def https_origin(origin_ca):
     with origin(origin_ca) as o:
         yield o

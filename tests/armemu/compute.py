@@ -204,7 +204,7 @@ def register(router: Router, store: Store) -> None:
                                     "Retry-After": str(int(store.config["retry_after"]))})
 
     def operation(req: Request) -> Response:
-        record = runcommand.runs(store).get(req.params["id"])
+        record = store.run_commands.get(req.params["id"])
         if record is None or record.kind != "vmss":
             return error(404, "NotFound", f"Operation {req.params['id']} was not found.")
         retry = {"Retry-After": str(int(store.config["retry_after"]))}

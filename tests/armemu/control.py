@@ -204,10 +204,8 @@ def build_router(emu: Emulator) -> Router:
     router.add("GET", "/_emu/clusters/{rg}/{name}", cluster_get)
     router.add("DELETE", "/_emu/clusters/{rg}/{name}", cluster_delete)
     def run_commands(req: Request) -> Response:
-        from .runcommand import runs
-
         with store.lock:
-            return Response(200, {"runs": [r.describe() for r in runs(store).values()]})
+            return Response(200, {"runs": [r.describe() for r in store.run_commands.values()]})
 
     router.add("GET", "/_emu/runcommands", run_commands)
     router.add("GET", "/_emu/operations", ops_get)

@@ -21,7 +21,6 @@ import binascii
 import io
 import threading
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,7 +43,6 @@ class RunRecord:
     started: Any = field(default_factory=utc_now)
     finished: Any = None
     result: node.NodeRun | None = None
-    argv: list = field(default_factory=list)
     script_text: str = ""  # what was received, for tests to inspect
 
     @property
@@ -60,31 +58,24 @@ class RunRecord:
         return out
 
 
-def runs(store: Store) -> dict:
-    return store.run_commands
-
-
 def start_run(store: Store, kind: str, target: str, location: str, argv: list, files: dict, node_env: dict,
-              script_text: str, on_done: Callable[[RunRecord], None] | None = None,
-              hidden_tools: tuple = ()) -> RunRecord:
+              script_text: str, hidden_tools: tuple = ()) -> RunRecord:
     """Register a run and start its subprocess in a thread (the caller holds the store lock)."""
-    record = RunRecord(new_guid().replace("-", ""), kind, target, location, argv=argv, script_text=script_text)
-    runs(store)[record.id] = record
+    record = RunRecord(new_guid().replace("-", ""), kind, target, location, script_text=script_text)
+    store.run_commands[record.id] = record
     timeout = float(store.config["run_command_timeout_seconds"])
 
     def work() -> None:
         result = node.run_script(argv, files, node_env, timeout=timeout, hidden_tools=hidden_tools)
         with store.lock:
             record.result, record.finished = result, utc_now()
-            if on_done is not None:
-                on_done(record)
 
     threading.Thread(target=work, daemon=True, name=f"armemu-run-{record.id[:8]}").start()
     return record
 
 
 def busy(store: Store, kind: str, target: str) -> RunRecord | None:
-    return next((r for r in runs(store).values() if r.kind == kind and r.target == target and not r.done), None)
+    return next((r for r in store.run_commands.values() if r.kind == kind and r.target == target and not r.done), None)
 
 
 def _context_files(context: str | None) -> dict:
@@ -126,7 +117,7 @@ def register(router: Router, store: Store) -> None:
         cluster, err = find_cluster(store, req)
         if err:
             return err
-        record = runs(store).get(req.params["id"])
+        record = store.run_commands.get(req.params["id"])
         if record is None or record.kind != "aks" or record.target != "/".join(cluster.key):
             return error(404, "NotFound", f"Command result {req.params['id']} was not found.")
         props: dict = {"provisioningState": "Running", "startedAt": arm_time(record.started)}

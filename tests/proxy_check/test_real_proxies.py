@@ -7,7 +7,6 @@ import pytest
 import trustme
 
 from azext_aksproxy.proxy_check import check_targets, parse_targets
-from azext_aksproxy.proxy_check.chain import load_pem_certificates
 from tests.proxies import (
     b64_pem,
     black_hole,
@@ -19,11 +18,6 @@ from tests.proxies import (
     squid,
     tls_front,
 )
-
-
-@pytest.fixture(scope="module")
-def public_roots(origin_ca):
-    return load_pem_certificates(origin_ca.cert_pem.bytes())
 
 
 @pytest.fixture(scope="module")
