@@ -1,0 +1,200 @@
+"""The rollout plan file: what `rollout apply` will write, cluster by cluster, decided and reviewed beforehand.
+
+JSON with a ``schemaVersion``; read back strictly: another version, a missing or mistyped field, or a stage that
+names no cluster is a clear error before anything is written. Per cluster it holds the eTag read at plan time (the
+apply refuses a cluster that changed since, and its PUT carries ``If-Match``), the user config before (proxy URLs
+masked) and after (written verbatim: validate's rules refuse credentials in proxy URLs, and trustedCa holds public
+certificates only), the fields that change, the pools and nodes AKS will reimage, the disruption verdict and the
+stage and group it runs in.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..proxy_config.findings import mask_secrets
+from .strategy import Group, Stage, StrategyError, parse_concurrency
+
+SCHEMA_VERSION = 1
+KIND = "aksproxy.httpProxyRolloutPlan"
+CHANGE, UNCHANGED, HELD = "change", "unchanged", "held"
+ACTIONS = (CHANGE, UNCHANGED, HELD)
+
+
+class PlanError(ValueError):
+    """The plan file cannot be used; nothing was written."""
+
+
+@dataclass(frozen=True)
+class PlannedCluster:
+    id: str  # the ARM id as listed
+    etag: str
+    stage: int  # index into Plan.stages
+    group: str
+    action: str  # CHANGE | UNCHANGED | HELD
+    before: Mapping[str, Any] | None  # the user config at plan time
+    after: Mapping[str, Any]  # the user config to write
+    changed_fields: tuple[str, ...] = ()
+    pools: tuple[Mapping[str, Any], ...] = ()  # {"name", "nodes"} per pool AKS reimages
+    disruption: Mapping[str, Any] = field(default_factory=dict)
+    reason: str = ""  # why held (or unchanged)
+
+    @property
+    def subscription(self) -> str:
+        return _id_part(self.id, "subscriptions")
+
+    @property
+    def resource_group(self) -> str:
+        return _id_part(self.id, "resourcegroups")
+
+    @property
+    def name(self) -> str:
+        return self.id.rstrip("/").rsplit("/", 1)[-1]
+
+    @property
+    def nodes(self) -> int:
+        return sum(int(p.get("nodes") or 0) for p in self.pools) if self.action == CHANGE else 0
+
+    def to_dict(self, stage_name: str) -> dict[str, Any]:
+        return {"id": self.id, "subscriptionId": self.subscription, "resourceGroup": self.resource_group,
+                "name": self.name, "eTag": self.etag, "stage": stage_name, "group": self.group,
+                "action": self.action, "reason": self.reason, "changedFields": list(self.changed_fields),
+                "before": masked(self.before), "after": dict(self.after), "pools": [dict(p) for p in self.pools],
+                "nodes": self.nodes, "disruption": dict(self.disruption)}
+
+
+def _id_part(resource_id: str, key: str) -> str:
+    parts = resource_id.strip("/").split("/")
+    for i, part in enumerate(parts[:-1]):
+        if part.lower() == key:
+            return parts[i + 1]
+    return ""
+
+
+def masked(config: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if config is None:
+        return None
+    return {k: mask_secrets(v) if k in ("httpProxy", "httpsProxy") and isinstance(v, str) else v
+            for k, v in config.items()}
+
+
+@dataclass(frozen=True)
+class Plan:
+    stages: tuple[Stage, ...]
+    clusters: tuple[PlannedCluster, ...]
+    edit: tuple[str, ...] = ()
+    created: str = ""
+
+    def totals(self) -> dict[str, int]:
+        count = {a: sum(1 for c in self.clusters if c.action == a) for a in ACTIONS}
+        return {"clusters": len(self.clusters), "changed": count[CHANGE], "unchanged": count[UNCHANGED],
+                "held": count[HELD], "nodes": sum(c.nodes for c in self.clusters)}
+
+    def stage_index(self, name: str) -> int:
+        for i, stage in enumerate(self.stages):
+            if stage.name.lower() == name.lower():
+                return i
+        raise PlanError(f"the plan has no stage {name!r}; its stages: {', '.join(s.name for s in self.stages)}.")
+
+    def to_document(self) -> dict[str, Any]:
+        return {"schemaVersion": SCHEMA_VERSION, "kind": KIND, "created": self.created, "edit": list(self.edit),
+                "stages": [s.to_dict() for s in self.stages], "totals": self.totals(),
+                "clusters": [c.to_dict(self.stages[c.stage].name) for c in self.clusters]}
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_document(), indent=2) + "\n"
+
+    def summary(self) -> str:
+        t = self.totals()
+        return (f"{t['clusters']} cluster(s) in {len(self.stages)} stage(s): {t['changed']} to change "
+                f"({t['nodes']} node(s) reimaged), {t['unchanged']} unchanged, {t['held']} held.")
+
+
+def _need(doc: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    value = doc.get(key)
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise PlanError(f"{where}.{key} is missing or not a {names}.")
+    return value
+
+
+def parse_plan(text: str, source: str = "the plan file") -> Plan:
+    """A Plan from its JSON text; PlanError naming the first problem (the plan is all or nothing)."""
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        raise PlanError(f"{source} is not JSON ({exc}); write a new one with `az aks http-proxy rollout plan`.") \
+            from None
+    if not isinstance(doc, Mapping):
+        raise PlanError(f"{source} is not a rollout plan (a JSON object).")
+    if doc.get("kind") != KIND:
+        raise PlanError(f"{source} is not an aksproxy rollout plan (kind {doc.get('kind')!r}).")
+    if doc.get("schemaVersion") != SCHEMA_VERSION:
+        raise PlanError(f"{source} has schemaVersion {doc.get('schemaVersion')!r}; this aksproxy reads version "
+                        f"{SCHEMA_VERSION}. Plan again with this version.")
+    stages = []
+    for i, raw in enumerate(_need(doc, "stages", list, "$")):
+        where = f"$.stages[{i}]"
+        if not isinstance(raw, Mapping):
+            raise PlanError(f"{where} is not an object.")
+        groups = []
+        for j, g in enumerate(_need(raw, "groups", list, where)):
+            if not isinstance(g, Mapping):
+                raise PlanError(f"{where}.groups[{j}] is not an object.")
+            try:
+                parse_concurrency(g.get("maxConcurrency"))
+            except StrategyError as exc:
+                raise PlanError(f"{where}.groups[{j}]: {exc}") from None
+            groups.append(Group(_need(g, "name", str, f"{where}.groups[{j}]"), str(g["maxConcurrency"])))
+        wait = _need(raw, "afterStageWaitInSeconds", int, where)
+        stages.append(Stage(_need(raw, "name", str, where), tuple(groups), max(0, wait)))
+    if not stages:
+        raise PlanError(f"{source} has no stage.")
+    stage_of = {s.name.lower(): i for i, s in enumerate(stages)}
+    clusters = []
+    seen: set[str] = set()
+    for i, raw in enumerate(_need(doc, "clusters", list, "$")):
+        where = f"$.clusters[{i}]"
+        if not isinstance(raw, Mapping):
+            raise PlanError(f"{where} is not an object.")
+        cid = _need(raw, "id", str, where)
+        if cid.lower() in seen:
+            raise PlanError(f"{where}: cluster {cid} is listed twice.")
+        seen.add(cid.lower())
+        stage_name = _need(raw, "stage", str, where)
+        if stage_name.lower() not in stage_of:
+            raise PlanError(f"{where}: stage {stage_name!r} is not one of the plan's stages.")
+        stage = stage_of[stage_name.lower()]
+        group = _need(raw, "group", str, where)
+        if group.lower() not in {g.name.lower() for g in stages[stage].groups}:
+            raise PlanError(f"{where}: group {group!r} is not in stage {stage_name!r}.")
+        action = _need(raw, "action", str, where)
+        if action not in ACTIONS:
+            raise PlanError(f"{where}.action {action!r} is not one of {', '.join(ACTIONS)}.")
+        before = raw.get("before")
+        if before is not None and not isinstance(before, Mapping):
+            raise PlanError(f"{where}.before is not an object or null.")
+        pools = _need(raw, "pools", list, where)
+        if not all(isinstance(p, Mapping) for p in pools):
+            raise PlanError(f"{where}.pools must be a list of objects.")
+        fields = _need(raw, "changedFields", list, where)
+        clusters.append(PlannedCluster(
+            cid, _need(raw, "eTag", str, where), stage, group, action, before, _need(raw, "after", dict, where),
+            tuple(str(f) for f in fields), tuple(pools), _need(raw, "disruption", dict, where),
+            str(raw.get("reason") or "")))
+    edit = doc.get("edit") or []
+    return Plan(tuple(stages), tuple(clusters), tuple(str(e) for e in edit), str(doc.get("created") or ""))
+
+
+def build_plan(stages: Sequence[Stage], clusters: Sequence[PlannedCluster], edit: Sequence[str],
+               created: str) -> Plan:
+    """The plan, clusters in stage order (then as given), stages that got no cluster dropped."""
+    used = sorted({c.stage for c in clusters})
+    renumber = {old: new for new, old in enumerate(used)}
+    ordered = sorted(clusters, key=lambda c: c.stage)
+    return Plan(tuple(stages[i] for i in used),
+                tuple(PlannedCluster(c.id, c.etag, renumber[c.stage], c.group, c.action, c.before, c.after,
+                                     c.changed_fields, c.pools, c.disruption, c.reason) for c in ordered),
+                tuple(edit), created)

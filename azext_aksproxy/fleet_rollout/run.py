@@ -1,0 +1,172 @@
+"""Running a plan: each cluster's state read from Azure against the plan, and the scheduler that decides which
+cluster starts next.
+
+State of a planned cluster, from what Azure says now (never from local memory, so a resumed or second machine's
+apply sees the same):
+    done       its user config is the plan's after-config and its last operation succeeded
+    running    its user config is the after-config and AKS is still working on it (reimaging): followed, not
+               written again
+    pending    still as planned (same eTag): to be written
+    failed     the after-config is in place but its last operation failed, or this run's check or write failed
+    held       the node disruption policy or a closed maintenance window refuses the reimage: never written
+    drifted    changed by someone else since the plan (another eTag, another config): never overwritten
+    unchanged  the edit changes nothing here: never written
+    gone       the cluster no longer exists
+
+Scheduling follows Fleet's update runs: stages one after the other, the groups of a stage side by side, at most
+maxConcurrency clusters of a group at once, afterStageWaitInSeconds (soak) after a stage in which something was
+written. A failure beyond the allowed-failures budget halts the run: running clusters are followed to their end,
+no new cluster starts, no later stage starts.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .plan import HELD as PLANNED_HELD
+from .plan import UNCHANGED as PLANNED_UNCHANGED
+from .plan import Plan, PlannedCluster
+
+DONE, RUNNING, PENDING, FAILED = "done", "running", "pending", "failed"
+HELD, DRIFTED, UNCHANGED, GONE = "held", "drifted", "unchanged", "gone"
+STATES = (DONE, RUNNING, PENDING, FAILED, HELD, DRIFTED, UNCHANGED, GONE)
+FINAL = frozenset({DONE, FAILED, HELD, DRIFTED, UNCHANGED, GONE})
+FAILURES = frozenset({FAILED, DRIFTED})  # what counts against the allowed-failures budget
+
+# Exit codes a pipeline can branch on (0 and 1 are az's own: success, error before anything ran).
+EXIT_DONE = 0  # every cluster of the stages run is done or unchanged
+EXIT_HALTED = 3  # a failure beyond the budget halted the run (or a stage before the one asked for is not done)
+EXIT_HELD = 4  # nothing halted, but clusters were held, gone, or failed within the budget: look at them
+
+_BUSY = ("updating", "upgrading", "creating", "scaling", "starting", "stopping", "upgradingnodeimageversion")
+
+
+def etag_text(value: Any) -> str:
+    """An eTag as compared: without the quotes (and weak prefix) an HTTP header puts around it."""
+    text = str(value or "").strip()
+    text = text.removeprefix("W/")
+    return text.strip('"')
+
+
+def observed_state(entry: PlannedCluster, cluster: Mapping[str, Any] | None, fields_left: Iterable[str]
+                   ) -> tuple[str, str]:
+    """(state, why) of a planned cluster; ``cluster`` is its ARM JSON now (None: not found), ``fields_left`` the
+    proxy fields in which its user config still differs from the plan's after-config."""
+    if cluster is None:
+        return GONE, "the cluster no longer exists"
+    left = list(fields_left)
+    props = cluster.get("properties") or {}
+    busy = str(props.get("provisioningState") or "").lower()
+    etag_now = etag_text(cluster.get("eTag"))
+    if entry.action == PLANNED_UNCHANGED:
+        return (UNCHANGED, "the edit changes nothing here") if not left else \
+            (DRIFTED, f"changed since the plan ({', '.join(left)}); plan again")
+    if entry.action == PLANNED_HELD:
+        return HELD, entry.reason or "held at plan time"
+    if not left:
+        if busy in _BUSY:
+            return RUNNING, f"the new config is written; AKS is rolling it out (provisioningState {busy})"
+        if busy == "failed":
+            return FAILED, "the new config is written but the cluster's last operation failed"
+        return DONE, "runs the planned config"
+    if etag_text(entry.etag) == etag_now:
+        return PENDING, "as planned"
+    return DRIFTED, (f"changed since the plan (eTag {etag_text(entry.etag)} -> {etag_now or 'none'}; "
+                     f"{', '.join(left)} differ from the plan); never overwritten: plan again")
+
+
+@dataclass(frozen=True)
+class Step:
+    """What to do now: start these clusters; or wait (until ``wait_until``, or for a running cluster to end
+    when None); or stop (``finished``)."""
+
+    start: tuple[str, ...] = ()
+    wait_until: float | None = None
+    finished: bool = False
+
+
+@dataclass
+class Scheduler:
+    plan: Plan
+    states: dict[str, str]  # cluster id lower -> state (STATES) at the start of the run
+    stages: tuple[int, ...]  # the stage indexes this run covers, in order
+    allowed_failures: int = 0
+    running: set[str] = field(default_factory=set)
+    failures: int = 0
+    halted: bool = False
+    _stage_pos: int = 0
+    _wrote_in_stage: bool = False
+    _soak_until: float | None = None
+
+    def __post_init__(self) -> None:
+        self._by_id = {c.id.lower(): c for c in self.plan.clusters}
+        self._limits: dict[tuple[int, str], int] = {}
+        for index, stage in enumerate(self.plan.stages):
+            for group in stage.groups:
+                size = sum(1 for c in self.plan.clusters if c.stage == index and c.group.lower() ==
+                           group.name.lower())
+                self._limits[(index, group.name.lower())] = group.limit(size)
+
+    def _waiting(self, stage: int) -> list[PlannedCluster]:
+        return [c for c in self.plan.clusters if c.stage == stage and self.states[c.id.lower()] in (PENDING, RUNNING)
+                and c.id.lower() not in self.running]
+
+    def next(self, now: float) -> Step:
+        if self._soak_until is not None:
+            if now < self._soak_until:
+                return Step(wait_until=self._soak_until)
+            self._soak_until = None
+        while self._stage_pos < len(self.stages):
+            stage = self.stages[self._stage_pos]
+            waiting = [] if self.halted else self._waiting(stage)
+            start = []
+            busy = {key: sum(1 for r in self.running if (self._by_id[r].stage, self._by_id[r].group.lower()) == key)
+                    for key in self._limits}
+            for c in waiting:
+                key = (c.stage, c.group.lower())
+                if busy[key] < self._limits[key]:
+                    busy[key] += 1
+                    start.append(c.id)
+            if start:
+                self.running.update(s.lower() for s in start)
+                self._wrote_in_stage = True
+                return Step(start=tuple(start))
+            if self.running:
+                return Step()  # wait for one to end
+            if self.halted:
+                return Step(finished=True)
+            if waiting:  # cannot happen: a free slot always exists when nothing runs
+                raise AssertionError("scheduler stuck")
+            self._stage_pos += 1
+            soak = self.plan.stages[stage].after_wait_seconds
+            if self._wrote_in_stage and soak and self._stage_pos < len(self.stages):
+                self._wrote_in_stage = False
+                self._soak_until = now + soak
+                return Step(wait_until=self._soak_until)
+            self._wrote_in_stage = False
+        return Step(finished=True)
+
+    def ended(self, cluster_id: str, state: str) -> None:
+        """A started cluster reached ``state`` (one of FINAL)."""
+        key = cluster_id.lower()
+        self.running.discard(key)
+        self.states[key] = state
+        if state in FAILURES:
+            self.failures += 1
+            if self.failures > self.allowed_failures:
+                self.halted = True
+
+    def exit_code(self) -> int:
+        covered = [self.states[c.id.lower()] for c in self.plan.clusters if c.stage in self.stages]
+        if self.halted:
+            return EXIT_HALTED
+        if any(s not in (DONE, UNCHANGED) for s in covered):
+            return EXIT_HELD
+        return EXIT_DONE
+
+
+def earlier_stages_open(plan: Plan, states: Mapping[str, str], stage: int) -> list[PlannedCluster]:
+    """Clusters of stages before ``stage`` that are not finished well (done, unchanged or held): a stage run on its
+    own (one pipeline stage per rollout stage) does not start while an earlier one is incomplete."""
+    return [c for c in plan.clusters if c.stage < stage and states[c.id.lower()] not in (DONE, UNCHANGED, HELD)]
