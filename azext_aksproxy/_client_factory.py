@@ -44,3 +44,12 @@ def cf_compute(cli_ctx, *_):
     from azure.cli.core.profiles import ResourceType
 
     return get_mgmt_service_client(cli_ctx, ResourceType.MGMT_COMPUTE)
+
+
+def cf_managed_clusters_in(cli_ctx, subscription_id):
+    """Core's managed clusters client for another subscription (a fleet rollout writes across subscriptions)."""
+    from azure.cli.command_modules.acs._client_factory import (
+        get_container_service_client,
+    )
+
+    return get_container_service_client(cli_ctx, subscription_id=subscription_id).managed_clusters

@@ -126,3 +126,16 @@ def audit_table_format(result):
                      ("Severity", r["severity"]), ("Code", r["code"]), ("Message", r["message"])])
         for r in result or []
     ]
+
+
+# ---- aks http-proxy rollout ----
+def rollout_plan_table_format(result):
+    return [OrderedDict([("Stage", r["stage"]), ("Group", r["group"]), ("ResourceGroup", r["resourceGroup"]),
+                         ("Cluster", r["name"]), ("Action", r["action"]), ("Changes", ", ".join(r["changedFields"])),
+                         ("Nodes", r["nodes"]), ("Reason", r["reason"])]) for r in result or []]
+
+
+def rollout_table_format(result):
+    return [OrderedDict([("Stage", r["stage"]), ("Group", r["group"]), ("ResourceGroup", r["resourceGroup"]),
+                         ("Cluster", r["name"]), ("State", r["state"]), ("Seconds", r.get("seconds", "")),
+                         ("Detail", r["detail"])]) for r in result or []]

@@ -313,3 +313,63 @@ examples:
   - name: In CI, fail on warnings too (expiring CAs, disabled proxies, drift).
     text: az aks http-proxy audit --all-subscriptions --config proxy.json --fail-on warning -o json > audit.json
 """
+
+# ---- aks http-proxy rollout ----
+helps["aks http-proxy rollout"] = """
+type: group
+short-summary: Roll one HTTP proxy change out across many clusters, in stages, each cluster proven before it is written.
+long-summary: >
+    `plan` edits each selected cluster's own config and writes a plan file to review; `apply` runs it stage by
+    stage (check from a node, write with If-Match, follow the reimage; the first failure halts); `status` reads
+    every planned cluster from Azure against the plan. Applying the same plan again continues where it stopped.
+    Exit codes of apply: 0 done, 3 halted, 4 clusters held, gone or failed within --allowed-failures.
+    See docs/fleet-rollout.md.
+"""
+
+helps["aks http-proxy rollout plan"] = """
+type: command
+short-summary: Plan a proxy change across clusters; writes the plan file, writes nothing to Azure.
+long-summary: >
+    Selects clusters as audit does (subscriptions, resource group, names, tags) and applies the edit to each
+    cluster's own config. Every edited config must pass validate's rules (every finding, per cluster, or no plan).
+    A cluster the edit does not change is listed as unchanged and never written; one whose node disruption policy
+    or closed maintenance window would refuse the reimage is held. The plan holds, per cluster, its eTag, the
+    config before (proxy URLs masked) and after, the changed fields, the pools and nodes AKS will reimage and its
+    stage.
+examples:
+  - name: Add a new corporate CA to every cluster of two subscriptions; a canary, then 10%, then the rest.
+    text: az aks http-proxy rollout plan --subscriptions Prod-1 Prod-2 --add-trusted-ca new-ca.pem --plan-file add-ca.json -o table
+  - name: Later, remove the old CA by its SHA-256 fingerprint (or every expired one with `expired`).
+    text: az aks http-proxy rollout plan --all-subscriptions --remove-trusted-ca 3F:2A:...:9C --plan-file drop-ca.json
+  - name: A new proxy host for the clusters tagged env=prod, 2 at a time, an hour's soak after each stage.
+    text: az aks http-proxy rollout plan --tags env=prod --http-proxy http://proxy2.contoso.com:3128/ --https-proxy http://proxy2.contoso.com:3128/ --stages 1,25%,rest --max-concurrency 2 --soak 3600 -f proxy2.json
+  - name: Stages from a Fleet Manager update strategy; clusters join the group their tag names.
+    text: az aks http-proxy rollout plan --add-no-proxy .internal.contoso.com --strategy-file strategy.json --group-tag update-group -f plan.json
+"""
+
+helps["aks http-proxy rollout apply"] = """
+type: command
+short-summary: Apply a rollout plan, one stage or all; applying it again resumes it.
+long-summary: >
+    Per cluster: re-read it and refuse it if it changed since the plan (eTag); check the new config from one of
+    its nodes (as check --from-cluster) and write only if that passes; PUT with If-Match (412: someone else wrote,
+    never overwritten); follow AKS's reimage to the end. A failure halts: running clusters are followed, no new
+    one starts, no later stage starts. Held clusters are never written; 409 and 429 are waited out. Done clusters
+    are not written again and a cluster mid-reimage is followed, so after Ctrl-C or a lost machine the same plan is
+    applied again. Exit codes: 0 done, 3 halted, 4 held/gone/failed within --allowed-failures.
+examples:
+  - name: Apply every stage.
+    text: az aks http-proxy rollout apply --plan-file add-ca.json --yes -o table
+  - name: One pipeline stage per rollout stage (approvals between them in the pipeline).
+    text: az aks http-proxy rollout apply --plan-file add-ca.json --stage stage-1 --yes
+  - name: Let up to 2 clusters fail before halting.
+    text: az aks http-proxy rollout apply --plan-file add-ca.json --allowed-failures 2 --yes
+"""
+
+helps["aks http-proxy rollout status"] = """
+type: command
+short-summary: Each planned cluster's state read from Azure now (done, running, pending, failed, held, drifted, unchanged, gone).
+examples:
+  - name: Where the rollout stands.
+    text: az aks http-proxy rollout status --plan-file add-ca.json -o table
+"""

@@ -115,3 +115,58 @@ def load_arguments(self, _):
         c.argument("fail_on", options_list=["--fail-on"], arg_type=get_enum_type(["error", "warning", "never"]),
                    help="Exit non-zero (after printing the rows) when a finding of this severity or above is "
                         "found; never: always exit 0 unless the audit itself fails. Default: error.")
+
+    # ---- aks http-proxy rollout ----
+    with self.argument_context("aks http-proxy rollout") as c:
+        c.argument("plan_file", options_list=["--plan-file", "-f"],
+                   help="The rollout plan (JSON): written by `rollout plan`, read by `rollout apply` and `status`.")
+    with self.argument_context("aks http-proxy rollout plan") as c:
+        c.argument("subscriptions", options_list=["--subscriptions"], nargs="+",
+                   help="Space-separated ids or names of the subscriptions to select from. Default: the current "
+                        "subscription.")
+        c.argument("all_subscriptions", options_list=["--all-subscriptions"], action="store_true",
+                   help="Select from every subscription the signed-in identity can see.")
+        c.argument("resource_group_name", options_list=["--resource-group", "-g"], required=False,
+                   help="Only the clusters in resource groups of this name.")
+        c.argument("cluster_names", options_list=["--names"], nargs="+", help="Only the clusters of these names.")
+        c.argument("tags", options_list=["--tags"], nargs="+",
+                   help="Only the clusters with these tags: key=value (that value) or key (any value).")
+        c.argument("config", options_list=["--config", "--http-proxy-config"], type=file_type,
+                   help="A reference config file: its httpProxy, httpsProxy and trustedCa replace each cluster's "
+                        "(each cluster keeps its own noProxy).")
+        c.argument("http_proxy", options_list=["--http-proxy"], help="Set httpProxy to this URL.")
+        c.argument("https_proxy", options_list=["--https-proxy"], help="Set httpsProxy to this URL.")
+        c.argument("add_no_proxy", options_list=["--add-no-proxy"], nargs="+", help="noProxy entries to add.")
+        c.argument("remove_no_proxy", options_list=["--remove-no-proxy"], nargs="+",
+                   help="noProxy entries to remove.")
+        c.argument("add_trusted_ca", options_list=["--add-trusted-ca"], nargs="+", type=file_type,
+                   help="PEM files whose certificates are added to each cluster's trustedCa bundle.")
+        c.argument("remove_trusted_ca", options_list=["--remove-trusted-ca"], nargs="+",
+                   help="Certificates to remove from trustedCa: SHA-256 fingerprints (colons optional), or "
+                        "`expired` for every expired one.")
+        c.argument("stages", options_list=["--stages"],
+                   help="Stage sizes over the clusters to change, smallest clusters first: counts, percentages and "
+                        "`rest`. Default: 1,10%,rest (a canary, then 10%, then the rest).")
+        c.argument("strategy_file", options_list=["--strategy-file"], type=file_type,
+                   help="A Fleet Manager update strategy (JSON: stages of groups with maxConcurrency and "
+                        "afterStageWaitInSeconds); clusters join the group their --group-tag tag names.")
+        c.argument("group_tag", options_list=["--group-tag"],
+                   help="With --strategy-file: the cluster tag naming its update group. Default: "
+                        "aksproxy-rollout-group.")
+        c.argument("max_concurrency", options_list=["--max-concurrency"],
+                   help="With --stages: clusters written at once in a stage, a count or a percentage. Default: 1.")
+        c.argument("soak_seconds", options_list=["--soak"], type=int,
+                   help="With --stages: seconds to wait after each stage before the next. Default: 0.")
+    with self.argument_context("aks http-proxy rollout apply") as c:
+        c.argument("stage", options_list=["--stage"],
+                   help="Run only this stage of the plan (its earlier stages must be finished). Default: all.")
+        c.argument("yes", options_list=["--yes", "-y"], action="store_true",
+                   help="Do not prompt for confirmation.")
+        c.argument("skip_check", options_list=["--skip-check"], action="store_true",
+                   help="Write without first checking the new config from one of each cluster's nodes. The check "
+                        "is what catches a proxy the nodes cannot use before AKS reimages them: skip it only when "
+                        "the nodes cannot run it (no run command allowed) and the config was proven another way.")
+        c.argument("allowed_failures", options_list=["--allowed-failures"], type=int,
+                   help="Clusters that may fail before the rollout halts. Default: 0 (the first failure halts).")
+        c.argument("timeout", options_list=["--timeout"], type=float,
+                   help="Seconds per cluster for the check, the write and the reimage. Default: 10800.")

@@ -44,3 +44,12 @@ def load_command_table(self, _):
                          table_transformer=node_image_table_format)
     with self.command_group("aks http-proxy", custom_command_type=_handlers("adapters.audit")) as g:
         g.custom_command("audit", "http_proxy_audit", table_transformer=audit_table_format)
+
+    # ---- aks http-proxy rollout ----
+    from azext_aksproxy._format import rollout_plan_table_format, rollout_table_format
+
+    with self.command_group("aks http-proxy rollout", custom_command_type=_handlers("adapters.rollout"),
+                            is_preview=True) as g:
+        g.custom_command("plan", "http_proxy_rollout_plan", table_transformer=rollout_plan_table_format)
+        g.custom_command("apply", "http_proxy_rollout_apply", table_transformer=rollout_table_format)
+        g.custom_command("status", "http_proxy_rollout_status", table_transformer=rollout_table_format)

@@ -23,6 +23,25 @@ def windows_conflict(props: dict):
     return None
 
 
+def _etag(value: str) -> str:
+    return value.strip().removeprefix("W/").strip('"')
+
+
+def precondition_failed(req: Request, existing: Cluster | None) -> Response | None:
+    """412 for a PUT whose If-Match / If-None-Match does not hold (AKS docs, "Use eTags in AKS"; the error code is a
+    guess: the docs name only the status)."""
+    if_match, if_none_match = req.headers.get("if-match"), req.headers.get("if-none-match")
+    current = existing.etag if existing else None
+    if if_match is not None and (current is None or (if_match.strip() != "*" and _etag(if_match) != current)):
+        why = "the resource does not exist" if current is None else f"its eTag is now {current}"
+        return error(412, "PreconditionFailed", f"The If-Match condition '{if_match}' is not met: {why}.")
+    if if_none_match is not None and current is not None and (
+            if_none_match.strip() == "*" or _etag(if_none_match) == current):
+        return error(412, "PreconditionFailed",
+                     f"The If-None-Match condition '{if_none_match}' is not met: the resource exists.")
+    return None
+
+
 def register(router: Router, store: Store) -> None:
     def get(req: Request) -> Response:
         cluster, err = find_cluster(store, req)
@@ -42,6 +61,9 @@ def register(router: Router, store: Store) -> None:
             return error(400, "InvalidParameter", f"The value of parameter resourceName is invalid: '{name}'.",
                          target="resourceName")
         existing = store.cluster(rg, name)
+        err = precondition_failed(req, existing)
+        if err:
+            return err
         if existing:
             running = store.running(cluster_key(rg, name))
             if running:
@@ -75,6 +97,7 @@ def register(router: Router, store: Store) -> None:
             err = reimage.refusal(existing)  # the policy in effect before this PUT decides (a guess)
             if err:
                 return err
+        cluster.new_etags()
         store.save_cluster(cluster)
         kind = "update" if existing else "create"
         seconds = store.config["cluster_update_seconds" if existing else "cluster_create_seconds"]

@@ -72,6 +72,7 @@ def settled_cluster(store: Store, rg: str, name: str, spec: dict) -> Cluster:
                 cluster.latest_images[pool["name"].lower()] = sent["latestNodeImageVersion"]
             if sent.get("latestModelApplied") is False:  # nodes still on an older model (e.g. a proxy change)
                 cluster.model_applied[pool["name"].lower()] = False
+        cluster.new_etags()
         return cluster
 
 

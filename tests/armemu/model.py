@@ -218,7 +218,7 @@ def render_cluster(store: Store, cluster: Cluster) -> dict:
     if props.get("httpProxyConfig"):
         props["httpProxyConfig"] = proxycfg.rendered(props["httpProxyConfig"], props, vnet_cidrs(store, props))
     out = {"id": cluster_id(cluster.rg, cluster.name), "location": res.pop("location"), "name": cluster.name,
-           "type": MC_TYPE}
+           "type": MC_TYPE, "eTag": cluster.etag}
     out.update(res)
     return out
 

@@ -99,6 +99,13 @@ class Cluster:
     # not rolled out yet); missing = True. Rendered as the scale set instances' latestModelApplied.
     model_applied: dict = field(default_factory=dict)
     maintenance: dict = field(default_factory=dict)  # maintenance configuration name lower -> ARM resource
+    # Optimistic concurrency (AKS docs, "Use eTags in AKS"): a new one on every cluster-level write, pools' too.
+    etag: str = field(default_factory=new_guid)
+
+    def new_etags(self) -> None:
+        self.etag = new_guid()
+        for pool in self.pools():
+            pool["eTag"] = new_guid()
 
     @property
     def key(self) -> tuple:

@@ -1,0 +1,622 @@
+"""`az aks http-proxy rollout plan|apply|status`: one proxy change across many clusters, staged and resumable.
+
+Reads go through the audit's ARM client (adapters/audit.py: one managedClusters list per page of clusters, several
+subscriptions at once, az's authentication and azure-core's 429 retries). The write is core's SDK client's
+``begin_create_or_update`` with ``If-Match: <the plan's eTag>`` (AKS answers 412 when the cluster changed since):
+a concurrent writer is never overwritten. The decisions (the edit, the stages, the states, which cluster starts
+next) are the pure core's (fleet_rollout/); this module reads, writes and reports.
+"""
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from knack.log import get_logger
+
+from azext_aksproxy.adapters.audit import ReadError, _Arm, _read, _targets
+
+logger = get_logger(__name__)
+
+DEFAULT_GROUP_TAG = "aksproxy-rollout-group"  # the cluster tag that names a cluster's update group
+PARALLEL_READS = 8  # cluster GETs at once when reading a plan's clusters back (apply, status)
+POLL_SECONDS = 2.0  # following a cluster AKS is rolling (resumed apply) and waiting out a 409
+CONFLICT_WAIT_SECONDS = 10.0  # a 409 without Retry-After
+DEFAULT_TIMEOUT_SECONDS = 3 * 3600  # per cluster: check, write, reimage
+_MC = "/providers/Microsoft.ContainerService/managedClusters"
+
+
+# ---- reads ------------------------------------------------------------------------------------------------------
+
+
+def _get(arm: _Arm, path: str, api_version: str):
+    """The resource's JSON, or None when it does not exist (404); ReadError for any other failure."""
+    from azure.core.exceptions import AzureError
+    from azure.core.rest import HttpRequest
+
+    from azext_aksproxy.adapters.audit import _arm_error
+
+    try:
+        response = arm._client().send_request(HttpRequest("GET", f"{path}?api-version={api_version}"))
+    except AzureError as exc:
+        raise ReadError(f"{type(exc).__name__}: {exc.message}") from exc
+    if response.status_code == 404:
+        return None
+    if response.status_code >= 400:
+        raise ReadError(_arm_error(response))
+    return response.json()
+
+
+def _gate(arm: _Arm, cluster: dict):
+    """The node disruption gate for a reimage now; the window is read only when the policy depends on it."""
+    from azext_aksproxy.proxy_config.cluster import properties
+    from azext_aksproxy.proxy_config.x509ext import aware_now
+    from azext_aksproxy.rollout.pools import IN_WINDOW, NODE_OS_WINDOW, disruption_gate
+
+    policy = str((properties(cluster).get("nodeDisruptionProfile") or {}).get("nodeDisruptionPolicy") or "")
+    config, unreadable = None, ""
+    if policy.lower() == IN_WINDOW.lower():
+        try:
+            config = _get(arm, f"{cluster['id']}/maintenanceConfigurations/{NODE_OS_WINDOW}",
+                          arm.clusters_api_version)
+        except ReadError as exc:
+            unreadable = str(exc)
+    return disruption_gate(cluster, config, aware_now(), unreadable)
+
+
+def _fields_left(cluster: dict, after: dict) -> list[str]:
+    """The proxy fields in which the cluster's user config differs from ``after`` (none: it runs the plan)."""
+    from azext_aksproxy.rollout.pools import reimage_fields
+
+    return reimage_fields(cluster, after)
+
+
+def _user_config(cluster: dict):
+    from azext_aksproxy.proxy_config.cluster import user_config
+
+    return user_config(cluster)
+
+
+def _cluster_label(cluster_id: str) -> str:
+    parts = cluster_id.strip("/").split("/")
+    return f"{parts[3]}/{parts[-1]}" if len(parts) >= 8 else cluster_id
+
+
+# ---- plan -------------------------------------------------------------------------------------------------------
+
+
+def _edit(config, http_proxy, https_proxy, add_no_proxy, remove_no_proxy, add_trusted_ca, remove_trusted_ca):
+    from azure.cli.core.azclierror import (
+        FileOperationError,
+        InvalidArgumentValueError,
+        RequiredArgumentMissingError,
+    )
+
+    from azext_aksproxy.fleet_rollout.edits import EditError, make_edit
+
+    reference = None
+    if config:
+        from azext_aksproxy.adapters.reporting import raise_for_errors
+        from azext_aksproxy.proxy_config import check_file
+
+        result = check_file(config)
+        raise_for_errors(result.findings, f"--config {config}", "no plan was written")
+        reference = result.config
+    pems = []
+    for path in add_trusted_ca or []:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                pems.append((path, handle.read()))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise FileOperationError(f"--add-trusted-ca {path}: {exc}") from None
+    try:
+        edit = make_edit(reference=reference, http_proxy=http_proxy, https_proxy=https_proxy,
+                         add_no_proxy=add_no_proxy or (), remove_no_proxy=remove_no_proxy or (),
+                         add_trusted_ca=pems, remove_trusted_ca=remove_trusted_ca or ())
+    except EditError as exc:
+        raise InvalidArgumentValueError(str(exc)) from None
+    if edit.is_empty():
+        raise RequiredArgumentMissingError(
+            "Say what to change: --config (httpProxy, httpsProxy, trustedCa from a file), --http-proxy, "
+            "--https-proxy, --add-no-proxy, --remove-no-proxy, --add-trusted-ca or --remove-trusted-ca.")
+    return edit
+
+
+def _tag_filter(tags):
+    """--tags k=v k2 (k2: any value) -> predicate on a cluster's tags (case-insensitive keys, exact values)."""
+    wanted = []
+    for text in tags or []:
+        key, sep, value = text.partition("=")
+        wanted.append((key.strip().lower(), value if sep else None))
+
+    def matches(cluster: dict) -> bool:
+        have = {str(k).lower(): v for k, v in (cluster.get("tags") or {}).items()}
+        return all(k in have and (v is None or have[k] == v) for k, v in wanted)
+
+    return matches
+
+
+def _list_clusters(cmd, subscriptions, all_subscriptions, resource_group_name):
+    from azure.cli.core.azclierror import AzureResponseError
+
+    arm = _Arm(cmd.cli_ctx)
+    targets = _targets(cmd, arm, subscriptions, all_subscriptions)
+    with ThreadPoolExecutor(max_workers=min(4, len(targets) or 1)) as pool:
+        listings = list(pool.map(lambda t: _read(arm, t, resource_group_name), targets))
+    broken = [f"{s.display_name or s.subscription_id}: {s.error}" for s in listings if s.error]
+    if broken:  # a plan over part of the selection would leave clusters out without saying so
+        raise AzureResponseError("Could not read every selected subscription; no plan was written:\n  "
+                                 + "\n  ".join(broken))
+    return arm, [c for s in listings for c in s.clusters]
+
+
+def http_proxy_rollout_plan(cmd, plan_file, subscriptions=None, all_subscriptions=False, resource_group_name=None,
+                            cluster_names=None, tags=None, config=None, http_proxy=None, https_proxy=None,
+                            add_no_proxy=None, remove_no_proxy=None, add_trusted_ca=None, remove_trusted_ca=None,
+                            stages=None, strategy_file=None, group_tag=DEFAULT_GROUP_TAG, max_concurrency="1",
+                            soak_seconds=0):
+    import json
+
+    from azure.cli.core.azclierror import (
+        FileOperationError,
+        InvalidArgumentValueError,
+        ResourceNotFoundError,
+        ValidationError,
+    )
+
+    from azext_aksproxy.adapters.reporting import format_findings
+    from azext_aksproxy.fleet_rollout import plan as plans
+    from azext_aksproxy.fleet_rollout import strategy
+    from azext_aksproxy.fleet_rollout.edits import EditError, apply_edit
+    from azext_aksproxy.proxy_config import check_document
+    from azext_aksproxy.proxy_config.x509ext import aware_now
+    from azext_aksproxy.rollout.pools import reimaged_pools
+
+    if stages and strategy_file:
+        raise InvalidArgumentValueError("Use --stages or --strategy-file, not both.")
+    edit = _edit(config, http_proxy, https_proxy, add_no_proxy, remove_no_proxy, add_trusted_ca, remove_trusted_ca)
+    fleet_stages = None
+    if strategy_file:
+        try:
+            with open(strategy_file, encoding="utf-8") as handle:
+                fleet_stages = strategy.parse_strategy(json.load(handle))
+        except (OSError, ValueError) as exc:
+            if isinstance(exc, strategy.StrategyError):
+                raise InvalidArgumentValueError(f"--strategy-file {strategy_file}: {exc}") from None
+            raise FileOperationError(f"--strategy-file {strategy_file}: {exc}") from None
+
+    arm, listed = _list_clusters(cmd, subscriptions, all_subscriptions, resource_group_name)
+    names = {n.lower() for n in cluster_names or []}
+    has_tags = _tag_filter(tags)
+    selected = [c for c in listed if (not names or str(c.get("name", "")).lower() in names) and has_tags(c)]
+    if not selected:
+        raise ResourceNotFoundError("The selection matches no cluster (subscriptions, --resource-group, --names, "
+                                    "--tags); no plan was written.")
+    now = aware_now()
+    problems, entries = [], []
+    for cluster in selected:
+        label = _cluster_label(cluster["id"])
+        before = _user_config(cluster)
+        try:
+            after = apply_edit(before, edit, now)
+        except EditError as exc:
+            problems.append(f"{label}: {exc}")
+            continue
+        result = check_document(after, source=label, now=now)
+        errors = [f for f in result.findings if f.is_error]
+        if errors:
+            problems.append(format_findings(errors, f"{label}: {len(errors)} problem(s) in the edited config"))
+            continue
+        changed = _fields_left(cluster, result.config)
+        pools = tuple({"name": p["name"], "nodes": p["nodes"] or 0} for p in reimaged_pools(cluster))
+        if not changed:
+            action, reason, disruption = plans.UNCHANGED, "the edit changes nothing here", {}
+        else:
+            gate = _gate(arm, cluster)
+            disruption = gate.to_dict()
+            action, reason = (plans.HELD, gate.reason) if gate.allowed is False else (plans.CHANGE, "")
+        entries.append((cluster, plans.PlannedCluster(
+            cluster["id"], str(cluster.get("eTag") or ""), 0, "", action, before, result.config, tuple(changed),
+            pools, disruption, reason)))
+    if problems:
+        raise ValidationError(f"The edit would make {len(problems)} cluster(s) invalid; no plan was written.\n"
+                              + "\n".join(problems))
+
+    def nodes(entry) -> int:
+        return sum(int(p.get("nodes") or 0) for p in entry.pools)
+
+    try:
+        if fleet_stages is not None:
+            labels = {e.id: (c.get("tags") or {}).get(group_tag) for c, e in entries}
+            assignment = strategy.assign_groups(fleet_stages, labels)
+        else:  # the smallest clusters first: the canary reimages the fewest nodes
+            to_change = sorted((e for _, e in entries if e.action == plans.CHANGE), key=lambda e: (nodes(e), e.id))
+            assignment = strategy.simple_stages(stages or strategy.DEFAULT_STAGES, [e.id for e in to_change],
+                                                str(max_concurrency), int(soak_seconds or 0))
+            if not assignment.stages:  # nothing to change: one stage holds the unchanged and held clusters
+                assignment = strategy.simple_stages("rest", [e.id for _, e in entries], str(max_concurrency))
+    except strategy.StrategyError as exc:
+        raise InvalidArgumentValueError(str(exc)) from None
+    last = len(assignment.stages) - 1
+    placed = []
+    for _, e in entries:
+        stage, group = assignment.of.get(e.id.lower(), (last, assignment.stages[last].groups[0].name))
+        placed.append(plans.PlannedCluster(e.id, e.etag, stage, group, e.action, e.before, e.after,
+                                           e.changed_fields, e.pools, e.disruption, e.reason))
+    plan = plans.build_plan(assignment.stages, placed, edit.describe(), now.isoformat())
+    try:
+        with open(plan_file, "w", encoding="utf-8") as handle:
+            handle.write(plan.dumps())
+    except OSError as exc:
+        raise FileOperationError(f"--plan-file {plan_file}: {exc}") from None
+    logger.warning("Plan written to %s: %s", plan_file, plan.summary())
+    return [_plan_row(plan, c) for c in plan.clusters]
+
+
+def _plan_row(plan, c) -> dict:
+    return {"stage": plan.stages[c.stage].name, "group": c.group, "subscriptionId": c.subscription,
+            "resourceGroup": c.resource_group, "name": c.name, "action": c.action,
+            "changedFields": list(c.changed_fields), "nodes": c.nodes, "reason": c.reason}
+
+
+# ---- apply and status -------------------------------------------------------------------------------------------
+
+
+def _load_plan(plan_file):
+    from azure.cli.core.azclierror import FileOperationError, InvalidArgumentValueError
+
+    from azext_aksproxy.fleet_rollout.plan import PlanError, parse_plan
+
+    try:
+        with open(plan_file, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FileOperationError(f"--plan-file {plan_file}: {exc}") from None
+    try:
+        plan = parse_plan(text, plan_file)
+    except PlanError as exc:
+        raise InvalidArgumentValueError(f"{exc} Nothing was written.") from None
+    return plan
+
+
+def _read_states(arm: _Arm, plan):
+    """{cluster id lower: (state, why, cluster JSON or None)}, every planned cluster read now."""
+    from azure.cli.core.azclierror import AzureResponseError
+
+    from azext_aksproxy.fleet_rollout.run import observed_state
+
+    def one(entry):
+        try:
+            cluster = _get(arm, entry.id, arm.clusters_api_version)
+        except ReadError as exc:
+            return entry, None, str(exc)
+        state, why = observed_state(entry, cluster, _fields_left(cluster, dict(entry.after)) if cluster else [])
+        return entry, (state, why, cluster), ""
+
+    with ThreadPoolExecutor(max_workers=PARALLEL_READS) as pool:
+        results = list(pool.map(one, plan.clusters))
+    broken = [f"{_cluster_label(e.id)}: {err}" for e, _, err in results if err]
+    if broken:
+        raise AzureResponseError("Could not read every planned cluster; nothing was written:\n  " + "\n  ".join(broken))
+    return {e.id.lower(): got for e, got, _ in results}
+
+
+def _row(plan, entry, state, detail, seconds=None) -> dict:
+    row = {"stage": plan.stages[entry.stage].name, "group": entry.group, "subscriptionId": entry.subscription,
+           "resourceGroup": entry.resource_group, "name": entry.name, "state": state, "detail": detail}
+    if seconds is not None:
+        row["seconds"] = round(seconds, 1)
+    return row
+
+
+def http_proxy_rollout_status(cmd, plan_file):
+    arm = _Arm(cmd.cli_ctx)
+    plan = _load_plan(plan_file)
+    states = _read_states(arm, plan)
+    rows = [_row(plan, c, *states[c.id.lower()][:2]) for c in plan.clusters]
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row["state"]] = counts.get(row["state"], 0) + 1
+    logger.warning("Rollout status: %s.", ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    return rows
+
+
+class _Progress:
+    """A line per event on stderr (CI logs); on a terminal also a live line naming each running cluster."""
+
+    def __init__(self, cli_ctx) -> None:
+        self.lock = threading.Lock()
+        self.running: dict[str, tuple[str, float]] = {}
+        self.controller = cli_ctx.get_progress_controller() if sys.stderr.isatty() else None
+
+    def say(self, label: str, text: str, phase: str | None = None) -> None:
+        with self.lock:
+            if phase is None:
+                self.running.pop(label, None)
+            else:
+                self.running[label] = (phase, self.running.get(label, ("", time.monotonic()))[1])
+            logger.warning("Rollout: %s: %s", label, text)
+            if self.controller:
+                now = time.monotonic()
+                self.controller.add(message="; ".join(f"{k} {p} {now - t0:.0f}s"
+                                                      for k, (p, t0) in self.running.items()) or "waiting")
+
+    def end(self) -> None:
+        if self.controller:
+            self.controller.end()
+
+
+class _ClusterRun:
+    """One cluster of the plan: re-read, gate, proxy check from a node, PUT with If-Match, follow the reimage."""
+
+    def __init__(self, cmd, arm: _Arm, entry, skip_check: bool, timeout: float, progress: _Progress) -> None:
+        self.cmd, self.arm, self.entry = cmd, arm, entry
+        self.skip_check, self.timeout, self.progress = skip_check, timeout, progress
+        self.label = _cluster_label(entry.id)
+
+    def run(self) -> tuple[str, str]:
+        from azext_aksproxy.fleet_rollout import run as states
+
+        deadline = time.monotonic() + self.timeout
+        try:
+            cluster = _get(self.arm, self.entry.id, self.arm.clusters_api_version)
+        except ReadError as exc:
+            return states.FAILED, f"could not be read: {exc}"
+        state, why = states.observed_state(self.entry, cluster,
+                                           _fields_left(cluster, dict(self.entry.after)) if cluster else [])
+        if state == states.RUNNING:
+            self.progress.say(self.label, "the new config is already written; following AKS's rollout",
+                              "reimaging")
+            return self._follow(deadline)
+        if state != states.PENDING:
+            return state, why
+        gate = _gate(self.arm, cluster)
+        if gate.allowed is False:
+            return states.HELD, gate.reason
+        if not self.skip_check:
+            failed = self._check()
+            if failed:
+                return states.FAILED, failed
+        return self._write(deadline)
+
+    def _check(self) -> str:
+        """'' when the proxy check from one of the cluster's nodes passed through the new config; else why not."""
+        from azure.cli.core.azclierror import AzCLIError
+
+        from azext_aksproxy.adapters.check import run_proxy_check
+        from azext_aksproxy.proxy_config.findings import mask_secrets
+
+        current = str(self.cmd.cli_ctx.data.get("subscription_id") or self._current_subscription())
+        if self.entry.subscription.lower() != current.lower():
+            return (f"the proxy check from a node runs in the current subscription only ({current}); run this "
+                    f"cluster's stage with az account set -s {self.entry.subscription}")
+        self.progress.say(self.label, "checking the new config from one of its nodes", "checking")
+        try:
+            run_proxy_check(dict(self.entry.after), self.cmd.cli_ctx, cmd=self.cmd,
+                            cluster=(self.entry.resource_group, self.entry.name))
+        except AzCLIError as exc:
+            return f"the proxy check from a node failed, nothing was written: {mask_secrets(str(exc))}"
+        return ""
+
+    def _current_subscription(self) -> str:
+        from azure.cli.core._profile import Profile
+
+        return Profile(cli_ctx=self.cmd.cli_ctx).get_subscription_id()
+
+    def _client(self):
+        from azext_aksproxy._client_factory import cf_managed_clusters_in
+
+        return cf_managed_clusters_in(self.cmd.cli_ctx, self.entry.subscription)
+
+    def _write(self, deadline: float) -> tuple[str, str]:
+        from azure.core import MatchConditions
+        from azure.core.exceptions import AzureError, HttpResponseError
+
+        from azext_aksproxy.adapters.cluster_write import service_error_text
+        from azext_aksproxy.fleet_rollout import run as states
+
+        client = self._client()
+        rg, name = self.entry.resource_group, self.entry.name
+        while True:
+            try:
+                mc = client.get(rg, name)
+                if states.etag_text(mc.e_tag) != states.etag_text(self.entry.etag):
+                    return states.DRIFTED, (f"changed since the plan (eTag {states.etag_text(self.entry.etag)} -> "
+                                            f"{states.etag_text(mc.e_tag)}); never overwritten: plan again")
+                mc.http_proxy_config = self._proxy_model(dict(self.entry.after))
+                self.progress.say(self.label, f"writing {', '.join(self.entry.changed_fields)} "
+                                              f"(If-Match {states.etag_text(self.entry.etag)})", "writing")
+                poller = client.begin_create_or_update(rg, name, mc, etag=self.entry.etag,
+                                                       match_condition=MatchConditions.IfNotModified)
+                break
+            except HttpResponseError as exc:
+                if exc.status_code == 412:
+                    return states.DRIFTED, ("changed by someone else since the plan (412 Precondition Failed); "
+                                            "never overwritten: plan again")
+                if exc.status_code == 409 and time.monotonic() < deadline:
+                    wait = _retry_after(exc) or CONFLICT_WAIT_SECONDS
+                    self.progress.say(self.label, f"another operation is in progress; waiting {wait:.0f} s",
+                                      "waiting")
+                    time.sleep(wait)
+                    continue
+                return states.FAILED, f"the write was refused: {service_error_text(exc)}"
+            except AzureError as exc:
+                return states.FAILED, f"the write failed: {service_error_text(exc)}"
+        self.progress.say(self.label, "written; AKS reimages every pool now", "reimaging")
+        try:
+            poller.result(timeout=max(1.0, deadline - time.monotonic()))
+        except AzureError as exc:
+            return states.FAILED, f"the rollout failed: {service_error_text(exc)}"
+        if not poller.done():
+            return states.FAILED, f"still rolling after {self.timeout:.0f} s; apply the plan again to follow it"
+        return self._verified()
+
+    @staticmethod
+    def _proxy_model(after: dict):
+        from azure.mgmt.containerservice.models import ManagedClusterHTTPProxyConfig
+
+        return ManagedClusterHTTPProxyConfig(after)
+
+    def _follow(self, deadline: float) -> tuple[str, str]:
+        from azext_aksproxy.fleet_rollout import run as states
+
+        while time.monotonic() < deadline:
+            try:
+                cluster = _get(self.arm, self.entry.id, self.arm.clusters_api_version)
+            except ReadError as exc:
+                return states.FAILED, f"could not be read while following it: {exc}"
+            state, why = states.observed_state(self.entry, cluster,
+                                               _fields_left(cluster, dict(self.entry.after)) if cluster else [])
+            if state == states.DONE:
+                return self._verified()
+            if state != states.RUNNING:
+                return state, why
+            time.sleep(POLL_SECONDS)
+        return states.FAILED, f"still rolling after {self.timeout:.0f} s; apply the plan again to follow it"
+
+    def _verified(self) -> tuple[str, str]:
+        """DONE once the operation succeeded; FAILED when the scale sets show nodes still on the old model."""
+        from azext_aksproxy.adapters.rollout_state import node_models
+        from azext_aksproxy.fleet_rollout import run as states
+
+        current = str(self.cmd.cli_ctx.data.get("subscription_id") or self._current_subscription())
+        if self.entry.subscription.lower() != current.lower():
+            return states.DONE, "written and rolled out (AKS's operation succeeded)"
+        cluster = _get(self.arm, self.entry.id, self.arm.clusters_api_version) or {}
+        models, _ = node_models(self.cmd.cli_ctx, cluster)
+        behind = [p for p, m in (models or {}).items() if m.on_latest < m.nodes]
+        if behind:
+            return states.FAILED, f"the operation ended but pools {', '.join(behind)} still run the old model"
+        return states.DONE, "written; every pool runs the new config"
+
+
+def _retry_after(exc) -> float | None:
+    try:
+        return float(exc.response.headers.get("Retry-After"))
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
+def http_proxy_rollout_apply(cmd, plan_file, stage=None, yes=False, skip_check=False, allowed_failures=0,
+                             timeout=DEFAULT_TIMEOUT_SECONDS):
+    from azure.cli.core.azclierror import InvalidArgumentValueError, ValidationError
+
+    from azext_aksproxy.adapters.reporting import exit_after_output, format_findings
+    from azext_aksproxy.fleet_rollout import run as states
+    from azext_aksproxy.fleet_rollout.plan import CHANGE
+    from azext_aksproxy.proxy_config import check_document
+
+    if allowed_failures < 0 or timeout <= 0:
+        raise InvalidArgumentValueError("--allowed-failures must be 0 or more and --timeout more than 0.")
+    plan = _load_plan(plan_file)
+    problems = []
+    for c in plan.clusters:  # a hand edit must not smuggle in what the plan's validation refused
+        errors = [f for f in check_document(dict(c.after), source=c.id).findings if f.is_error]
+        if errors:
+            problems.append(format_findings(errors, f"{_cluster_label(c.id)}: the plan's after-config is invalid"))
+    if problems:
+        raise ValidationError("The plan file holds invalid configs; nothing was written.\n" + "\n".join(problems))
+    if stage:
+        from azext_aksproxy.fleet_rollout.plan import PlanError
+
+        try:
+            run_stages: tuple[int, ...] = (plan.stage_index(stage),)
+        except PlanError as exc:
+            raise InvalidArgumentValueError(str(exc)) from None
+    else:
+        run_stages = tuple(range(len(plan.stages)))
+    arm = _Arm(cmd.cli_ctx)
+    read = _read_states(arm, plan)
+    initial = {key: got[0] for key, got in read.items()}
+    if stage:
+        open_before = states.earlier_stages_open(plan, initial, run_stages[0])
+        if open_before:
+            listed = ", ".join(f"{_cluster_label(c.id)} ({initial[c.id.lower()]})" for c in open_before)
+            raise ValidationError(f"Stage {stage} waits for the stages before it; not finished: {listed}. Nothing "
+                                  "was written.")
+    to_write = [c for c in plan.clusters if c.stage in run_stages and c.action == CHANGE
+                and initial[c.id.lower()] in (states.PENDING, states.RUNNING)]
+    if to_write and not yes:
+        from knack.prompting import NoTTYException, prompt_y_n
+
+        nodes = sum(c.nodes for c in to_write)
+        message = (f"Write the proxy config of {len(to_write)} cluster(s) ({nodes} node(s) reimaged, each "
+                   "cordoned, drained and recreated)?")
+        try:
+            if not prompt_y_n(message, default="n"):
+                return []
+        except NoTTYException:
+            raise ValidationError(f"{message} Add --yes to confirm when not run from a terminal.") from None
+
+    scheduler = states.Scheduler(plan, dict(initial), run_stages, allowed_failures)
+    results: dict[str, tuple[str, str, float]] = {}
+    done_events: list[tuple[str, str, str, float]] = []
+    wake = threading.Condition()
+    progress = _Progress(cmd.cli_ctx)
+    by_id = {c.id.lower(): c for c in plan.clusters}
+
+    def work(entry) -> None:
+        t0 = time.monotonic()
+        try:
+            state, detail = _ClusterRun(cmd, arm, entry, skip_check, float(timeout), progress).run()
+        except Exception as exc:  # noqa: BLE001 - one cluster's surprise is its failure, never the others'
+            state, detail = states.FAILED, f"{type(exc).__name__}: {exc}"
+        with wake:
+            done_events.append((entry.id, state, detail, time.monotonic() - t0))
+            wake.notify()
+
+    workers = ThreadPoolExecutor(max_workers=max(1, sum(
+        g.limit(sum(1 for c in plan.clusters if c.stage == i and c.group.lower() == g.name.lower()))
+        for i, s in enumerate(plan.stages) for g in s.groups)))
+    try:
+        while True:
+            with wake:
+                for cid, state, detail, seconds in done_events:
+                    scheduler.ended(cid, state)
+                    results[cid.lower()] = (state, detail, seconds)
+                    progress.say(_cluster_label(cid), f"{state} ({detail})")
+                done_events.clear()
+                step = scheduler.next(time.monotonic())
+                if step.finished:
+                    break
+                if not step.start:
+                    if step.wait_until is not None:
+                        logger.warning("Rollout: soaking until the next stage (%.0f s)",
+                                       step.wait_until - time.monotonic())
+                    wake.wait(timeout=None if step.wait_until is None else
+                              max(0.0, step.wait_until - time.monotonic()))
+                    continue
+            for cid in step.start:
+                entry = by_id[cid.lower()]
+                progress.say(_cluster_label(cid), f"starting (stage {plan.stages[entry.stage].name})", "starting")
+                workers.submit(work, entry)
+    finally:
+        workers.shutdown(wait=True)
+        progress.end()
+    rows = []
+    for c in plan.clusters:
+        if c.id.lower() in results:
+            state, detail, seconds = results[c.id.lower()]
+            rows.append(_row(plan, c, state, detail, seconds))
+        else:
+            state, why, _ = read[c.id.lower()]
+            if c.stage in run_stages and state in (states.PENDING, states.RUNNING) and scheduler.halted:
+                why = "not started: the rollout halted"
+            elif c.stage not in run_stages:
+                why = f"{why} (stage not run)"
+            rows.append(_row(plan, c, state, why))
+    code = scheduler.exit_code()
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row["state"]] = counts.get(row["state"], 0) + 1
+    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    if code == states.EXIT_HALTED:
+        exit_after_output(cmd.cli_ctx, f"Rollout halted after {scheduler.failures} failure(s) (allowed "
+                                       f"{allowed_failures}): {summary}. Fix the cause, then plan again or apply the "
+                                       "same plan to continue.", code)
+    elif code == states.EXIT_HELD:
+        exit_after_output(cmd.cli_ctx, f"Rollout finished with clusters not done: {summary}.", code)
+    else:
+        logger.warning("Rollout done: %s.", summary)
+    return rows

@@ -1,0 +1,304 @@
+"""`az aks http-proxy rollout plan|apply|status` through the real az against the emulator: the proxy check from a node
+(the emulator's run commands, a real squid on loopback), PUTs with If-Match asserted on the write journal, a canary
+failure halting before the next stage, a cluster changed after the plan refused, a Block-policy cluster held, an
+unchanged cluster never written, a killed apply resumed with each cluster written once, a CA rotation as two
+rollouts, and bad input refused with zero writes."""
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import time
+
+import pytest
+import trustme
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+
+from tests.azcli import AZ
+from tests.proxies import free_port, squid
+
+MC = "/providers/Microsoft.ContainerService/managedClusters/"
+RUN_COMMAND = "/runcommand"
+EXIT_HALTED, EXIT_HELD = 3, 4
+
+
+@pytest.fixture(scope="module")
+def squid_proxy():
+    with squid() as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def env(origin_ca, tmp_path, https_origin):
+    """The origins' CA plays the public roots, the HTTPS origin the required endpoints the node check probes."""
+    roots = tmp_path / "public-roots.pem"
+    origin_ca.cert_pem.write_to_path(str(roots))
+    return {"AZURE_AKSPROXY_PUBLIC_CA_BUNDLE": str(roots), "AZURE_AKSPROXY_CHECK_TARGETS": https_origin.url}
+
+
+@pytest.fixture
+def fast(emu):
+    emu.configure(cluster_update_seconds=0.5, pool_upgrade_seconds=0.5, retry_after=1)
+    return emu
+
+
+def dead_proxy() -> str:
+    return f"http://127.0.0.1:{free_port()}/"
+
+
+def seed(emu, name, proxy, *, rg="rg1", nodes=3, no_proxy=("localhost", "corp.example"), **props):
+    emu.seed_cluster(rg, name, pools=[{"name": "nodepool1", "count": nodes, "vmSize": "Standard_DS2_v2",
+                                       "mode": "System", "osType": "Linux"}],
+                     http_proxy_config={"httpProxy": proxy, "httpsProxy": proxy, "noProxy": list(no_proxy)},
+                     properties=props or None)
+
+
+def plan(az_ext, tmp_path, *args, name="plan.json", env=None):
+    path = tmp_path / name
+    r = az_ext.az("aks", "http-proxy", "rollout", "plan", "-g", "rg1", "--plan-file", str(path), *args,
+                  "-o", "json", env=env)
+    return r, path
+
+
+def apply(az_ext, path, env, *args):
+    return az_ext.az("aks", "http-proxy", "rollout", "apply", "--plan-file", str(path), "--yes", "-o", "json",
+                     "--timeout", "60", *args, env=env)
+
+
+def status(az_ext, path, env=None):
+    r = az_ext.az("aks", "http-proxy", "rollout", "status", "--plan-file", str(path), "-o", "json", env=env)
+    assert r.ok, r
+    return {row["name"]: row["state"] for row in r.json}
+
+
+def cluster_puts(emu, since=0) -> dict:
+    """{cluster name: [PUT journal entries]} (run commands and other writes aside)."""
+    out: dict = {}
+    for w in emu.writes(since):
+        if w["method"] == "PUT" and MC in w["path"] and w["path"].count("/") == 8:
+            out.setdefault(w["path"].rsplit("/", 1)[-1], []).append(w)
+    return out
+
+
+def node_checks(emu, since=0) -> list:
+    return [w for w in emu.writes(since) if w["path"].lower().endswith(RUN_COMMAND)]
+
+
+def etag_of(emu, name, rg="rg1") -> str:
+    status, _, body = emu.arm("GET", cluster_path(emu, name, rg))
+    assert status == 200, body
+    return body["eTag"]
+
+
+def cluster_path(emu, name, rg="rg1") -> str:
+    return f"/subscriptions/{emu.info()['subscription_id']}/resourceGroups/{rg}{MC}{name}"
+
+
+def test_plan_apply_status_then_apply_again_writes_nothing(az_ext, fast, env, tmp_path, squid_proxy):
+    emu = fast
+    seed(emu, "c1", dead_proxy(), nodes=1)
+    seed(emu, "c2", dead_proxy(), nodes=3, no_proxy=("localhost", "own.c2.example"))
+    seed(emu, "c3", squid_proxy.url)  # already runs the new proxy: unchanged
+    etags = {n: etag_of(emu, n) for n in ("c1", "c2", "c3")}
+
+    r, path = plan(az_ext, tmp_path, "--http-proxy", squid_proxy.url, "--https-proxy", squid_proxy.url,
+                   "--stages", "1,rest")
+    assert r.ok, r
+    assert not emu.writes()  # planning writes nothing
+    doc = json.loads(path.read_text())
+    assert doc["schemaVersion"] == 1
+    by_name = {c["name"]: c for c in doc["clusters"]}
+    assert {n: (c["stage"], c["action"]) for n, c in by_name.items()} == {
+        "c1": ("stage-1", "change"), "c2": ("stage-2", "change"), "c3": ("stage-2", "unchanged")}
+    assert by_name["c2"]["after"]["noProxy"] == ["own.c2.example"]  # its own entries (localhost: AKS adds it)
+    assert by_name["c2"]["changedFields"] == ["httpProxy", "httpsProxy"] and by_name["c2"]["nodes"] == 3
+    assert {n: c["eTag"] for n, c in by_name.items()} == etags
+    assert doc["totals"] == {"clusters": 3, "changed": 2, "unchanged": 1, "held": 0, "nodes": 4}
+    assert "2 to change (4 node(s) reimaged), 1 unchanged, 0 held" in r.stderr
+
+    since = emu.journal_last()
+    r = apply(az_ext, path, env)
+    assert r.rc == 0, r
+    assert {row["name"]: row["state"] for row in r.json} == {"c1": "done", "c2": "done", "c3": "unchanged"}
+    puts = cluster_puts(emu, since)
+    assert sorted(puts) == ["c1", "c2"] and all(len(v) == 1 for v in puts.values())  # c3 never written
+    for name, (put,) in puts.items():
+        assert put["headers"]["if-match"].strip('"') == etags[name]  # the plan's eTag
+        assert put["body"]["properties"]["httpProxyConfig"]["httpsProxy"] == squid_proxy.url
+    assert puts["c1"][0]["t_end"] < puts["c2"][0]["t"]  # the canary stage before the next
+    assert len(node_checks(emu, since)) >= 2  # proven from a node of each written cluster
+    assert "Rollout: rg1/c1: checking the new config from one of its nodes" in r.stderr
+    assert "Rollout done" in r.stderr
+
+    assert status(az_ext, path) == {"c1": "done", "c2": "done", "c3": "unchanged"}
+    since = emu.journal_last()
+    again = apply(az_ext, path, env)
+    assert again.rc == 0, again
+    assert not emu.writes(since)  # done clusters are not written again, not even checked
+
+
+def test_canary_check_failure_halts_before_the_next_stage(az_ext, fast, env, tmp_path):
+    emu = fast
+    for name, nodes in (("c1", 1), ("c2", 2), ("c3", 3)):
+        seed(emu, name, dead_proxy(), nodes=nodes)
+    r, path = plan(az_ext, tmp_path, "--http-proxy", dead_proxy(), "--https-proxy", dead_proxy())
+    assert r.ok, r
+    since = emu.journal_last()
+    r = apply(az_ext, path, env)
+    assert r.rc == EXIT_HALTED, r
+    rows = {row["name"]: row for row in r.json}
+    assert rows["c1"]["state"] == "failed" and "proxy check from a node failed" in rows["c1"]["detail"]
+    assert rows["c2"]["state"] == rows["c3"]["state"] == "pending"
+    assert "not started: the rollout halted" in rows["c2"]["detail"]
+    assert cluster_puts(emu, since) == {}  # nothing written anywhere
+    assert {c["path"].split("/")[8] for c in node_checks(emu, since)} == {"MC_rg1_c1_westus2"}  # only the canary
+    assert "Rollout halted after 1 failure(s)" in r.stderr
+
+
+def test_canary_reimage_failure_halts_with_zero_writes_to_later_clusters(az_ext, fast, env, tmp_path,
+                                                                         squid_proxy):
+    emu = fast
+    for name, nodes in (("c1", 1), ("c2", 2), ("c3", 3)):
+        seed(emu, name, dead_proxy(), nodes=nodes)
+    r, path = plan(az_ext, tmp_path, "--http-proxy", squid_proxy.url, "--https-proxy", squid_proxy.url)
+    assert r.ok, r
+    emu.add_fault("operation_result", method="PUT", path_regex=MC + "c1$", status="Failed",
+                  error={"code": "ReimageFailed", "message": "Node reimage failed on aks-nodepool1-0."})
+    since = emu.journal_last()
+    r = apply(az_ext, path, env)
+    assert r.rc == EXIT_HALTED, r
+    rows = {row["name"]: row for row in r.json}
+    assert rows["c1"]["state"] == "failed" and "ReimageFailed" in rows["c1"]["detail"]
+    assert sorted(cluster_puts(emu, since)) == ["c1"]  # c2 and c3 (later stages) never written
+    assert status(az_ext, path) == {"c1": "failed", "c2": "pending", "c3": "pending"}
+
+
+def test_cluster_changed_after_the_plan_is_refused_and_a_block_cluster_held(az_ext, fast, env, tmp_path,
+                                                                           squid_proxy):
+    emu = fast
+    seed(emu, "c1", dead_proxy(), nodes=1)
+    seed(emu, "c2", dead_proxy(), nodes=2)
+    seed(emu, "c3", dead_proxy(), nodes=3, nodeDisruptionProfile={"nodeDisruptionPolicy": "Block"})
+    r, path = plan(az_ext, tmp_path, "--add-no-proxy", ".new.example", "--stages", "rest",
+                   "--max-concurrency", "1")
+    assert r.ok, r
+    by_name = {c["name"]: c for c in json.loads(path.read_text())["clusters"]}
+    assert by_name["c3"]["action"] == "held" and "Block" in by_name["c3"]["reason"]
+    # Someone else changes c2 after the plan (a new eTag, another noProxy).
+    emu.arm("PUT", cluster_path(emu, "c2"), {
+        "location": "westus2", "properties": {"httpProxyConfig": {
+            "httpProxy": squid_proxy.url, "httpsProxy": squid_proxy.url, "noProxy": ["someone.else"]}}})
+    time.sleep(1.2)  # that update's own operation ends
+    since = emu.journal_last()
+    r = apply(az_ext, path, env, "--allowed-failures", "1")
+    assert r.rc == EXIT_HELD, r
+    rows = {row["name"]: row for row in r.json}
+    assert rows["c1"]["state"] == "done"
+    assert rows["c2"]["state"] == "drifted" and "never overwritten" in rows["c2"]["detail"]
+    assert rows["c3"]["state"] == "held"
+    assert sorted(cluster_puts(emu, since)) == ["c1"]  # 0 writes to c2 and c3
+
+
+def test_a_killed_apply_resumed_writes_each_cluster_once(az_ext, emu, env, tmp_path, squid_proxy):
+    emu.configure(cluster_update_seconds=0.5, pool_upgrade_seconds=4, retry_after=1)
+    seed(emu, "c1", dead_proxy(), nodes=1)
+    seed(emu, "c2", dead_proxy(), nodes=2)
+    r, path = plan(az_ext, tmp_path, "--http-proxy", squid_proxy.url, "--https-proxy", squid_proxy.url,
+                   "--stages", "1,rest")
+    assert r.ok, r
+    since = emu.journal_last()
+    full_env = {**az_ext.env, **env}
+    proc = subprocess.Popen([AZ, "aks", "http-proxy", "rollout", "apply", "--plan-file", str(path), "--yes"],
+                            env=full_env, cwd=str(az_ext.home), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 90
+        while not cluster_puts(emu, since) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert cluster_puts(emu, since), "the first PUT never came"
+    finally:
+        proc.kill()
+        proc.wait()
+    assert status(az_ext, path) == {"c1": "running", "c2": "pending"}  # mid-reimage, read from Azure
+    r = apply(az_ext, path, env)
+    assert r.rc == 0, r
+    assert {row["name"]: row["state"] for row in r.json} == {"c1": "done", "c2": "done"}
+    puts = cluster_puts(emu, since)
+    assert {n: len(v) for n, v in puts.items()} == {"c1": 1, "c2": 1}  # c1 followed, not rewritten
+    assert "already written; following" in r.stderr
+
+
+def pem_and_fingerprint(ca: trustme.CA) -> tuple[bytes, str]:
+    pem = ca.cert_pem.bytes()
+    return pem, x509.load_pem_x509_certificate(pem).fingerprint(hashes.SHA256()).hex()
+
+
+def bundle_fingerprints(trusted_ca: str) -> list[str]:
+    text = base64.b64decode(trusted_ca).decode()
+    blocks = ["-----BEGIN CERTIFICATE-----" + b for b in text.split("-----BEGIN CERTIFICATE-----")[1:]]
+    return [x509.load_pem_x509_certificate(b.encode()).fingerprint(hashes.SHA256()).hex() for b in blocks]
+
+
+def test_ca_rotation_runs_as_two_rollouts(az_ext, fast, env, tmp_path, squid_proxy):
+    emu = fast
+    old_pem, old_fp = pem_and_fingerprint(trustme.CA(organization_name="Old Corp CA"))
+    new_pem, new_fp = pem_and_fingerprint(trustme.CA(organization_name="New Corp CA"))
+    for name, own in (("c1", "c1.example"), ("c2", "c2.example")):
+        emu.seed_cluster("rg1", name, http_proxy_config={
+            "httpProxy": squid_proxy.url, "httpsProxy": squid_proxy.url, "noProxy": [own],
+            "trustedCa": base64.b64encode(old_pem).decode()})
+    (tmp_path / "new-ca.pem").write_bytes(new_pem)
+
+    r, add = plan(az_ext, tmp_path, "--add-trusted-ca", str(tmp_path / "new-ca.pem"), name="add.json")
+    assert r.ok, r
+    assert apply(az_ext, add, env).rc == 0
+    r, drop = plan(az_ext, tmp_path, "--remove-trusted-ca", old_fp, name="drop.json")
+    assert r.ok, r
+    assert apply(az_ext, drop, env).rc == 0
+
+    puts = cluster_puts(emu)
+    for name, own in (("c1", "c1.example"), ("c2", "c2.example")):
+        first, second = (p["body"]["properties"]["httpProxyConfig"] for p in puts[name])
+        assert bundle_fingerprints(first["trustedCa"]) == [old_fp, new_fp]
+        assert bundle_fingerprints(second["trustedCa"]) == [new_fp]
+        assert first["noProxy"] == second["noProxy"] == [own]
+
+
+def test_bad_input_is_refused_with_zero_writes(az_ext, fast, env, tmp_path):
+    emu = fast
+    seed(emu, "c1", dead_proxy(), nodes=1)
+    seed(emu, "c2", dead_proxy(), nodes=1)
+    # An edit that makes every cluster's config invalid: each cluster named, with validate's finding.
+    r, path = plan(az_ext, tmp_path, "--http-proxy", "ftp://proxy.example:21/")
+    assert r.rc == 1 and not path.exists(), r
+    assert "The edit would make 2 cluster(s) invalid" in r.stderr
+    assert "rg1/c1: 1 problem(s)" in r.stderr and "rg1/c2: 1 problem(s)" in r.stderr and "[url-scheme]" in r.stderr
+    # A selection that matches nothing.
+    r, path = plan(az_ext, tmp_path, "--add-no-proxy", "x.example", "--names", "nope")
+    assert r.rc == 1 and "matches no cluster" in r.stderr and not path.exists(), r
+
+    r, path = plan(az_ext, tmp_path, "--add-no-proxy", "x.example")
+    assert r.ok, r
+    doc = json.loads(path.read_text())
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({**doc, "schemaVersion": 2}))
+    r = apply(az_ext, other, env)
+    assert r.rc == 1 and "schemaVersion 2; this aksproxy reads version 1" in r.stderr, r
+    broken = tmp_path / "broken.json"
+    broken.write_text(path.read_text()[:-40])
+    r = apply(az_ext, broken, env)
+    assert r.rc == 1 and "is not JSON" in r.stderr, r
+    smuggled = tmp_path / "smuggled.json"
+    doc["clusters"][0]["after"]["httpProxy"] = "http://user:pw@proxy.example:3128/"
+    smuggled.write_text(json.dumps(doc))
+    r = apply(az_ext, smuggled, env)
+    assert r.rc == 1 and "[url-credentials]" in r.stderr and "pw@" not in r.stderr + r.stdout, r
+    assert not emu.writes()
+
+    emu.delete_cluster("rg1", "c2")  # deleted after the plan: gone, the others go on
+    assert status(az_ext, path) == {"c1": "pending", "c2": "gone"}
+    r = apply(az_ext, path, env, "--skip-check")
+    assert r.rc == EXIT_HELD, r
+    assert {row["name"]: row["state"] for row in r.json} == {"c1": "done", "c2": "gone"}
+    assert sorted(cluster_puts(emu)) == ["c1"]
