@@ -322,7 +322,7 @@ long-summary: >
     `plan` edits each selected cluster's own config and writes a plan file to review; `apply` runs it stage by
     stage (check from a node, write with If-Match, follow the reimage; the first failure halts); `status` reads
     every planned cluster from Azure against the plan. Applying the same plan again continues where it stopped.
-    Exit codes of apply: 0 done, 3 halted, 4 clusters held, gone or failed within --allowed-failures.
+    Exit codes of apply: 0 done, 4 halted, 5 clusters held, gone or failed within --allowed-failures.
     See docs/fleet-rollout.md.
 """
 
@@ -356,7 +356,7 @@ long-summary: >
     never overwritten); follow AKS's reimage to the end. A failure halts: running clusters are followed, no new
     one starts, no later stage starts. Held clusters are never written; 409 and 429 are waited out. Done clusters
     are not written again and a cluster mid-reimage is followed, so after Ctrl-C or a lost machine the same plan is
-    applied again. Exit codes: 0 done, 3 halted, 4 held/gone/failed within --allowed-failures.
+    applied again. Exit codes: 0 done, 4 halted, 5 held/gone/failed within --allowed-failures.
 examples:
   - name: Apply every stage.
     text: az aks http-proxy rollout apply --plan-file add-ca.json --yes -o table

@@ -34,10 +34,11 @@ STATES = (DONE, RUNNING, PENDING, FAILED, HELD, DRIFTED, UNCHANGED, GONE)
 FINAL = frozenset({DONE, FAILED, HELD, DRIFTED, UNCHANGED, GONE})
 FAILURES = frozenset({FAILED, DRIFTED})  # what counts against the allowed-failures budget
 
-# Exit codes a pipeline can branch on (0 and 1 are az's own: success, error before anything ran).
+# Exit codes a pipeline can branch on; 1, 2 and 3 are az's own (an error before anything ran, a usage error, a
+# resource not found).
 EXIT_DONE = 0  # every cluster of the stages run is done or unchanged
-EXIT_HALTED = 3  # a failure beyond the budget halted the run (or a stage before the one asked for is not done)
-EXIT_HELD = 4  # nothing halted, but clusters were held, gone, or failed within the budget: look at them
+EXIT_HALTED = 4  # a failure beyond the budget halted the run
+EXIT_HELD = 5  # nothing halted, but clusters were held, gone, or failed within the budget: look at them
 
 _BUSY = ("updating", "upgrading", "creating", "scaling", "starting", "stopping", "upgradingnodeimageversion")
 

@@ -20,7 +20,7 @@ from tests.proxies import free_port, squid
 
 MC = "/providers/Microsoft.ContainerService/managedClusters/"
 RUN_COMMAND = "/runcommand"
-EXIT_HALTED, EXIT_HELD = 3, 4
+EXIT_HALTED, EXIT_HELD = 4, 5  # az's own: 1 error, 2 usage, 3 not found
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +152,7 @@ def test_canary_check_failure_halts_before_the_next_stage(az_ext, fast, env, tmp
     assert rows["c2"]["state"] == rows["c3"]["state"] == "pending"
     assert "not started: the rollout halted" in rows["c2"]["detail"]
     assert cluster_puts(emu, since) == {}  # nothing written anywhere
-    assert {c["path"].split("/")[8] for c in node_checks(emu, since)} == {"MC_rg1_c1_westus2"}  # only the canary
+    assert {c["path"].split("/")[4] for c in node_checks(emu, since)} == {"MC_rg1_c1_westus2"}  # only the canary
     assert "Rollout halted after 1 failure(s)" in r.stderr
 
 
@@ -177,9 +177,9 @@ def test_canary_reimage_failure_halts_with_zero_writes_to_later_clusters(az_ext,
 def test_cluster_changed_after_the_plan_is_refused_and_a_block_cluster_held(az_ext, fast, env, tmp_path,
                                                                            squid_proxy):
     emu = fast
-    seed(emu, "c1", dead_proxy(), nodes=1)
-    seed(emu, "c2", dead_proxy(), nodes=2)
-    seed(emu, "c3", dead_proxy(), nodes=3, nodeDisruptionProfile={"nodeDisruptionPolicy": "Block"})
+    seed(emu, "c1", squid_proxy.url, nodes=1)
+    seed(emu, "c2", squid_proxy.url, nodes=2)
+    seed(emu, "c3", squid_proxy.url, nodes=3, nodeDisruptionProfile={"nodeDisruptionPolicy": "Block"})
     r, path = plan(az_ext, tmp_path, "--add-no-proxy", ".new.example", "--stages", "rest",
                    "--max-concurrency", "1")
     assert r.ok, r
@@ -276,7 +276,7 @@ def test_bad_input_is_refused_with_zero_writes(az_ext, fast, env, tmp_path):
     assert "rg1/c1: 1 problem(s)" in r.stderr and "rg1/c2: 1 problem(s)" in r.stderr and "[url-scheme]" in r.stderr
     # A selection that matches nothing.
     r, path = plan(az_ext, tmp_path, "--add-no-proxy", "x.example", "--names", "nope")
-    assert r.rc == 1 and "matches no cluster" in r.stderr and not path.exists(), r
+    assert r.rc == 3 and "matches no cluster" in r.stderr and not path.exists(), r
 
     r, path = plan(az_ext, tmp_path, "--add-no-proxy", "x.example")
     assert r.ok, r
