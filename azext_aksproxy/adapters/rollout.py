@@ -22,7 +22,8 @@ logger = get_logger(__name__)
 DEFAULT_GROUP_TAG = "aksproxy-rollout-group"  # the cluster tag that names a cluster's update group
 PARALLEL_READS = 8  # cluster GETs at once when reading a plan's clusters back (apply, status)
 POLL_SECONDS = 2.0  # following a cluster AKS is rolling (resumed apply) and waiting out a 409
-CONFLICT_WAIT_SECONDS = 10.0  # a 409 without Retry-After
+# A 409 without Retry-After (azure-core waits out those with one): waits doubling from the first to the last.
+CONFLICT_WAITS_SECONDS = (2.0, 30.0)
 DEFAULT_TIMEOUT_SECONDS = 3 * 3600  # per cluster: check, write, reimage
 _MC = "/providers/Microsoft.ContainerService/managedClusters"
 
@@ -418,6 +419,7 @@ class _ClusterRun:
 
         client = self._client()
         rg, name = self.entry.resource_group, self.entry.name
+        conflict_wait = CONFLICT_WAITS_SECONDS[0]
         while True:
             try:
                 mc = client.get(rg, name)
@@ -435,7 +437,8 @@ class _ClusterRun:
                     return states.DRIFTED, ("changed by someone else since the plan (412 Precondition Failed); "
                                             "never overwritten: plan again")
                 if exc.status_code == 409 and time.monotonic() < deadline:
-                    wait = _retry_after(exc) or CONFLICT_WAIT_SECONDS
+                    wait = _retry_after(exc) or conflict_wait
+                    conflict_wait = min(conflict_wait * 2, CONFLICT_WAITS_SECONDS[1])
                     self.progress.say(self.label, f"another operation is in progress; waiting {wait:.0f} s",
                                       "waiting")
                     time.sleep(wait)

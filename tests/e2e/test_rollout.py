@@ -73,10 +73,10 @@ def status(az_ext, path, env=None):
 
 
 def cluster_puts(emu, since=0) -> dict:
-    """{cluster name: [PUT journal entries]} (run commands and other writes aside)."""
+    """{cluster name: [accepted PUT journal entries]} (refused ones, run commands and other writes aside)."""
     out: dict = {}
     for w in emu.writes(since):
-        if w["method"] == "PUT" and MC in w["path"] and w["path"].count("/") == 8:
+        if w["method"] == "PUT" and MC in w["path"] and w["path"].count("/") == 8 and w["status"] in (200, 201):
             out.setdefault(w["path"].rsplit("/", 1)[-1], []).append(w)
     return out
 
@@ -252,7 +252,18 @@ def test_ca_rotation_runs_as_two_rollouts(az_ext, fast, env, tmp_path, squid_pro
 
     r, add = plan(az_ext, tmp_path, "--add-trusted-ca", str(tmp_path / "new-ca.pem"), name="add.json")
     assert r.ok, r
-    assert apply(az_ext, add, env).rc == 0
+    # Another operation in progress (409, no Retry-After: AKS sends none) and throttling (429) are waited out.
+    emu.add_fault("status", method="PUT", path_regex=MC + "c1$", code=409,
+                  error_code="OperationNotAllowed", message="Operation is not allowed: Another operation is in "
+                                                            "progress.")
+    emu.add_fault("status", method="PUT", path_regex=MC + "c2$", code=429, retry_after=1,
+                  error_code="TooManyRequests", message="Too many requests.")
+    r = apply(az_ext, add, env)
+    assert r.rc == 0, r
+    refused = sorted((w["path"].rsplit("/", 1)[-1], w["status"]) for w in emu.writes()
+                     if w["method"] == "PUT" and w["status"] >= 400)
+    assert refused == [("c1", 409), ("c2", 429)]
+    assert "rg1/c1: another operation is in progress; waiting 2 s" in r.stderr
     r, drop = plan(az_ext, tmp_path, "--remove-trusted-ca", old_fp, name="drop.json")
     assert r.ok, r
     assert apply(az_ext, drop, env).rc == 0
