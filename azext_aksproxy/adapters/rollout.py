@@ -171,6 +171,7 @@ def http_proxy_rollout_plan(cmd, plan_file, subscriptions=None, all_subscription
     from azext_aksproxy.fleet_rollout import strategy
     from azext_aksproxy.fleet_rollout.edits import EditError, apply_edit
     from azext_aksproxy.proxy_config import check_document
+    from azext_aksproxy.proxy_config.cluster import pool_findings
     from azext_aksproxy.proxy_config.x509ext import aware_now
     from azext_aksproxy.rollout.pools import reimaged_pools
 
@@ -205,7 +206,8 @@ def http_proxy_rollout_plan(cmd, plan_file, subscriptions=None, all_subscription
             problems.append(f"{label}: {exc}")
             continue
         result = check_document(after, source=label, now=now)
-        errors = [f for f in result.findings if f.is_error]
+        # A proxy on Windows or availability-set pools is refused by the service: the same rule as aks update's.
+        errors = [f for f in [*result.findings, *pool_findings(cluster)] if f.is_error]
         if errors:
             problems.append(format_findings(errors, f"{label}: {len(errors)} problem(s) in the edited config"))
             continue
@@ -355,6 +357,7 @@ class _ClusterRun:
         self.cmd, self.arm, self.entry = cmd, arm, entry
         self.skip_check, self.timeout, self.progress = skip_check, timeout, progress
         self.label = _cluster_label(entry.id)
+        self.cluster: dict | None = None
 
     def run(self) -> tuple[str, str]:
         from azext_aksproxy.fleet_rollout import run as states
@@ -366,6 +369,7 @@ class _ClusterRun:
             return states.FAILED, f"could not be read: {exc}"
         state, why = states.observed_state(self.entry, cluster,
                                            _fields_left(cluster, dict(self.entry.after)) if cluster else [])
+        self.cluster = cluster  # its node resource group, for the check of the nodes at the end
         if state == states.RUNNING:
             self.progress.say(self.label, "the new config is already written; following AKS's rollout",
                               "reimaging")
@@ -486,8 +490,7 @@ class _ClusterRun:
         current = str(self.cmd.cli_ctx.data.get("subscription_id") or self._current_subscription())
         if self.entry.subscription.lower() != current.lower():
             return states.DONE, "written and rolled out (AKS's operation succeeded)"
-        cluster = _get(self.arm, self.entry.id, self.arm.clusters_api_version) or {}
-        models, _ = node_models(self.cmd.cli_ctx, cluster)
+        models, _ = node_models(self.cmd.cli_ctx, self.cluster or {})
         behind = [p for p, m in (models or {}).items() if m.on_latest < m.nodes]
         if behind:
             return states.FAILED, f"the operation ended but pools {', '.join(behind)} still run the old model"
