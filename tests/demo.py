@@ -3,7 +3,8 @@
 Starts the local ARM emulator, installs the freshly built aksproxy wheel into an isolated real az, and runs:
 write a config, validate it, see a broken one refused, create a cluster behind the proxy, preview an update,
 update (AKS reimages every pool; --upgrade-node-image follows it, each node rolled once), show what is in effect,
-per pool whether its nodes run it, and audit a fleet. Every command and its output is printed.
+per pool whether its nodes run it, audit a fleet, and roll a change out across clusters in stages. Every command
+and its output is printed.
 """
 from __future__ import annotations
 
@@ -106,6 +107,23 @@ def tour(demo: Demo, ssh_key: str) -> None:
     Path(demo.file("fleet-reference.json")).write_text(json.dumps(fleet.reference), encoding="utf-8")
     demo.run("aks", "http-proxy", "audit", "--all-subscriptions", "--config", demo.file("fleet-reference.json"),
              "-o", "table", expect_rc=1)
+
+    banner("A staged rollout: one noProxy entry for 4 clusters, each keeping its own entries; a canary, then the "
+           "rest, each written with If-Match and followed until AKS has reimaged it; the last one already has it")
+    for i, own in enumerate(("team-a.contoso.example", "team-b.contoso.example", "team-c.contoso.example")):
+        demo.session.emulator.client.seed_cluster(
+            "platform", f"team-{i}", pools=[{"name": "nodepool1", "count": i + 1, "mode": "System"}],
+            http_proxy_config={"httpProxy": "http://proxy.contoso.example:3128/",
+                               "httpsProxy": "http://proxy.contoso.example:3128/", "noProxy": [own]})
+    demo.session.emulator.client.seed_cluster("platform", "team-3", http_proxy_config={
+        "httpProxy": "http://proxy.contoso.example:3128/", "httpsProxy": "http://proxy.contoso.example:3128/",
+        "noProxy": [".registry.contoso.example"]})
+    demo.run("aks", "http-proxy", "rollout", "plan", "-g", "platform", "--add-no-proxy", ".registry.contoso.example",
+             "--stages", "1,rest", "--max-concurrency", "2", "--plan-file", demo.file("rollout.json"), "-o", "table")
+    # The demo's proxy does not exist, so the check from a node (on by default) would rightly refuse it.
+    demo.run("aks", "http-proxy", "rollout", "apply", "--plan-file", demo.file("rollout.json"), "--yes",
+             "--skip-check", "-o", "table")
+    demo.run("aks", "http-proxy", "rollout", "status", "--plan-file", demo.file("rollout.json"), "-o", "table")
 
 
 def main(argv=None) -> int:
