@@ -231,7 +231,8 @@ def http_proxy_rollout_plan(cmd, plan_file, subscriptions=None, all_subscription
 
     try:
         if fleet_stages is not None:
-            labels = {e.id: (c.get("tags") or {}).get(group_tag) for c, e in entries}
+            labels = {e.id: next((v for k, v in (c.get("tags") or {}).items() if k.lower() == group_tag.lower()),
+                                 None) for c, e in entries}  # ARM tag names are case-insensitive
             assignment = strategy.assign_groups(fleet_stages, labels)
         else:  # the smallest clusters first: the canary reimages the fewest nodes
             to_change = sorted((e for _, e in entries if e.action == plans.CHANGE), key=lambda e: (nodes(e), e.id))

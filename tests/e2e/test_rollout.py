@@ -47,11 +47,11 @@ def dead_proxy() -> str:
     return f"http://127.0.0.1:{free_port()}/"
 
 
-def seed(emu, name, proxy, *, rg="rg1", nodes=3, no_proxy=("localhost", "corp.example"), **props):
+def seed(emu, name, proxy, *, rg="rg1", nodes=3, no_proxy=("localhost", "corp.example"), tags=None, **props):
     emu.seed_cluster(rg, name, pools=[{"name": "nodepool1", "count": nodes, "vmSize": "Standard_DS2_v2",
                                        "mode": "System", "osType": "Linux"}],
                      http_proxy_config={"httpProxy": proxy, "httpsProxy": proxy, "noProxy": list(no_proxy)},
-                     properties=props or None)
+                     properties=props or None, **({"tags": tags} if tags else {}))
 
 
 def plan(az_ext, tmp_path, *args, name="plan.json", env=None):
@@ -313,3 +313,32 @@ def test_bad_input_is_refused_with_zero_writes(az_ext, fast, env, tmp_path):
     assert r.rc == EXIT_HELD, r
     assert {row["name"]: row["state"] for row in r.json} == {"c1": "done", "c2": "gone"}
     assert sorted(cluster_puts(emu)) == ["c1"]
+
+
+def test_fleet_strategy_file_one_pipeline_stage_at_a_time(az_ext, fast, env, tmp_path, squid_proxy):
+    emu = fast
+    for name, group in (("c1", "canary"), ("c2", "prod-eu"), ("c3", "prod-us")):
+        seed(emu, name, squid_proxy.url, nodes=1, tags={"update-group": group})
+    strategy = tmp_path / "strategy.json"
+    strategy.write_text(json.dumps({"properties": {"strategy": {"stages": [  # a Fleet UpdateStrategy resource
+        {"name": "canary", "groups": [{"name": "canary", "maxConcurrency": "1"}], "afterStageWaitInSeconds": 0},
+        {"name": "prod", "groups": [{"name": "prod-eu", "maxConcurrency": "1"}, {"name": "prod-us"}]}]}}}))
+    r, path = plan(az_ext, tmp_path, "--add-no-proxy", ".new.example", "--strategy-file", str(strategy),
+                   "--group-tag", "update-group")
+    assert r.ok, r.stderr
+    assert {c["name"]: (c["stage"], c["group"]) for c in json.loads(path.read_text())["clusters"]} == {
+        "c1": ("canary", "canary"), "c2": ("prod", "prod-eu"), "c3": ("prod", "prod-us")}
+
+    r = apply(az_ext, path, env, "--stage", "prod")  # before the canary: refused
+    assert r.rc == 1 and "Stage prod waits for the stages before it" in r.stderr and "rg1/c1 (pending)" in r.stderr, r
+    assert not emu.writes()
+    r = apply(az_ext, path, env, "--stage", "canary")
+    assert r.rc == 0, r
+    assert sorted(cluster_puts(emu)) == ["c1"]
+    assert status(az_ext, path) == {"c1": "done", "c2": "pending", "c3": "pending"}
+    r = apply(az_ext, path, env, "--stage", "prod")
+    assert r.rc == 0, r
+    puts = cluster_puts(emu)
+    assert {n: len(v) for n, v in puts.items()} == {"c1": 1, "c2": 1, "c3": 1}
+    # The two groups of a stage run side by side.
+    assert puts["c2"][0]["t"] < puts["c3"][0]["t_end"] + 1 and puts["c3"][0]["t"] < puts["c2"][0]["t_end"] + 1
