@@ -345,6 +345,8 @@ examples:
     text: az aks http-proxy rollout plan --tags env=prod --http-proxy http://proxy2.contoso.com:3128/ --https-proxy http://proxy2.contoso.com:3128/ --stages 1,25%,rest --max-concurrency 2 --soak 3600 -f proxy2.json
   - name: Stages from a Fleet Manager update strategy; clusters join the group their tag names.
     text: az aks http-proxy rollout plan --add-no-proxy .internal.contoso.com --strategy-file strategy.json --group-tag update-group -f plan.json
+  - name: The members of a Fleet Manager fleet, staged by the fleet's own update strategy and member groups.
+    text: az aks http-proxy rollout plan --fleet-name platform-fleet --fleet-resource-group fleets --fleet-strategy safe-rollout --add-trusted-ca new-ca.pem -f plan.json
 """
 
 helps["aks http-proxy rollout apply"] = """

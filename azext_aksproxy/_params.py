@@ -157,6 +157,13 @@ def load_arguments(self, _):
                    help="With --stages: clusters written at once in a stage, a count or a percentage. Default: 1.")
         c.argument("soak_seconds", options_list=["--soak"], type=int,
                    help="With --stages: seconds to wait after each stage before the next. Default: 0.")
+        c.argument("fleet_name", options_list=["--fleet-name"],
+                   help="Select the member clusters of this Azure Kubernetes Fleet Manager fleet (in the current "
+                        "subscription); with --strategy-file, members join the groups their member `group` names.")
+        c.argument("fleet_resource_group", options_list=["--fleet-resource-group"],
+                   help="The resource group of --fleet-name.")
+        c.argument("fleet_strategy", options_list=["--fleet-strategy"],
+                   help="Stage by this update strategy of the fleet (fleets/{fleet}/updateStrategies/{name}).")
     with self.argument_context("aks http-proxy rollout apply") as c:
         c.argument("stage", options_list=["--stage"],
                    help="Run only this stage of the plan (its earlier stages must be finished). Default: all.")

@@ -26,6 +26,8 @@ POLL_SECONDS = 2.0  # following a cluster AKS is rolling (resumed apply) and wai
 CONFLICT_WAITS_SECONDS = (2.0, 30.0)
 DEFAULT_TIMEOUT_SECONDS = 3 * 3600  # per cluster: check, write, reimage
 _MC = "/providers/Microsoft.ContainerService/managedClusters"
+FLEET_TYPE = "Microsoft.ContainerService/fleets"
+FLEET_API_VERSION = "2025-03-01"  # Fleet Manager's stable REST API
 
 
 # ---- reads ------------------------------------------------------------------------------------------------------
@@ -138,25 +140,63 @@ def _tag_filter(tags):
     return matches
 
 
-def _list_clusters(cmd, subscriptions, all_subscriptions, resource_group_name):
+def _list_clusters(cmd, arm: _Arm, subscriptions, all_subscriptions, resource_group_name, targets=None):
     from azure.cli.core.azclierror import AzureResponseError
 
-    arm = _Arm(cmd.cli_ctx)
-    targets = _targets(cmd, arm, subscriptions, all_subscriptions)
+    targets = targets or _targets(cmd, arm, subscriptions, all_subscriptions)
     with ThreadPoolExecutor(max_workers=min(4, len(targets) or 1)) as pool:
         listings = list(pool.map(lambda t: _read(arm, t, resource_group_name), targets))
     broken = [f"{s.display_name or s.subscription_id}: {s.error}" for s in listings if s.error]
     if broken:  # a plan over part of the selection would leave clusters out without saying so
         raise AzureResponseError("Could not read every selected subscription; no plan was written:\n  "
                                  + "\n  ".join(broken))
-    return arm, [c for s in listings for c in s.clusters]
+    return [c for s in listings for c in s.clusters]
+
+
+def _fleet_members(cmd, arm: _Arm, fleet_name, fleet_resource_group, fleet_strategy):
+    """({member cluster id lower: its update group}, the fleet update strategy's stages or None) of a Fleet Manager
+    fleet in the current subscription (Fleet REST API: fleets/{f}/members, fleets/{f}/updateStrategies/{s})."""
+    from azure.cli.core._profile import Profile
+    from azure.cli.core.azclierror import (
+        AzureResponseError,
+        InvalidArgumentValueError,
+        RequiredArgumentMissingError,
+        ResourceNotFoundError,
+    )
+
+    from azext_aksproxy.fleet_rollout.strategy import StrategyError, parse_strategy
+
+    if not fleet_resource_group:
+        raise RequiredArgumentMissingError("--fleet-name needs --fleet-resource-group.")
+    sub = Profile(cli_ctx=cmd.cli_ctx).get_subscription_id()
+    fleet_id = f"/subscriptions/{sub}/resourceGroups/{fleet_resource_group}/providers/{FLEET_TYPE}/{fleet_name}"
+    try:
+        members = [m for page in arm.pages(fleet_id + "/members", FLEET_API_VERSION) for m in page]
+        strategy_doc = _get(arm, f"{fleet_id}/updateStrategies/{fleet_strategy}", FLEET_API_VERSION) \
+            if fleet_strategy else None
+    except ReadError as exc:
+        raise AzureResponseError(f"Could not read fleet {fleet_name}: {exc}") from None
+    if fleet_strategy and strategy_doc is None:
+        raise ResourceNotFoundError(f"Fleet {fleet_name} has no update strategy {fleet_strategy}.")
+    groups = {}
+    for m in members:
+        props = m.get("properties") or {}
+        if props.get("clusterResourceId"):
+            groups[str(props["clusterResourceId"]).lower()] = props.get("group")
+    if not groups:
+        raise ResourceNotFoundError(f"Fleet {fleet_name} has no member clusters; no plan was written.")
+    try:
+        stages = parse_strategy(strategy_doc) if strategy_doc is not None else None
+    except StrategyError as exc:
+        raise InvalidArgumentValueError(f"Update strategy {fleet_strategy} of fleet {fleet_name}: {exc}") from None
+    return groups, stages
 
 
 def http_proxy_rollout_plan(cmd, plan_file, subscriptions=None, all_subscriptions=False, resource_group_name=None,
                             cluster_names=None, tags=None, config=None, http_proxy=None, https_proxy=None,
                             add_no_proxy=None, remove_no_proxy=None, add_trusted_ca=None, remove_trusted_ca=None,
                             stages=None, strategy_file=None, group_tag=DEFAULT_GROUP_TAG, max_concurrency="1",
-                            soak_seconds=0):
+                            soak_seconds=0, fleet_name=None, fleet_resource_group=None, fleet_strategy=None):
     import json
 
     from azure.cli.core.azclierror import (
@@ -175,8 +215,13 @@ def http_proxy_rollout_plan(cmd, plan_file, subscriptions=None, all_subscription
     from azext_aksproxy.proxy_config.x509ext import aware_now
     from azext_aksproxy.rollout.pools import reimaged_pools
 
-    if stages and strategy_file:
-        raise InvalidArgumentValueError("Use --stages or --strategy-file, not both.")
+    if sum(1 for given in (stages, strategy_file, fleet_strategy) if given) > 1:
+        raise InvalidArgumentValueError("Use one of --stages, --strategy-file and --fleet-strategy.")
+    if fleet_strategy and not fleet_name:
+        raise InvalidArgumentValueError("--fleet-strategy needs --fleet-name and --fleet-resource-group.")
+    if fleet_name and (subscriptions or all_subscriptions):
+        raise InvalidArgumentValueError("--fleet-name selects the fleet's members: drop --subscriptions and "
+                                        "--all-subscriptions.")
     edit = _edit(config, http_proxy, https_proxy, add_no_proxy, remove_no_proxy, add_trusted_ca, remove_trusted_ca)
     fleet_stages = None
     if strategy_file:
@@ -188,7 +233,20 @@ def http_proxy_rollout_plan(cmd, plan_file, subscriptions=None, all_subscription
                 raise InvalidArgumentValueError(f"--strategy-file {strategy_file}: {exc}") from None
             raise FileOperationError(f"--strategy-file {strategy_file}: {exc}") from None
 
-    arm, listed = _list_clusters(cmd, subscriptions, all_subscriptions, resource_group_name)
+    arm = _Arm(cmd.cli_ctx)
+    member_groups = None
+    if fleet_name:
+        member_groups, from_fleet = _fleet_members(cmd, arm, fleet_name, fleet_resource_group, fleet_strategy)
+        fleet_stages = from_fleet or fleet_stages
+        subs = sorted({cid.split("/")[2] for cid in member_groups})
+        listed = [c for c in _list_clusters(cmd, arm, None, False, resource_group_name,
+                                            targets=[(sub, None, None) for sub in subs])
+                  if c["id"].lower() in member_groups]
+        missing = set(member_groups) - {c["id"].lower() for c in listed}
+        for cid in sorted(missing):
+            logger.warning("Fleet %s: member cluster %s was not found; it is left out.", fleet_name, cid)
+    else:
+        listed = _list_clusters(cmd, arm, subscriptions, all_subscriptions, resource_group_name)
     names = {n.lower() for n in cluster_names or []}
     has_tags = _tag_filter(tags)
     selected = [c for c in listed if (not names or str(c.get("name", "")).lower() in names) and has_tags(c)]
@@ -231,8 +289,11 @@ def http_proxy_rollout_plan(cmd, plan_file, subscriptions=None, all_subscription
 
     try:
         if fleet_stages is not None:
-            labels = {e.id: next((v for k, v in (c.get("tags") or {}).items() if k.lower() == group_tag.lower()),
-                                 None) for c, e in entries}  # ARM tag names are case-insensitive
+            if member_groups is not None:  # a fleet's members carry their update group
+                labels = {e.id: member_groups.get(e.id.lower()) for _, e in entries}
+            else:  # ARM tag names are case-insensitive
+                labels = {e.id: next((v for k, v in (c.get("tags") or {}).items()
+                                      if k.lower() == group_tag.lower()), None) for c, e in entries}
             assignment = strategy.assign_groups(fleet_stages, labels)
         else:  # the smallest clusters first: the canary reimages the fewest nodes
             to_change = sorted((e for _, e in entries if e.action == plans.CHANGE), key=lambda e: (nodes(e), e.id))

@@ -131,6 +131,16 @@ class EmulatorClient:
         "state", "clusters": [{"resourceGroup", "name", "properties": {...}}]}]`` (see tests/armemu/fleet.py)."""
         return self._control("POST", "/fleet", {"subscriptions": subscriptions})
 
+    def seed_fleet_manager(self, resource_group: str, name: str, members: list, update_strategies: list = (),
+                           subscription_id: str | None = None) -> dict:
+        """A Fleet Manager fleet: members [{"name", "clusterResourceId", "group"}], update strategies
+        [{"name", "strategy": {"stages": [...]}}]."""
+        spec = {"resourceGroup": resource_group, "name": name, "members": members,
+                "updateStrategies": list(update_strategies)}
+        if subscription_id:
+            spec["subscriptionId"] = subscription_id
+        return self._control("POST", "/fleetmanager", spec)
+
     def fleet(self) -> list:
         return self._control("GET", "/fleet")["subscriptions"]
 

@@ -189,6 +189,14 @@ def build_router(emu: Emulator) -> Router:
         emu.fleet.clear()
         return Response(200, {"subscriptions": []})
 
+    def fleet_manager_post(req: Request) -> Response:
+        body = body_of(req)
+        try:
+            return Response(200, emu.fleet.seed_fleet_manager(body))
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            return error(400, "BadRequest", f"bad Fleet Manager spec: {exc!r}")
+
+    router.add("POST", "/_emu/fleetmanager", fleet_manager_post)
     router.add("POST", "/_emu/fleet", fleet_post)
     router.add("GET", "/_emu/fleet", fleet_get)
     router.add("DELETE", "/_emu/fleet", fleet_clear)

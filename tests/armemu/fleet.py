@@ -12,7 +12,12 @@ slicing a list. Served (GET only, as ARM serves them):
     GET /subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters[/{name}]
 
 Anything else under a fleet subscription (writes included) is answered 404 EmulatorRouteNotFound, journaled as
-unhandled. Seeding: POST /_emu/fleet (see `seed`), which also accepts the seed subscription's id: those clusters go
+unhandled. Fleet Manager fleets (in any subscription, the seed one included) serve their members and update
+strategies, read-only:
+
+    GET .../resourceGroups/{rg}/providers/Microsoft.ContainerService/fleets/{fleet}/members             paged
+    GET .../resourceGroups/{rg}/providers/Microsoft.ContainerService/fleets/{fleet}/updateStrategies/{name}
+ Seeding: POST /_emu/fleet (see `seed`), which also accepts the seed subscription's id: those clusters go
 to the full store (control.seed_cluster).
 """
 from __future__ import annotations
@@ -41,6 +46,12 @@ _ROUTES = (
     ("get", re.compile(_SUB + r"/resourcegroups/(?P<rg>[^/]+)" + _MC + r"/(?P<name>[^/]+)/?$", re.IGNORECASE)),
 )
 _ANY_SUB = re.compile(_SUB + r"(/|$)", re.IGNORECASE)
+_FLEETS = _SUB + r"/resourcegroups/(?P<rg>[^/]+)/providers/Microsoft\.ContainerService/fleets/(?P<fleet>[^/]+)"
+_FLEET_ROUTES = (
+    ("members", re.compile(_FLEETS + r"/members/?$", re.IGNORECASE)),
+    ("strategy", re.compile(_FLEETS + r"/updateStrategies/(?P<name>[^/]+)/?$", re.IGNORECASE)),
+)
+FLEET_TYPE = "Microsoft.ContainerService/fleets"
 SUBSCRIPTION_STATES = ("Enabled", "Warned", "PastDue", "Disabled", "Deleted")
 
 
@@ -67,10 +78,48 @@ class Fleet:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.subscriptions: dict[str, FleetSubscription] = {}
+        self.fleets: dict[tuple, dict] = {}  # (sub, rg, fleet) lower -> {"members": [...], "strategies": {...}}
 
     def clear(self) -> None:
         with self._lock:
             self.subscriptions = {}
+            self.fleets = {}
+
+    def seed_fleet_manager(self, spec: dict) -> dict:
+        """``{"subscriptionId"?, "resourceGroup", "name", "members": [{"name", "clusterResourceId", "group"?}],
+        "updateStrategies": [{"name", "strategy": {"stages": [...]}}]}``, rendered as Fleet Manager's REST API
+        (api-version 2025-03-01) returns them."""
+        sub = str(spec.get("subscriptionId") or SUBSCRIPTION_ID).lower()
+        rg, name = spec["resourceGroup"], spec["name"]
+        fleet_id = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{FLEET_TYPE}/{name}"
+        members = [{"id": f"{fleet_id}/members/{m['name']}", "name": m["name"], "type": f"{FLEET_TYPE}/members",
+                    "properties": {"clusterResourceId": m["clusterResourceId"], "provisioningState": "Succeeded",
+                                   **({"group": m["group"]} if m.get("group") else {})}}
+                   for m in spec.get("members") or []]
+        strategies = {str(u["name"]).lower(): {
+            "id": f"{fleet_id}/updateStrategies/{u['name']}", "name": u["name"], "type": f"{FLEET_TYPE}/updateStrategies",
+            "properties": {"provisioningState": "Succeeded", "strategy": u["strategy"]}}
+            for u in spec.get("updateStrategies") or []}
+        with self._lock:
+            self.fleets[(sub, rg.lower(), name.lower())] = {"members": members, "strategies": strategies}
+        return {"members": len(members), "updateStrategies": len(strategies)}
+
+    def _fleet_manager(self, emu: Emulator, req: Request) -> Response | None:
+        for route, rx in _FLEET_ROUTES:
+            hit = rx.match(req.path)
+            if not hit or req.method != "GET":
+                continue
+            key = (hit.group("sub").lower(), hit.group("rg").lower(), hit.group("fleet").lower())
+            with self._lock:
+                fleet = self.fleets.get(key)
+            if fleet is None:
+                return not_found(FLEET_TYPE, hit.group("fleet"), hit.group("rg"))
+            if route == "members":
+                return page(emu.store, req, fleet["members"])
+            found = fleet["strategies"].get(hit.group("name").lower())
+            return Response(200, found) if found else not_found(f"{FLEET_TYPE}/updateStrategies", hit.group("name"),
+                                                                 hit.group("rg"))
+        return None
 
     def describe(self) -> list:
         with self._lock:
@@ -115,7 +164,11 @@ class Fleet:
         return {"subscriptions": len(subs), "clusters": seeded}
 
     def dispatch(self, emu: Emulator, req: Request) -> Response | None:
-        """The answer for a request about a fleet subscription (or the subscription list); None for the rest."""
+        """The answer for a request about a fleet subscription (or the subscription list) or a Fleet Manager fleet;
+        None for the rest."""
+        resp = self._fleet_manager(emu, req) if self.fleets else None
+        if resp is not None:
+            return resp
         with self._lock:
             if not self.subscriptions:
                 return None

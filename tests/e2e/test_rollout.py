@@ -342,3 +342,35 @@ def test_fleet_strategy_file_one_pipeline_stage_at_a_time(az_ext, fast, env, tmp
     assert {n: len(v) for n, v in puts.items()} == {"c1": 1, "c2": 1, "c3": 1}
     # The two groups of a stage run side by side.
     assert puts["c2"][0]["t"] < puts["c3"][0]["t_end"] + 1 and puts["c3"][0]["t"] < puts["c2"][0]["t_end"] + 1
+
+
+def test_fleet_manager_members_and_update_strategy(az_ext, fast, env, tmp_path, squid_proxy):
+    emu = fast
+    for name in ("c1", "c2", "c3"):
+        seed(emu, name, squid_proxy.url, nodes=1)
+    emu.seed_fleet_manager("fleets", "platform", members=[
+        {"name": "m1", "clusterResourceId": cluster_path(emu, "c1"), "group": "first"},
+        {"name": "m2", "clusterResourceId": cluster_path(emu, "c2"), "group": "second"}],  # c3 is no member
+        update_strategies=[{"name": "safe", "strategy": {"stages": [
+            {"name": "one", "groups": [{"name": "first"}], "afterStageWaitInSeconds": 1},
+            {"name": "two", "groups": [{"name": "second", "maxConcurrency": "50%"}]}]}}])
+    r, path = plan(az_ext, tmp_path, "--add-no-proxy", ".new.example", "--fleet-name", "platform",
+                   "--fleet-resource-group", "fleets", "--fleet-strategy", "safe")
+    assert r.ok, r.stderr
+    doc = json.loads(path.read_text())
+    assert {c["name"]: (c["stage"], c["group"]) for c in doc["clusters"]} == {"c1": ("one", "first"),
+                                                                            "c2": ("two", "second")}
+    assert [s["afterStageWaitInSeconds"] for s in doc["stages"]] == [1, 0]
+    fleet_reads = [e["path"] for e in emu.journal() if "/fleets/" in e["path"]]
+    assert [p.rsplit("/", 2)[-2:] for p in fleet_reads] == [["platform", "members"], ["updateStrategies", "safe"]]
+    r = apply(az_ext, path, env)
+    assert r.rc == 0, r
+    puts = cluster_puts(emu)
+    assert sorted(puts) == ["c1", "c2"]
+    # c1's operation (1 s) and the 1 s soak after stage one come before c2 is written.
+    assert puts["c2"][0]["t"] - puts["c1"][0]["t_end"] >= 2
+    assert "soaking until the next stage" in r.stderr
+
+    r, _ = plan(az_ext, tmp_path, "--add-no-proxy", ".x.example", "--fleet-name", "platform",
+                "--fleet-resource-group", "fleets", "--fleet-strategy", "nope", name="nope.json")
+    assert r.rc == 3 and "has no update strategy nope" in r.stderr, r
