@@ -1,41 +1,15 @@
 """aksproxy: validated HTTP proxy configuration for az aks create/update, and the az aks http-proxy commands.
 
 Kept import-light: az loads this module for every ``az aks ...`` command, so heavy libraries are imported only by
-the handlers that need them.
+the handlers that need them. It imports nothing itself: the command loader (``_loader.py``) is read on az's first
+look at ``COMMAND_LOADER_CLS`` (PEP 562), so the pure packages (proxy_config, proxy_check, rollout) import in a
+Python without azure-cli.
 """
-from azure.cli.core import AzCommandsLoader
-
-from azext_aksproxy._help import helps  # noqa: F401  pylint: disable=unused-import
 
 
-class AksProxyCommandsLoader(AzCommandsLoader):
-    def __init__(self, cli_ctx=None):
-        from azure.cli.core.commands import CliCommandType
-        from azure.cli.core.profiles import ResourceType
+def __getattr__(name: str):
+    if name in ("COMMAND_LOADER_CLS", "AksProxyCommandsLoader"):
+        from azext_aksproxy._loader import AksProxyCommandsLoader
 
-        custom = CliCommandType(operations_tmpl="azext_aksproxy.adapters.create_update#{}")
-        super().__init__(cli_ctx=cli_ctx, custom_command_type=custom, resource_type=ResourceType.MGMT_CONTAINERSERVICE)
-
-    def load_command_table(self, args):
-        from azext_aksproxy._help import merge_core_help
-        from azext_aksproxy.commands import load_command_table
-
-        load_command_table(self, args)
-        if args and ("-h" in args or "--help" in args):
-            merge_core_help(args)
-        return self.command_table
-
-    def load_arguments(self, command):
-        # Our create/update replace core's commands, so core's argument registrations (types, validators,
-        # choices) must be applied from here, or e.g. `--tier bogus` would be accepted.
-        from azure.cli.command_modules.acs._params import (
-            load_arguments as load_core_arguments,
-        )
-
-        from azext_aksproxy._params import load_arguments
-
-        load_core_arguments(self, command)
-        load_arguments(self, command)
-
-
-COMMAND_LOADER_CLS = AksProxyCommandsLoader
+        return AksProxyCommandsLoader
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -17,13 +17,12 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from knack.log import get_logger
 from knack.util import CLIError
 
+from azext_aksproxy.adapters.azure_reads import ArmReader, ReadError
 from azext_aksproxy.adapters.reporting import exit_after_output
 
 logger = get_logger(__name__)
 
 SUBSCRIPTIONS_API_VERSION = "2022-12-01"  # what az login uses for GET /subscriptions
-# The SDK's default when its configuration cannot be read (it always can for the SDK az ships).
-FALLBACK_CLUSTERS_API_VERSION = "2026-06-01"
 # Subscriptions read at once. ARM throttles reads per subscription and principal, so reading different
 # subscriptions in parallel does not draw on one bucket; a few are enough to hide the round trips.
 PARALLEL_SUBSCRIPTIONS = 4
@@ -32,73 +31,14 @@ _GUID = re.compile(r"^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$", re.IGNORECASE
 _MC = "/providers/Microsoft.ContainerService/managedClusters"
 
 
-class ReadError(Exception):
-    """A listing request failed for good (after azure-core's retries); the message is what ARM said."""
-
-
-class _Arm:
-    """GET requests through the container service client's pipeline, one client per thread."""
-
-    def __init__(self, cli_ctx) -> None:
-        self.cli_ctx = cli_ctx
-        self._local = threading.local()
-
-    def _client(self):
-        client = getattr(self._local, "client", None)
-        if client is None:
-            from azext_aksproxy._client_factory import cf_container_service
-
-            client = self._local.client = cf_container_service(self.cli_ctx)
-        return client
-
-    @property
-    def clusters_api_version(self) -> str:
-        config = getattr(self._client(), "_config", None)
-        return getattr(config, "api_version", None) or FALLBACK_CLUSTERS_API_VERSION
-
-    def pages(self, path: str, api_version: str):
-        """Each page's ``value`` list, following nextLink (given the api-version when it lacks one, as the SDK's
-        pagers do)."""
-        from azure.core.exceptions import AzureError
-        from azure.core.rest import HttpRequest
-
-        url = f"{path}?api-version={api_version}"
-        while url:
-            try:
-                response = self._client().send_request(HttpRequest("GET", url))
-            except AzureError as exc:
-                raise ReadError(f"{type(exc).__name__}: {exc.message}") from exc
-            if response.status_code >= 400:
-                raise ReadError(_arm_error(response))
-            try:
-                body = response.json()
-                page = list(body.get("value") or [])
-            except (ValueError, AttributeError, TypeError) as exc:
-                raise ReadError(f"HTTP {response.status_code}: the response is not an ARM list ({exc})") from exc
-            yield page
-            url = body.get("nextLink")
-            if url and "api-version=" not in url:
-                url += ("&" if "?" in url else "?") + f"api-version={api_version}"
-
-
-def _arm_error(response) -> str:
-    """``(Code) message`` as az prints ARM errors, with the HTTP status."""
-    try:
-        err = response.json().get("error") or {}
-        text = f"({err.get('code')}) {err.get('message')}"
-    except (ValueError, AttributeError):
-        text = (response.text() or "").strip()[:300]
-    return f"HTTP {response.status_code} {text}".strip()
-
-
-def _subscriptions(arm: _Arm) -> list[dict]:
+def _subscriptions(arm: ArmReader) -> list[dict]:
     subs: list[dict] = []
     for page in arm.pages("/subscriptions", SUBSCRIPTIONS_API_VERSION):
         subs += page
     return subs
 
 
-def _targets(cmd, arm: _Arm, subscriptions, all_subscriptions) -> list[tuple[str, str | None, str | None]]:
+def _targets(cmd, arm: ArmReader, subscriptions, all_subscriptions) -> list[tuple[str, str | None, str | None]]:
     """(subscription id, display name, why it cannot be read) for each subscription to audit."""
     from azure.cli.core.azclierror import (
         AzureResponseError,
@@ -140,7 +80,7 @@ def _targets(cmd, arm: _Arm, subscriptions, all_subscriptions) -> list[tuple[str
     return targets
 
 
-def _read(arm: _Arm, target: tuple[str, str | None, str | None], resource_group_name: str | None):
+def _read(arm: ArmReader, target: tuple[str, str | None, str | None], resource_group_name: str | None):
     from azext_aksproxy.proxy_config.fleet import SubscriptionListing
 
     sub, name, problem = target
@@ -220,7 +160,7 @@ def http_proxy_audit(cmd, subscriptions=None, all_subscriptions=False, resource_
         raise_for_errors(result.findings, f"--config {config}", "no cluster was read")
         reference = result.config
 
-    arm = _Arm(cmd.cli_ctx)
+    arm = ArmReader(cmd.cli_ctx)
     targets = _targets(cmd, arm, subscriptions, all_subscriptions)
     progress = _Progress(cmd.cli_ctx, len(targets))
     listings = []

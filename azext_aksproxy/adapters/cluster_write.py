@@ -12,6 +12,8 @@ from contextlib import contextmanager
 
 from knack.log import get_logger
 
+from azext_aksproxy.adapters.azure_reads import error_text
+
 logger = get_logger(__name__)
 
 _NOUN = {"create": "creation", "update": "update"}
@@ -32,19 +34,6 @@ def proxy_write_requested(verb: str, params: dict) -> bool:
     from azext_aksproxy.adapters.core_hook import hook_needed
 
     return hook_needed(verb, params)
-
-
-def service_error_text(ex: Exception) -> str:
-    """ARM's ``(Code) Message`` when the error carries one, else the exception's first line; secrets masked."""
-    from azext_aksproxy.proxy_config import mask_secrets
-
-    error = getattr(ex, "error", None)
-    if getattr(error, "code", None) and getattr(error, "message", None):
-        text = f"({error.code}) {error.message}"
-    else:
-        text = str(getattr(ex, "message", None) or ex).strip()
-        text = text.splitlines()[0] if text else type(ex).__name__
-    return mask_secrets(text)
 
 
 class ClusterWrite:
@@ -86,7 +75,7 @@ class ClusterWrite:
             nxt = (f"The cluster now reports {state}; the new proxy settings may be partly applied. Fix the cause, "
                    f"then run this command again: an update sends the whole cluster, so repeating it is safe.")
         return AzureResponseError(
-            f"The {self.what} ended {status}: {service_error_text(ex)} {nxt} Nodes must reach the proxy, and Azure "
+            f"The {self.what} ended {status}: {error_text(ex)} {nxt} Nodes must reach the proxy, and Azure "
             f"through it: `az aks http-proxy check --config FILE` run from the cluster's network tests that. "
             f"State: `az aks show {self.where} --query provisioningState -o tsv`.")
 
@@ -96,7 +85,7 @@ class ClusterWrite:
 
         flag = "--created" if self.verb == "create" else "--updated"
         return AzureResponseError(
-            f"Azure accepted the {self.what}, but following it failed: {service_error_text(ex)} The operation goes "
+            f"Azure accepted the {self.what}, but following it failed: {error_text(ex)} The operation goes "
             f"on in Azure: wait for it with `az aks wait {self.where} {flag}`, then check the result with "
             f"`az aks show {self.where} --query provisioningState -o tsv`.")
 
@@ -105,7 +94,7 @@ class ClusterWrite:
         from azure.cli.core.azclierror import AzureInternalError, AzureResponseError
 
         status = getattr(ex, "status_code", None)
-        text = service_error_text(ex)
+        text = error_text(ex)
         if status == 409:
             return AzureResponseError(
                 f"Cluster {self.name} in resource group {self.rg} is busy with another operation, so AKS refused "

@@ -91,11 +91,10 @@ def _from_cluster(cmd, resource_group_name, name, other_options):
         RequiredArgumentMissingError,
     )
 
-    from azext_aksproxy._client_factory import cf_managed_clusters
+    from azext_aksproxy.adapters.azure_reads import cluster_model
     from azext_aksproxy.adapters.reporting import warn
-    from azext_aksproxy.adapters.show import raw_cluster
     from azext_aksproxy.proxy_config import check_document
-    from azext_aksproxy.proxy_config import cluster as cluster_rules
+    from azext_aksproxy.proxy_config.cluster import with_cluster_advice
 
     given = [option for option, value in other_options.items() if value]
     if given:
@@ -104,21 +103,21 @@ def _from_cluster(cmd, resource_group_name, name, other_options):
             "then check it with az aks http-proxy diff).")
     if not resource_group_name or not name:
         raise RequiredArgumentMissingError("--from-cluster needs the cluster: --resource-group/-g and --name/-n.")
-    cluster = raw_cluster(cf_managed_clusters(cmd.cli_ctx), resource_group_name, name)
-    doc = cluster_rules.user_config(cluster)
+    model = cluster_model(cmd.cli_ctx, resource_group_name, name)
+    doc = model.user_config()
     if doc is None:
         raise InvalidArgumentValueError(f"Cluster {name} has no HTTP proxy config; there is nothing to write. Use "
                                         "--http-proxy to write a new one.")
     result = check_document(doc, source=f"cluster {name}")
     raise_for_errors([f for f in result.findings if f.is_error], f"The HTTP proxy config of cluster {name}",
                      "nothing was written")
-    warn(cluster_rules.with_cluster_advice(result.findings, cluster, result.config))
-    split = cluster_rules.split_no_proxy(cluster)
+    warn(with_cluster_advice(result.findings, model, result.config))
+    split = model.no_proxy_by_origin()
     if split["aksAdded"]:
         logger.warning("Left out of noProxy, as AKS adds them by itself: %s.", ", ".join(split["aksAdded"]))
     if split["possiblyAksAdded"]:
-        logger.warning("Kept in noProxy: %s, which may be the VNet address space AKS adds (the cluster object does "
-                       "not say) or your own entries; keeping them changes nothing either way.",
+        logger.warning("Kept in noProxy: %s, which may be the address space of a VNet that could not be read (AKS "
+                       "adds it) or your own entries; keeping them changes nothing either way.",
                        ", ".join(split["possiblyAksAdded"]))
     return result.config
 

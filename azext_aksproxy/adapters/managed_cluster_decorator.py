@@ -130,10 +130,15 @@ def _availability_set_finding():
 
 
 class ProxyAwareUpdateDecorator(_ProxyConfigContextMixin, core.AKSManagedClusterUpdateDecorator):
-    _fetched = None  # the cluster as read before this update (REST JSON), to tell what the PUT changes
+    _model = None  # the cluster as read before this update (proxy_config.cluster_model), to tell what the PUT changes
 
     def _proxy_requested(self) -> bool:
         return bool(self.context.raw_param.get("http_proxy_config") or self.context.raw_param.get("enable_http_proxy"))
+
+    def _proxy_touched(self) -> bool:
+        """The update sets the proxy config (a file, enabling or disabling it); otherwise core's read-modify-write
+        sends the stored config back unchanged and there is nothing to compare or reimage."""
+        return self._proxy_requested() or bool(self.context.raw_param.get("disable_http_proxy"))
 
     def update_mc_profile_default(self):
         # Validate the file before the first request, so bad input costs no round trip and writes nothing.
@@ -150,7 +155,11 @@ class ProxyAwareUpdateDecorator(_ProxyConfigContextMixin, core.AKSManagedCluster
     def fetch_mc(self):
         self._record(core_hook.FETCH)
         mc = super().fetch_mc()
-        self._fetched = mc.as_dict()
+        if self._proxy_touched():
+            from azext_aksproxy.adapters.azure_reads import model_with_vnets
+
+            # The VNet spaces AKS writes into noProxy are read now, once, and only for a proxy change.
+            self._model = model_with_vnets(self.cmd.cli_ctx, mc.as_dict())
         # Right after the GET, before any other update step: refuse clusters AKS cannot proxy.
         if self._proxy_requested():
             _refuse_unsupported_pools(mc)
@@ -159,40 +168,39 @@ class ProxyAwareUpdateDecorator(_ProxyConfigContextMixin, core.AKSManagedCluster
     def _announce_reimage(self, mc) -> None:
         """Before the PUT: a proxy change makes AKS reimage every pool. Say which, and refuse when the cluster's
         node disruption policy would make the service refuse it (nothing is written then)."""
-        if not self._proxy_requested() and not self.context.raw_param.get("disable_http_proxy"):
+        if self._model is None:
             return  # core's read-modify-write sends the proxy config back unchanged: nothing to reimage
         from azure.cli.core.azclierror import ValidationError
 
-        from azext_aksproxy.adapters.rollout_state import disruption_gate
-        from azext_aksproxy.proxy_config.cluster import properties
+        from azext_aksproxy.adapters.azure_reads import disruption_gate
+        from azext_aksproxy.proxy_config.arm import properties
         from azext_aksproxy.rollout.pools import (
             WHAT_A_REIMAGE_DOES,
             describe_pools,
             disruption_fix,
-            reimage_fields,
             reimaged_pools,
         )
 
-        new = properties(mc.as_dict()).get("httpProxyConfig")
-        fields = reimage_fields(self._fetched or {}, new)
+        fetched = self._model.cluster
+        fields = self._model.changed_fields(properties(mc.as_dict()).get("httpProxyConfig"))
         if self._reimage_fields is not None:
             self._reimage_fields[:] = fields
         if not fields:
             return
         rg, name = self.context.get_resource_group_name(), self.context.get_name()
-        gate = disruption_gate(self.cmd.cli_ctx, rg, name, self._fetched or {})
+        gate = disruption_gate(self.cmd.cli_ctx, rg, name, fetched)
         changed = ", ".join(fields)
         if gate.allowed is False:
             raise ValidationError(
                 f"Cluster {name}: this update changes {changed}, which makes AKS reimage every node pool, and "
                 f"{gate.reason}: AKS would refuse it ({gate.code}). Nothing was sent to Azure. "
                 f"{disruption_fix(gate, rg, name)}")
-        policy = properties(self._fetched or {}).get("nodeDisruptionProfile")
+        policy = properties(fetched).get("nodeDisruptionProfile")
         if self._latest_node_image:
             self._announce_second_roll(rg, name)
         logger.warning("This update changes %s: AKS reimages every node pool as part of it: %s; %s. "
                        "PodDisruptionBudgets limit how many pods go down at once.%s", changed,
-                       describe_pools(reimaged_pools(self._fetched or {})), WHAT_A_REIMAGE_DOES,
+                       describe_pools(reimaged_pools(fetched)), WHAT_A_REIMAGE_DOES,
                        f" Node disruption policy {gate.policy}: {gate.reason}." if policy or gate.allowed is None
                        else "")
 
@@ -205,27 +213,31 @@ class ProxyAwareUpdateDecorator(_ProxyConfigContextMixin, core.AKSManagedCluster
                 with_cluster_advice,
             )
 
-            current = mc.http_proxy_config
+            model, config = self._model, new.as_dict()
             advice = self.context.get_intermediate(_IN_CLUSTER_ADVICE) or []
-            cluster, config = mc.as_dict(), new.as_dict()
-            warn(with_cluster_advice(advice, cluster, config) + update_findings(cluster, config))
+            warn(with_cluster_advice(advice, model, config) + update_findings(model, config))
             # A PUT without "enabled" could silently re-enable a disabled proxy: keep the cluster's state.
-            if (new.enabled is None and current is not None and current.enabled is False
+            if (model.enabled is False and config.get("enabled") is None
                     and not self.context.raw_param.get("enable_http_proxy")):
-                new.enabled = False
                 logger.warning("The cluster's HTTP proxy is disabled and stays disabled; "
                                "pass --enable-http-proxy to enable it.")
-            mc.http_proxy_config = new
+            if not model.changed_fields(config):
+                # Re-applying what the cluster runs: the PUT carries httpProxyConfig exactly as stored (as core's
+                # own unrelated updates do), so the service sees no change whichever way it compares.
+                logger.warning("%s matches the cluster's proxy config (the noProxy entries AKS adds set aside): "
+                               "this update changes no proxy setting.", self.context.raw_param.get("http_proxy_config"))
+                return mc
+            mc.http_proxy_config = self.models.ManagedClusterHTTPProxyConfig(model.config_to_send(config))
         return mc
 
     def _announce_second_roll(self, rg: str, name: str) -> None:
         """--latest-node-image with a proxy change: the pools with a newer node image roll twice (AKS's reimage,
         then the node image upgrade); say which before anything is written."""
         from azext_aksproxy._client_factory import cf_agent_pools
-        from azext_aksproxy.adapters.upgrade_nodes import latest_node_images
-        from azext_aksproxy.proxy_config.cluster import agent_pools
+        from azext_aksproxy.adapters.azure_reads import latest_node_images
+        from azext_aksproxy.proxy_config.arm import agent_pools
 
-        pools = agent_pools(self._fetched or {})
+        pools = agent_pools(self._model.cluster)
         latest = latest_node_images(cf_agent_pools(self.cmd.cli_ctx), rg, name, [str(p.get("name")) for p in pools])
         twice = [f"{p.get('name')} ({p.get('nodeImageVersion')} -> {latest.get(str(p.get('name')).lower())})"
                  for p in pools if latest.get(str(p.get("name")).lower()) not in (None, p.get("nodeImageVersion"))]

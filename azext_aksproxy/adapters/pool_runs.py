@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from knack.log import get_logger
 
-from azext_aksproxy.adapters.cluster_write import service_error_text
+from azext_aksproxy.adapters.azure_reads import error_text
 from azext_aksproxy.adapters.pool_progress import PoolProgress
 from azext_aksproxy.rollout import plan as plan_mod
 from azext_aksproxy.rollout.plan import PoolResult, PoolStep, format_duration
@@ -62,7 +62,7 @@ class PoolRun:
             result = self._drive()
         except Exception as ex:  # noqa: BLE001  pylint: disable=broad-except
             # One pool's failure (service error, network) is that pool's row; the others go on.
-            result = self._row(plan_mod.FAILED, service_error_text(ex))
+            result = self._row(plan_mod.FAILED, error_text(ex))
         if result is not None:
             self.finish(result)
 
@@ -114,7 +114,7 @@ class PoolRun:
                     return plan_mod.skipped(now)
                 if self.state != BUSY:
                     self._set_state(BUSY, "busy")
-                    logger.info("%s: %s", self.step.pool, service_error_text(ex))
+                    logger.info("%s: %s", self.step.pool, error_text(ex))
                 if self.stop.wait(_retry_after(ex) or pause):
                     return None
                 pause = min(pause * 2, MAX_PAUSE_SECONDS)
@@ -127,13 +127,13 @@ class PoolRun:
     def _after_lost_answer(self, ex: Exception):
         """The POST went out but its answer was lost, so the upgrade may have started: look at the pool rather than
         POST again (azure-core does not resend a POST either; a second one would 409 or restart the upgrade)."""
-        logger.info("%s: the answer to the upgrade request was lost (%s)", self.step.pool, service_error_text(ex))
+        logger.info("%s: the answer to the upgrade request was lost (%s)", self.step.pool, error_text(ex))
         pool, now = self._read_step()
         if now.action == plan_mod.FOLLOW:
             return self._follow(*_ANSWER_LOST)
         if self.step.latest_image and now.current_image == self.step.latest_image:
             return self._finished(pool, _ANSWER_LOST[0])
-        raise RuntimeError(f"the answer to the upgrade request was lost ({service_error_text(ex)}) and the pool shows no "
+        raise RuntimeError(f"the answer to the upgrade request was lost ({error_text(ex)}) and the pool shows no "
                            "upgrade running") from ex
 
     def _follow(self, note: str, why: str) -> PoolResult | None:
@@ -153,7 +153,7 @@ class PoolRun:
             pause = min(pause * 2, MAX_PAUSE_SECONDS)
 
     def _finished(self, pool: dict, note: str = "") -> PoolResult:
-        from azext_aksproxy.proxy_config.cluster import properties
+        from azext_aksproxy.proxy_config.arm import properties
 
         props = properties(pool)
         image = props.get("nodeImageVersion")

@@ -15,7 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from knack.log import get_logger
 
-from azext_aksproxy.adapters.audit import ReadError, _Arm, _read, _targets
+from azext_aksproxy.adapters.audit import _read, _targets
+from azext_aksproxy.adapters.azure_reads import ArmReader, ReadError
 
 logger = get_logger(__name__)
 
@@ -33,12 +34,12 @@ FLEET_API_VERSION = "2025-03-01"  # Fleet Manager's stable REST API
 # ---- reads ------------------------------------------------------------------------------------------------------
 
 
-def _get(arm: _Arm, path: str, api_version: str):
+def _get(arm: ArmReader, path: str, api_version: str):
     """The resource's JSON, or None when it does not exist (404); ReadError for any other failure."""
     from azure.core.exceptions import AzureError
     from azure.core.rest import HttpRequest
 
-    from azext_aksproxy.adapters.audit import _arm_error
+    from azext_aksproxy.adapters.azure_reads import _arm_error
 
     try:
         response = arm._client().send_request(HttpRequest("GET", f"{path}?api-version={api_version}"))
@@ -51,9 +52,9 @@ def _get(arm: _Arm, path: str, api_version: str):
     return response.json()
 
 
-def _gate(arm: _Arm, cluster: dict):
+def _gate(arm: ArmReader, cluster: dict):
     """The node disruption gate for a reimage now; the window is read only when the policy depends on it."""
-    from azext_aksproxy.proxy_config.cluster import properties
+    from azext_aksproxy.proxy_config.arm import properties
     from azext_aksproxy.proxy_config.x509ext import aware_now
     from azext_aksproxy.rollout.pools import IN_WINDOW, NODE_OS_WINDOW, disruption_gate
 
@@ -68,17 +69,38 @@ def _gate(arm: _Arm, cluster: dict):
     return disruption_gate(cluster, config, aware_now(), unreadable)
 
 
-def _fields_left(cluster: dict, after: dict) -> list[str]:
+class _Vnets:
+    """The address spaces of the clusters' custom VNets (AKS adds them to noProxy), each distinct VNet read once
+    for the whole command, concurrently; the cluster model separates them from what the user set."""
+
+    def __init__(self, cli_ctx, arm: ArmReader) -> None:
+        self.cli_ctx, self.arm = cli_ctx, arm
+        self.spaces: dict = {}
+        self.lock = threading.Lock()
+
+    def read(self, clusters) -> None:
+        from azext_aksproxy.adapters.azure_reads import vnet_spaces, warn_unread_vnets
+        from azext_aksproxy.proxy_config.cluster_model import vnet_ids
+
+        with self.lock:
+            wanted = [v for c in clusters for v in vnet_ids(c) if v not in self.spaces]
+        if wanted:
+            got = vnet_spaces(self.cli_ctx, wanted, reader=self.arm)
+            warn_unread_vnets(got.values())
+            with self.lock:
+                self.spaces.update(got)
+
+    def model(self, cluster: dict):
+        from azext_aksproxy.proxy_config.cluster_model import ClusterModel, vnet_ids
+
+        self.read([cluster])
+        with self.lock:
+            return ClusterModel(cluster, {v: self.spaces[v] for v in vnet_ids(cluster) if v in self.spaces})
+
+
+def _fields_left(model, after: dict) -> list[str]:
     """The proxy fields in which the cluster's user config differs from ``after`` (none: it runs the plan)."""
-    from azext_aksproxy.rollout.pools import reimage_fields
-
-    return reimage_fields(cluster, after)
-
-
-def _user_config(cluster: dict):
-    from azext_aksproxy.proxy_config.cluster import user_config
-
-    return user_config(cluster)
+    return model.changed_fields(after)
 
 
 def _cluster_label(cluster_id: str) -> str:
@@ -140,7 +162,7 @@ def _tag_filter(tags):
     return matches
 
 
-def _list_clusters(cmd, arm: _Arm, subscriptions, all_subscriptions, resource_group_name, targets=None):
+def _list_clusters(cmd, arm: ArmReader, subscriptions, all_subscriptions, resource_group_name, targets=None):
     from azure.cli.core.azclierror import AzureResponseError
 
     targets = targets or _targets(cmd, arm, subscriptions, all_subscriptions)
@@ -153,7 +175,7 @@ def _list_clusters(cmd, arm: _Arm, subscriptions, all_subscriptions, resource_gr
     return [c for s in listings for c in s.clusters]
 
 
-def _fleet_members(cmd, arm: _Arm, fleet_name, fleet_resource_group, fleet_strategy):
+def _fleet_members(cmd, arm: ArmReader, fleet_name, fleet_resource_group, fleet_strategy):
     """({member cluster id lower: its update group}, the fleet update strategy's stages or None) of a Fleet Manager
     fleet in the current subscription (Fleet REST API: fleets/{f}/members, fleets/{f}/updateStrategies/{s})."""
     from azure.cli.core._profile import Profile
@@ -233,7 +255,7 @@ def http_proxy_rollout_plan(cmd, plan_file, subscriptions=None, all_subscription
                 raise InvalidArgumentValueError(f"--strategy-file {strategy_file}: {exc}") from None
             raise FileOperationError(f"--strategy-file {strategy_file}: {exc}") from None
 
-    arm = _Arm(cmd.cli_ctx)
+    arm = ArmReader(cmd.cli_ctx)
     member_groups = None
     if fleet_name:
         member_groups, from_fleet = _fleet_members(cmd, arm, fleet_name, fleet_resource_group, fleet_strategy)
@@ -255,9 +277,12 @@ def http_proxy_rollout_plan(cmd, plan_file, subscriptions=None, all_subscription
                                     "--tags); no plan was written.")
     now = aware_now()
     problems, entries = [], []
+    vnets = _Vnets(cmd.cli_ctx, arm)
+    vnets.read(selected)
     for cluster in selected:
         label = _cluster_label(cluster["id"])
-        before = _user_config(cluster)
+        model = vnets.model(cluster)
+        before = model.user_config()
         try:
             after = apply_edit(before, edit, now)
         except EditError as exc:
@@ -269,7 +294,7 @@ def http_proxy_rollout_plan(cmd, plan_file, subscriptions=None, all_subscription
         if errors:
             problems.append(format_findings(errors, f"{label}: {len(errors)} problem(s) in the edited config"))
             continue
-        changed = _fields_left(cluster, result.config)
+        changed = _fields_left(model, result.config)
         pools = tuple({"name": p["name"], "nodes": p["nodes"] or 0} for p in reimaged_pools(cluster))
         if not changed:
             action, reason, disruption = plans.UNCHANGED, "the edit changes nothing here", {}
@@ -345,7 +370,7 @@ def _load_plan(plan_file):
     return plan
 
 
-def _read_states(arm: _Arm, plan):
+def _read_states(arm: ArmReader, vnets: _Vnets, plan):
     """{cluster id lower: (state, why, cluster JSON or None)}, every planned cluster read now."""
     from azure.cli.core.azclierror import AzureResponseError
 
@@ -353,18 +378,21 @@ def _read_states(arm: _Arm, plan):
 
     def one(entry):
         try:
-            cluster = _get(arm, entry.id, arm.clusters_api_version)
+            return entry, _get(arm, entry.id, arm.clusters_api_version), ""
         except ReadError as exc:
             return entry, None, str(exc)
-        state, why = observed_state(entry, cluster, _fields_left(cluster, dict(entry.after)) if cluster else [])
-        return entry, (state, why, cluster), ""
 
     with ThreadPoolExecutor(max_workers=PARALLEL_READS) as pool:
         results = list(pool.map(one, plan.clusters))
     broken = [f"{_cluster_label(e.id)}: {err}" for e, _, err in results if err]
     if broken:
         raise AzureResponseError("Could not read every planned cluster; nothing was written:\n  " + "\n  ".join(broken))
-    return {e.id.lower(): got for e, got, _ in results}
+    vnets.read([c for _, c, _ in results if c])
+    states = {}
+    for entry, cluster, _ in results:
+        left = _fields_left(vnets.model(cluster), dict(entry.after)) if cluster else []
+        states[entry.id.lower()] = (*observed_state(entry, cluster, left), cluster)
+    return states
 
 
 def _row(plan, entry, state, detail, seconds=None) -> dict:
@@ -376,9 +404,9 @@ def _row(plan, entry, state, detail, seconds=None) -> dict:
 
 
 def http_proxy_rollout_status(cmd, plan_file):
-    arm = _Arm(cmd.cli_ctx)
+    arm = ArmReader(cmd.cli_ctx)
     plan = _load_plan(plan_file)
-    states = _read_states(arm, plan)
+    states = _read_states(arm, _Vnets(cmd.cli_ctx, arm), plan)
     rows = [_row(plan, c, *states[c.id.lower()][:2]) for c in plan.clusters]
     counts: dict[str, int] = {}
     for row in rows:
@@ -415,8 +443,9 @@ class _Progress:
 class _ClusterRun:
     """One cluster of the plan: re-read, gate, proxy check from a node, PUT with If-Match, follow the reimage."""
 
-    def __init__(self, cmd, arm: _Arm, entry, skip_check: bool, timeout: float, progress: _Progress) -> None:
-        self.cmd, self.arm, self.entry = cmd, arm, entry
+    def __init__(self, cmd, arm: ArmReader, vnets: _Vnets, entry, skip_check: bool, timeout: float,
+                 progress: _Progress) -> None:
+        self.cmd, self.arm, self.vnets, self.entry = cmd, arm, vnets, entry
         self.skip_check, self.timeout, self.progress = skip_check, timeout, progress
         self.label = _cluster_label(entry.id)
         self.cluster: dict | None = None
@@ -429,8 +458,9 @@ class _ClusterRun:
             cluster = _get(self.arm, self.entry.id, self.arm.clusters_api_version)
         except ReadError as exc:
             return states.FAILED, f"could not be read: {exc}"
+        model = self.vnets.model(cluster) if cluster else None
         state, why = states.observed_state(self.entry, cluster,
-                                           _fields_left(cluster, dict(self.entry.after)) if cluster else [])
+                                           _fields_left(model, dict(self.entry.after)) if model else [])
         self.cluster = cluster  # its node resource group, for the check of the nodes at the end
         if state == states.RUNNING:
             self.progress.say(self.label, "the new config is already written; following AKS's rollout",
@@ -445,7 +475,7 @@ class _ClusterRun:
             failed = self._check()
             if failed:
                 return states.FAILED, failed
-        return self._write(deadline)
+        return self._write(model.config_to_send(dict(self.entry.after)), deadline)
 
     def _check(self) -> str:
         """'' when the proxy check from one of the cluster's nodes passed through the new config; else why not."""
@@ -476,11 +506,11 @@ class _ClusterRun:
 
         return cf_managed_clusters_in(self.cmd.cli_ctx, self.entry.subscription)
 
-    def _write(self, deadline: float) -> tuple[str, str]:
+    def _write(self, config: dict, deadline: float) -> tuple[str, str]:
         from azure.core import MatchConditions
         from azure.core.exceptions import AzureError, HttpResponseError
 
-        from azext_aksproxy.adapters.cluster_write import service_error_text
+        from azext_aksproxy.adapters.azure_reads import error_text
         from azext_aksproxy.fleet_rollout import run as states
 
         client = self._client()
@@ -492,7 +522,7 @@ class _ClusterRun:
                 if states.etag_text(mc.e_tag) != states.etag_text(self.entry.etag):
                     return states.DRIFTED, (f"changed since the plan (eTag {states.etag_text(self.entry.etag)} -> "
                                             f"{states.etag_text(mc.e_tag)}); never overwritten: plan again")
-                mc.http_proxy_config = self._proxy_model(dict(self.entry.after))
+                mc.http_proxy_config = self._proxy_model(config)
                 self.progress.say(self.label, f"writing {', '.join(self.entry.changed_fields)} "
                                               f"(If-Match {states.etag_text(self.entry.etag)})", "writing")
                 poller = client.begin_create_or_update(rg, name, mc, etag=self.entry.etag,
@@ -509,14 +539,14 @@ class _ClusterRun:
                                       "waiting")
                     time.sleep(wait)
                     continue
-                return states.FAILED, f"the write was refused: {service_error_text(exc)}"
+                return states.FAILED, f"the write was refused: {error_text(exc)}"
             except AzureError as exc:
-                return states.FAILED, f"the write failed: {service_error_text(exc)}"
+                return states.FAILED, f"the write failed: {error_text(exc)}"
         self.progress.say(self.label, "written; AKS reimages every pool now", "reimaging")
         try:
             poller.result(timeout=max(1.0, deadline - time.monotonic()))
         except AzureError as exc:
-            return states.FAILED, f"the rollout failed: {service_error_text(exc)}"
+            return states.FAILED, f"the rollout failed: {error_text(exc)}"
         if not poller.done():
             return states.FAILED, f"still rolling after {self.timeout:.0f} s; apply the plan again to follow it"
         return self._verified()
@@ -535,8 +565,8 @@ class _ClusterRun:
                 cluster = _get(self.arm, self.entry.id, self.arm.clusters_api_version)
             except ReadError as exc:
                 return states.FAILED, f"could not be read while following it: {exc}"
-            state, why = states.observed_state(self.entry, cluster,
-                                               _fields_left(cluster, dict(self.entry.after)) if cluster else [])
+            left = _fields_left(self.vnets.model(cluster), dict(self.entry.after)) if cluster else []
+            state, why = states.observed_state(self.entry, cluster, left)
             if state == states.DONE:
                 return self._verified()
             if state != states.RUNNING:
@@ -546,7 +576,7 @@ class _ClusterRun:
 
     def _verified(self) -> tuple[str, str]:
         """DONE once the operation succeeded; FAILED when the scale sets show nodes still on the old model."""
-        from azext_aksproxy.adapters.rollout_state import node_models
+        from azext_aksproxy.adapters.azure_reads import node_models
         from azext_aksproxy.fleet_rollout import run as states
 
         current = str(self.cmd.cli_ctx.data.get("subscription_id") or self._current_subscription())
@@ -594,8 +624,9 @@ def http_proxy_rollout_apply(cmd, plan_file, stage=None, yes=False, skip_check=F
             raise InvalidArgumentValueError(str(exc)) from None
     else:
         run_stages = tuple(range(len(plan.stages)))
-    arm = _Arm(cmd.cli_ctx)
-    read = _read_states(arm, plan)
+    arm = ArmReader(cmd.cli_ctx)
+    vnets = _Vnets(cmd.cli_ctx, arm)
+    read = _read_states(arm, vnets, plan)
     initial = {key: got[0] for key, got in read.items()}
     if stage:
         open_before = states.earlier_stages_open(plan, initial, run_stages[0])
@@ -627,7 +658,7 @@ def http_proxy_rollout_apply(cmd, plan_file, stage=None, yes=False, skip_check=F
     def work(entry) -> None:
         t0 = time.monotonic()
         try:
-            state, detail = _ClusterRun(cmd, arm, entry, skip_check, float(timeout), progress).run()
+            state, detail = _ClusterRun(cmd, arm, vnets, entry, skip_check, float(timeout), progress).run()
         except Exception as exc:  # noqa: BLE001 - one cluster's surprise is its failure, never the others'
             state, detail = states.FAILED, f"{type(exc).__name__}: {exc}"
         with wake:

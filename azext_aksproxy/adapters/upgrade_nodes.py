@@ -11,7 +11,7 @@ import time
 
 from knack.log import get_logger
 
-from azext_aksproxy.adapters.cluster_write import service_error_text
+from azext_aksproxy.adapters.azure_reads import error_text
 from azext_aksproxy.adapters.pool_runs import PoolRun, run_all
 from azext_aksproxy.rollout import plan as plan_mod
 from azext_aksproxy.rollout.plan import PoolResult, PoolStep
@@ -56,7 +56,7 @@ def upgrade_node_images(cmd, resource_group_name, name, no_wait=False, assume_ye
         if not summary_on_stderr:
             raise
         exit_after_output(cmd.cli_ctx, f"The cluster update succeeded, but the node image upgrade could not start: "
-                                       f"{service_error_text(ex)} Retry it with `{resume} --yes`.")
+                                       f"{error_text(ex)} Retry it with `{resume} --yes`.")
         return None
     if results is None:
         return None
@@ -75,12 +75,17 @@ def _upgrade(cmd, resource_group_name, name, no_wait, assume_yes, nodepool_names
     from azure.cli.core.azclierror import InvalidArgumentValueError, ValidationError
 
     from azext_aksproxy._client_factory import cf_agent_pools, cf_managed_clusters
-    from azext_aksproxy.adapters.rollout_state import node_models
+    from azext_aksproxy.adapters.azure_reads import (
+        latest_node_images,
+        node_models,
+        raw_cluster,
+    )
+    from azext_aksproxy.proxy_config.arm import agent_pools
     from azext_aksproxy.rollout.pools import proxy_config_state
 
     client = cf_agent_pools(cmd.cli_ctx)
-    pools = [p.as_dict() for p in client.list(resource_group_name, name)]
-    cluster = cf_managed_clusters(cmd.cli_ctx).get(resource_group_name, name).as_dict()
+    cluster = raw_cluster(cf_managed_clusters(cmd.cli_ctx), resource_group_name, name)
+    pools = agent_pools(cluster)  # the cluster's GET holds its pools: no separate list
     models, unreadable = node_models(cmd.cli_ctx, cluster)
     states = {p["name"].lower(): proxy_config_state(p, models, unreadable) for p in pools}
     latest = {} if after_proxy_update else latest_node_images(
@@ -126,25 +131,14 @@ def _not_run(step: PoolStep, state: tuple[str, str], after_proxy_update: bool, p
 
 def _with_latest_for_started(client, resource_group_name: str, name: str, plan):
     """The latest image of the pools that will be upgraded after all (for their rows), read only for those."""
+    from azext_aksproxy.adapters.azure_reads import latest_node_images
+
     started = [s for s in plan.steps if s.action == plan_mod.START]
     if not started:
         return plan
     latest = latest_node_images(client, resource_group_name, name, [s.pool for s in started])
     return plan_mod.Plan(tuple(PoolStep(s.pool, s.action, s.current_image, latest.get(s.pool.lower()), s.reason)
                                if s.action == plan_mod.START else s for s in plan.steps))
-
-
-def latest_node_images(client, resource_group_name: str, cluster: str, pool_names: list[str]) -> dict:
-    """Each pool's latestNodeImageVersion from its upgrade profile, read concurrently (one GET per pool)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    def latest(pool: str):
-        return client.get_upgrade_profile(resource_group_name, cluster, pool).latest_node_image_version
-
-    if not pool_names:
-        return {}
-    with ThreadPoolExecutor(max_workers=min(8, len(pool_names))) as pool_reads:
-        return {n.lower(): image for n, image in zip(pool_names, pool_reads.map(latest, pool_names))}
 
 
 def _confirm(cluster: str, steps: list[PoolStep]) -> bool:

@@ -8,14 +8,14 @@ def http_proxy_validate(cmd, config, resource_group_name=None, name=None, strict
     result = check_file(config)
     findings = list(result.findings)
     if resource_group_name and name:
-        from azext_aksproxy._client_factory import cf_managed_clusters
+        from azext_aksproxy.adapters.azure_reads import cluster_model
         from azext_aksproxy.proxy_config.cluster import (
             cluster_findings,
             with_cluster_advice,
         )
 
-        cluster = cf_managed_clusters(cmd.cli_ctx).get(resource_group_name, name).as_dict()
-        findings = with_cluster_advice(findings, cluster, result.config) + cluster_findings(cluster, result.config)
+        model = cluster_model(cmd.cli_ctx, resource_group_name, name)
+        findings = with_cluster_advice(findings, model, result.config) + cluster_findings(model, result.config)
     errors = [f for f in findings if f.is_error or strict]
     if errors:
         exit_after_output(cmd.cli_ctx, f"{config}: {len(errors)} finding(s) fail validation"

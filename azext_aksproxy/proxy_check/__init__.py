@@ -2,8 +2,8 @@
 
 Pure (no azure-cli import), so it can run anywhere the config can be read. Entry point: :func:`check_targets`.
 """
+from ..proxy_config.bypass import NoProxy
 from ..proxy_config.findings import INFO
-from .bypass import NoProxy
 from .probe import check_targets
 from .results import CODES, TargetResult, TlsReport
 from .targets import DEFAULT_TARGETS, Target, TargetError, parse_target, parse_targets

@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 from azext_aksproxy.proxy_config.findings import mask_secrets
 
+from ..proxy_config.bypass import NoProxy
 from . import chain as chains
-from .bypass import NoProxy
 from .probe import _GATEWAY_ERRORS, Proxy, Trust, judge_chain, proxy_for
 from .results import TargetResult, TlsReport, finding
 from .targets import Target

@@ -13,9 +13,9 @@ from cryptography import x509
 from azext_aksproxy.proxy_config.findings import Finding, mask_secrets
 from azext_aksproxy.proxy_config.urls import DEFAULT_PORTS
 
+from ..proxy_config.bypass import NoProxy
 from . import chain as chains
 from . import wire
-from .bypass import NoProxy
 from .results import TargetResult, TlsReport, finding
 from .targets import Target
 

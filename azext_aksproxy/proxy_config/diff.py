@@ -1,6 +1,6 @@
 """The `az aks http-proxy diff` document: what an update with a config file would change, remove and roll.
 
-Built on ``cluster.compare()`` (the same comparison the update path warns from), with noProxy shown without the
+Built on ``ClusterModel.changes()`` (the same comparison the update path warns from), with noProxy shown without the
 entries AKS adds itself and trustedCa shown as certificates (subject, fingerprint, expiry), never as base64.
 """
 from __future__ import annotations
@@ -15,14 +15,8 @@ from ..rollout.pools import (
     describe_pools,
     reimaged_pools,
 )
-from .cluster import (
-    FieldChange,
-    NoProxyChange,
-    agent_pools,
-    aks_managed_no_proxy,
-    compare,
-    current_proxy_config,
-)
+from .arm import agent_pools
+from .cluster_model import ClusterModel, FieldChange, NoProxyChange, model_of
 from .findings import Finding
 from .view import describe_trusted_ca, masked
 
@@ -60,13 +54,12 @@ def _trusted_ca_row(change: FieldChange) -> dict[str, Any]:
     return row
 
 
-def _no_proxy_row(change: NoProxyChange, cluster: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
-    managed = aks_managed_no_proxy(cluster)
-    current = current_proxy_config(cluster) or {}
-    after = [str(e) for e in new.get("noProxy") or []]
+def _no_proxy_row(change: NoProxyChange, model: ClusterModel) -> dict[str, Any]:
+    after = list(change.after)
     # Entries AKS added are left out of "before", unless the file names them too: the two lists then compare.
     listed = {e.lower() for e in after}
-    before = [str(e) for e in current.get("noProxy") or [] if str(e).lower() not in managed or str(e).lower() in listed]
+    stored = [str(e) for e in (model.stored or {}).get("noProxy") or []]
+    before = [e for e in stored if not model.aks_adds(e) or e.lower() in listed]
     added, removed = change.added, change.removed
     notes = []
     if added:
@@ -77,8 +70,7 @@ def _no_proxy_row(change: NoProxyChange, cluster: Mapping[str, Any], new: Mappin
         notes.append(change.note)
     row = _row(change, before, after, "; ".join(notes))
     # Set aside from "before": the entries AKS writes into noProxy itself, which an update keeps whatever the file.
-    row["aksAdded"] = [str(e) for e in current.get("noProxy") or []
-                       if str(e).lower() in managed and str(e).lower() not in listed]
+    row["aksAdded"] = list(change.aks_added)
     row["removedEntries"] = removed
     return row
 
@@ -146,14 +138,16 @@ def _rollout(rows: list[dict[str, Any]], cluster: Mapping[str, Any], resource_gr
     }
 
 
-def diff_document(cluster: Mapping[str, Any], new: Mapping[str, Any], *, resource_group: str, name: str,
-                  config_path: str, findings: list[Finding] | None = None,
+def diff_document(cluster: Mapping[str, Any] | ClusterModel, new: Mapping[str, Any], *, resource_group: str,
+                  name: str, config_path: str, findings: list[Finding] | None = None,
                   gate: DisruptionGate | None = None) -> dict[str, Any]:
     """Field by field, what replacing the cluster's httpProxyConfig with ``new`` (a canonical config) does."""
+    model = model_of(cluster)
+    cluster = model.cluster
     rows = []
-    for change in compare(cluster, new):
+    for change in model.changes(new):
         if isinstance(change, NoProxyChange):
-            rows.append(_no_proxy_row(change, cluster, new))
+            rows.append(_no_proxy_row(change, model))
         elif change.field == "trustedCa":
             rows.append(_trusted_ca_row(change))
         elif change.field in ("httpProxy", "httpsProxy"):

@@ -15,13 +15,8 @@ from functools import lru_cache
 from typing import Any
 
 from .certs import EXPIRY_NOTICE_DAYS, aware_now, describe_bundle
-from .cluster import (
-    NoProxyChange,
-    agent_pools,
-    compare,
-    pool_findings,
-    user_config,
-)
+from .cluster import pool_findings
+from .cluster_model import ClusterModel, NoProxyChange, VnetSpace, is_cidr, model_of
 from .findings import (
     ERROR,
     Finding,
@@ -76,58 +71,34 @@ class Summary:
         return dict(self.__dict__)
 
 
-def stored_config(cluster: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The cluster's httpProxyConfig as a user would have written it (``cluster.user_config``: no effectiveNoProxy,
-    noProxy without the entries AKS adds itself). None when the cluster has no proxy: no config, or one without a
-    proxy URL (which the service never stores: HTTPProxyConfigInputError), such as an empty object an API version
-    may return for a cluster created without a proxy."""
-    config = user_config(cluster)
-    if config is None or not (config.get("httpProxy") or config.get("httpsProxy")):
-        return None
-    return config
-
-
-def proxy_enabled(config: Mapping[str, Any]) -> bool:
-    return config.get("enabled", True) is not False  # the API's default is true
-
-
-def cluster_findings(cluster: Mapping[str, Any], *, reference: Mapping[str, Any] | None = None,
+def cluster_findings(cluster: Mapping[str, Any] | ClusterModel, *, reference: Mapping[str, Any] | None = None,
                      horizon_days: int = DEFAULT_EXPIRY_HORIZON_DAYS, now: datetime | None = None) -> list[Finding]:
-    """Every finding for one listed cluster: its config's rules (as validate), its pools while the proxy is in
-    effect, the CA horizon, a disabled proxy, and drift from ``reference`` (a canonical config) when given."""
+    """Every finding for one listed cluster: its config's rules (as validate) on what the user set, its pools while
+    the proxy is in effect, the CA horizon, a disabled proxy, and drift from ``reference`` (a canonical config)."""
     when = aware_now(now)
-    config = stored_config(cluster)
+    model = model_of(cluster)
+    config = model.user_config()
     findings: list[Finding] = []
     if config is not None:
-        # The CIDR notice is for the user's own CIDRs, not for AKS's (else every cluster in a custom VNet has it).
-        maybe_aks = bool(_maybe_vnet_spaces(cluster, config.get("noProxy") or []))
+        # The CIDR notice is for the user's own CIDRs: AKS's (the VNet space, which may be unread) are not theirs.
+        cidrs = [e for e in config.get("noProxy") or [] if isinstance(e, str) and is_cidr(e)]
+        maybe_aks = bool(cidrs) and model.possibly_aks_added(cidrs) == cidrs
         dropped = _SUPERSEDED | ({"noproxy-cidr"} if maybe_aks else set())
         findings += [f for f in _config_findings(_key(config), when.isoformat()) if f.code not in dropped]
         if isinstance(config.get("trustedCa"), str):
             findings += _expiry_findings(config["trustedCa"], horizon_days, when)
-        if not proxy_enabled(config):
+        if model.enabled is False:
             findings.append(warning_at(
                 "$.enabled", "proxy-disabled",
                 "The cluster's HTTP proxy is disabled (enabled: false): its nodes and pods do not use the proxy.",
                 "Re-enable it with az aks update --enable-http-proxy, or remove the config if the proxy is gone.",
                 False))
-        elif config.get("httpProxy") or config.get("httpsProxy"):
+        else:
             # The service refuses Windows and availability-set pools only while a proxy is in effect.
-            findings += pool_findings(cluster)
+            findings += pool_findings(model)
     if reference is not None:
-        findings += drift_findings(cluster, reference)
+        findings += drift_findings(model, reference)
     return findings
-
-
-def _maybe_vnet_spaces(cluster: Mapping[str, Any], entries: Iterable[Any]) -> set[str]:
-    """The CIDR entries among ``entries`` that may all be VNet address spaces AKS added to noProxy itself.
-
-    AKS adds the address space of each VNet its pools use (vnetSubnetID), which the cluster document does not give.
-    While the CIDRs are no more than those VNets they may all be AKS's; more, and at least one is the user's."""
-    vnets = {str(p["vnetSubnetID"]).lower().split("/subnets/")[0] for p in agent_pools(cluster)
-             if p.get("vnetSubnetID")}
-    cidrs = {e for e in entries if isinstance(e, str) and "/" in e}
-    return cidrs if vnets and len(cidrs) <= len(vnets) else set()
 
 
 def _key(config: Mapping[str, Any]) -> str:
@@ -167,21 +138,22 @@ def _expiry_findings(blob: str, horizon_days: int, now: datetime) -> list[Findin
     return findings
 
 
-def drift_findings(cluster: Mapping[str, Any], reference: Mapping[str, Any]) -> list[Finding]:
-    """One config-drift warning per field where the cluster differs from ``reference`` (a canonical config);
+def drift_findings(cluster: Mapping[str, Any] | ClusterModel, reference: Mapping[str, Any]) -> list[Finding]:
+    """One config-drift warning per field where what the user set differs from ``reference`` (a canonical config);
     noProxy is compared without the entries AKS adds, as `az aks http-proxy diff` does."""
-    if stored_config(cluster) is None:
+    model = model_of(cluster)
+    if model.user_config() is None:
         return [warning_at("$", "config-drift", "The cluster has no HTTP proxy config; the reference sets one.",
                            "If the cluster should use the proxy: az aks update --http-proxy-config <reference>.")]
     findings = []
-    for change in compare(cluster, reference):
+    for change in model.changes(reference):
         if change.action == "keep":
             continue
         path = f"$.{change.field}"
         if isinstance(change, NoProxyChange):
             missing, extra = list(change.added), list(change.removed)
-            maybe_aks = _maybe_vnet_spaces(cluster, extra)
-            extra = [e for e in extra if e not in maybe_aks]  # AKS's, not drift
+            maybe_aks = set(model.possibly_aks_added(extra))
+            extra = [e for e in extra if e not in maybe_aks]  # possibly AKS's, not drift
             if not missing and not extra:
                 continue
             parts = ([f"missing {', '.join(missing)}"] if missing else []) + \
@@ -233,10 +205,11 @@ def _row(listing: SubscriptionListing, rg: str | None, name: str | None, finding
 
 
 def audit(listings: Iterable[SubscriptionListing], *, reference: Mapping[str, Any] | None = None,
-          horizon_days: int = DEFAULT_EXPIRY_HORIZON_DAYS,
-          now: datetime | None = None) -> tuple[list[dict[str, Any]], Summary]:
+          horizon_days: int = DEFAULT_EXPIRY_HORIZON_DAYS, now: datetime | None = None,
+          vnets: Mapping[str, VnetSpace] | None = None) -> tuple[list[dict[str, Any]], Summary]:
     """Rows (one per cluster and finding; clean clusters have none) and the summary. A subscription that could not
-    be read and a cluster that could not be audited are rows with the reason, so nothing goes missing silently."""
+    be read and a cluster that could not be audited are rows with the reason, so nothing goes missing silently.
+    ``vnets``: the address spaces of the custom VNets the clusters' pools are in, read once for the fleet."""
     when = aware_now(now)
     rows: list[dict[str, Any]] = []
     summary = Summary()
@@ -254,13 +227,14 @@ def audit(listings: Iterable[SubscriptionListing], *, reference: Mapping[str, An
         for cluster in ordered:
             summary.clusters += 1
             rg, name = cluster_identity(cluster)
+            model = ClusterModel(cluster, vnets)
             try:
-                findings = cluster_findings(cluster, reference=reference, horizon_days=horizon_days, now=when)
+                findings = cluster_findings(model, reference=reference, horizon_days=horizon_days, now=when)
             except Exception as exc:  # noqa: BLE001 - one odd document must not hide the rest of the fleet
                 findings = [error_at("$", "cluster-unreadable",
                                      f"The cluster's document could not be audited: {type(exc).__name__}: {exc}",
                                      "Inspect it with az aks http-proxy show; report the document if it is valid.")]
-            if stored_config(cluster) is None:
+            if not model.has_proxy:
                 summary.without_proxy += 1
             errors = sum(f.is_error for f in findings)
             summary.errors += errors

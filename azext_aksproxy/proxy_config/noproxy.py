@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .bypass import NoProxy
 from .findings import Finding, child_path, error_at, warning_at
 from .hosts import (
     LABEL,
@@ -252,7 +253,9 @@ def _cidr_notice(path: str, cidrs: list[str]) -> Finding:
 # Kubernetes service names as pods write them: `svc`, `svc.ns`, `svc.ns.svc`, `svc.ns.svc.cluster.local`. AKS's
 # cluster DNS domain is always cluster.local (the API has no setting for it).
 IN_CLUSTER_SUFFIXES = (".svc", ".cluster.local")
-_SERVICE_FQDN = "svc.cluster.local"
+# One name of each form a suffix is for (service `svc` in namespace `ns`), judged by the matcher the node's Go
+# components use (bypass.py): `svc.` or `cluster.local.` with a trailing dot covers neither.
+_IN_CLUSTER_NAMES = ("svc.ns.svc", "svc.ns.svc.cluster.local")
 
 
 @dataclass(frozen=True)
@@ -264,17 +267,13 @@ class ClusterNetwork:
     istio: bool = False
 
 
-def _covered(names: set[str], domain: str) -> bool:
-    """Whether a noProxy entry (leading and trailing dots stripped) is ``domain`` or one of its parent domains."""
-    labels = domain.split(".")
-    return any(".".join(labels[i:]) in names for i in range(len(labels)))
-
-
 def missing_in_cluster_suffixes(entries: Sequence[Any] | None) -> list[str]:
-    """Which of `.svc` and `.cluster.local` noProxy lacks (an entry for a parent domain covers a suffix too)."""
-    names = {e.lower().strip(".") for e in entries or [] if isinstance(e, str)}
-    return [suffix for suffix, domain in zip(IN_CLUSTER_SUFFIXES, ("svc", _SERVICE_FQDN))
-            if not _covered(names, domain)]
+    """Which of `.svc` and `.cluster.local` noProxy lacks: those whose names no entry covers (an entry for a parent
+    domain covers a suffix too). `*` wildcards never reach a node (AKS refuses them: noproxy-wildcard), so they
+    cover nothing here."""
+    matcher = NoProxy([e for e in entries or [] if isinstance(e, str) and "*" not in e])
+    return [suffix for suffix, name in zip(IN_CLUSTER_SUFFIXES, _IN_CLUSTER_NAMES)
+            if matcher.covering(name, 80) is None]
 
 
 def in_cluster_finding(entries: Sequence[Any] | None, path: str,

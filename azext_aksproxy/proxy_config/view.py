@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..rollout.pools import NO, START, NodeModel, pool_need, proxy_config_state
-from .cluster import agent_pools, current_proxy_config, split_no_proxy
+from .arm import agent_pools
+from .cluster_model import ClusterModel, model_of
 from .findings import mask_secrets
 
 
@@ -53,11 +54,13 @@ def pool_rows(cluster: Mapping[str, Any], latest_images: Mapping[str, str | None
     return rows
 
 
-def show_document(cluster: Mapping[str, Any], resource_group: str, latest_images: Mapping[str, str | None],
-                  *, include_ca_blob: bool = False, node_models: Mapping[str, NodeModel] | None = None,
-                  models_unreadable: str = "") -> dict[str, Any]:
+def show_document(cluster: Mapping[str, Any] | ClusterModel, resource_group: str,
+                  latest_images: Mapping[str, str | None], *, include_ca_blob: bool = False,
+                  node_models: Mapping[str, NodeModel] | None = None, models_unreadable: str = "") -> dict[str, Any]:
     """What `show` prints: the config with ``enabled`` and ``effectiveNoProxy``, the CA decoded, pools' images."""
-    config = current_proxy_config(cluster) or {}
+    model = model_of(cluster)
+    cluster = model.cluster
+    config = model.stored or {}
     configured = bool(config)
     pools = pool_rows(cluster, latest_images, node_models, models_unreadable)
     pending = [p["name"] for p in pools if p["pendingNodeImageUpgrade"]]
@@ -67,14 +70,13 @@ def show_document(cluster: Mapping[str, Any], resource_group: str, latest_images
         "name": name,
         "resourceGroup": resource_group,
         "configured": configured,
-        # The API's default for an omitted "enabled" is true; no config at all means no proxy in effect.
-        "enabled": bool(config.get("enabled", True)) if configured else False,
+        "enabled": bool(model.enabled),
         "httpProxy": masked(config.get("httpProxy")),
         "httpsProxy": masked(config.get("httpsProxy")),
         "noProxy": list(config.get("noProxy") or []),
         "effectiveNoProxy": config.get("effectiveNoProxy"),
         # noProxy by origin: what was set, and what AKS writes into it by itself (the Terraform drift).
-        **no_proxy_by_origin(cluster),
+        **no_proxy_by_origin(model),
         "trustedCa": describe_trusted_ca(config.get("trustedCa"), include_blob=include_ca_blob),
         "nodePools": pools,
         "nextSteps": [],
@@ -90,12 +92,16 @@ def show_document(cluster: Mapping[str, Any], resource_group: str, latest_images
     return doc
 
 
-def no_proxy_by_origin(cluster: Mapping[str, Any]) -> dict[str, list[str]]:
-    """``userNoProxy``, ``aksAddedNoProxy`` and ``possiblyAksAddedNoProxy`` (CIDRs that may be the VNet address
-    space, which AKS adds but the cluster object does not hold)."""
-    split = split_no_proxy(cluster)
-    return {"userNoProxy": split["user"], "aksAddedNoProxy": split["aksAdded"],
-            "possiblyAksAddedNoProxy": split["possiblyAksAdded"]}
+def no_proxy_by_origin(model: ClusterModel) -> dict[str, Any]:
+    """``userNoProxy``, ``aksAddedNoProxy`` (the VNet's address space included where it was read) and
+    ``possiblyAksAddedNoProxy`` (CIDRs that may be the space of a VNet that could not be read, named in
+    ``unreadVnets``)."""
+    split = model.no_proxy_by_origin()
+    out: dict[str, Any] = {"userNoProxy": split["user"], "aksAddedNoProxy": split["aksAdded"],
+                           "possiblyAksAddedNoProxy": split["possiblyAksAdded"]}
+    if model.unread_vnets:
+        out["unreadVnets"] = [{"id": v.vnet_id, "error": v.error} for v in model.unread_vnets]
+    return out
 
 
 def masked(value: Any) -> Any:

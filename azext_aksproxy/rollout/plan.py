@@ -78,7 +78,7 @@ def step_for(pool: Mapping[str, Any], latest_image: str | None, proxy_state: str
              newer_image_wanted: bool = True) -> PoolStep:
     """The pool's step under the one rule (rollout.pools.pool_need); ``proxy_state`` is one of its
     YES / NO / UNKNOWN."""
-    from ..proxy_config.cluster import properties
+    from ..proxy_config.arm import properties
     from .pools import pool_need
 
     props = properties(pool)
@@ -104,7 +104,7 @@ def plan_upgrade(pools: Iterable[Mapping[str, Any]], latest_images: Mapping[str,
     Raises:
       UnknownPoolsError: ``only`` names a pool the cluster does not have: a typo must not turn into "nothing to do".
     """
-    from ..proxy_config.cluster import properties
+    from ..proxy_config.arm import properties
 
     pools = list(pools)
     by_name = {_lower(p.get("name") or properties(p).get("name")): p for p in pools}

@@ -20,7 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..proxy_config.cluster import agent_pools, compare, properties
+from ..proxy_config.arm import agent_pools, properties
+from ..proxy_config.cluster_model import ClusterModel, model_of
 from ..proxy_config.x509ext import UTC
 
 # The one rule's actions for a pool.
@@ -53,12 +54,11 @@ def pool_name(pool: Mapping[str, Any]) -> str:
 # ---- does an update reimage, and may it ------------------------------------------------------------------------
 
 
-def reimage_fields(cluster: Mapping[str, Any], new: Mapping[str, Any] | None) -> list[str]:
-    """The httpProxyConfig fields whose change makes AKS reimage every pool (empty: no reimage). ``new`` is the
-    config the update sends (None: the update leaves the proxy config alone)."""
-    if new is None:
-        return []
-    return [c.field for c in compare(cluster, new) if c.action != "keep"]
+def reimage_fields(cluster: Mapping[str, Any] | ClusterModel, new: Mapping[str, Any] | None) -> list[str]:
+    """The httpProxyConfig fields whose change makes AKS reimage every pool (empty: no reimage): what the user set
+    changes (``ClusterModel.changed_fields``). ``new`` is the config the update sends (None: the update leaves the
+    proxy config alone)."""
+    return model_of(cluster).changed_fields(new)
 
 
 def _utc_offset(text: str) -> datetime.timedelta:

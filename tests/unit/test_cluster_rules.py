@@ -2,12 +2,15 @@
 import pytest
 
 from azext_aksproxy.proxy_config.cluster import (
-    aks_managed_no_proxy,
     cluster_findings,
-    compare,
     pool_findings,
     update_findings,
 )
+from azext_aksproxy.proxy_config.cluster_model import ClusterModel
+
+
+def compare(cluster, new):
+    return ClusterModel(cluster).changes(new)
 
 FQDN = "c1-dns-1a2b3c4d.hcp.westus2.azmk8s.io"
 
@@ -42,8 +45,8 @@ def test_linux_scale_set_pools_pass():
 
 
 def test_aks_managed_entries_come_from_the_cluster():
-    managed = aks_managed_no_proxy(cluster())
-    assert {FQDN, "10.244.0.0/16", "10.0.0.0/16", "konnectivity", "168.63.129.16"} <= managed
+    managed = {e.value for e in ClusterModel(cluster()).aks_added}
+    assert {FQDN, "10.244.0.0/16", "10.0.0.0/16", "konnectivity", "168.63.129.16", "10.224.0.0/12"} <= managed
 
 
 def test_aks_added_no_proxy_entries_are_not_reported_as_removed():
@@ -77,11 +80,16 @@ def test_cluster_findings_are_the_pool_errors_then_the_update_notices():
     assert [f.code for f in cluster_findings(mc, None)] == ["pool-windows"]  # a refused file: pools only
 
 
-def test_removed_cidr_is_flagged_as_possibly_the_vnet_space():
+def test_removed_cidr_is_flagged_as_possibly_the_space_of_a_vnet_that_was_not_read():
+    subnet = "/subscriptions/s/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/vnet1/subnets/nodes"
+    pools = [{"name": "nodepool1", "osType": "Linux", "vnetSubnetID": subnet}]
     current = {"httpProxy": "http://p:3128/", "noProxy": ["10.42.0.0/16"]}
-    change = {c.field: c for c in compare(cluster(proxy=current), {"httpProxy": "http://p:3128/"})}["noProxy"]
+    change = {c.field: c for c in compare(cluster(pools, proxy=current), {"httpProxy": "http://p:3128/"})}["noProxy"]
     assert change.removed == ("10.42.0.0/16",) and change.added == ()
-    assert "VNet" in change.note
+    assert "VNet vnet1" in change.note
+    # On a managed VNet the space is known (10.224.0.0/12): another CIDR is the user's, with no such note.
+    change = {c.field: c for c in compare(cluster(proxy=current), {"httpProxy": "http://p:3128/"})}["noProxy"]
+    assert change.removed == ("10.42.0.0/16",) and change.note == ""
 
 
 @pytest.mark.parametrize("field, before, after, action, rollout", [

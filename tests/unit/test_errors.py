@@ -15,11 +15,11 @@ from azure.core.exceptions import (
     ServiceRequestError,
 )
 
+from azext_aksproxy.adapters.azure_reads import error_text
 from azext_aksproxy.adapters.cluster_write import (
     ClusterWrite,
     explained_cluster_write,
     proxy_write_requested,
-    service_error_text,
 )
 
 PARAMS = {"resource_group_name": "rg1", "name": "c1", "http_proxy_config": "p.json"}
@@ -101,4 +101,4 @@ def test_an_operation_that_ended_badly_names_its_status_and_the_way_back(verb, w
 
 def test_credentials_in_a_service_message_are_masked():
     ex = http_error(400, "HTTPProxyWrongUrlError", "The url http://alice:S3cret@proxy:3128/ is not correct")
-    assert service_error_text(ex) == "(HTTPProxyWrongUrlError) The url http://***@proxy:3128/ is not correct"
+    assert error_text(ex) == "(HTTPProxyWrongUrlError) The url http://***@proxy:3128/ is not correct"

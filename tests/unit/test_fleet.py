@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from azext_aksproxy.proxy_config import fleet
+from azext_aksproxy.proxy_config.cluster_model import ClusterModel, VnetSpace
 from azext_aksproxy.proxy_config.fleet import (
     SubscriptionListing,
     audit,
     cluster_findings,
     drift_findings,
     fails,
-    stored_config,
 )
 from tests.unit.certs import CertFactory, trusted_ca
 
@@ -21,7 +21,9 @@ NOW = datetime(2030, 6, 1, tzinfo=UTC)
 FQDN = "c1-dns-1a2b3c4d.hcp.westus2.azmk8s.io"
 PROXY = "http://proxy.contoso.com:3128/"
 USER_NO_PROXY = ["localhost", ".contoso.com", ".svc", ".cluster.local"]
-AKS_ADDED = ["127.0.0.1", "konnectivity", "10.244.0.0/16", "10.0.0.0/16", "168.63.129.16", "169.254.169.254", FQDN]
+# What AKS writes into a managed-VNet cluster's noProxy (the managed VNet's space 10.224.0.0/12 among them).
+AKS_ADDED = ["127.0.0.1", "konnectivity", "10.224.0.0/12", "10.244.0.0/16", "10.0.0.0/16", "168.63.129.16",
+             "169.254.169.254", FQDN]
 SUB = "11111111-2222-3333-4444-555555555555"
 
 
@@ -47,7 +49,9 @@ def listed(name="c1", rg="rg1", *, proxy=None, pools=None, aks_added=True):
     if proxy is not None:
         proxy = dict(proxy)
         if aks_added and "noProxy" in proxy:
-            proxy["noProxy"] = proxy["noProxy"] + [e for e in AKS_ADDED if e not in proxy["noProxy"]]
+            custom_vnet = any(p.get("vnetSubnetID") for p in props["agentPoolProfiles"])
+            added = [e for e in AKS_ADDED if not (custom_vnet and e == "10.224.0.0/12")]  # the managed VNet's
+            proxy["noProxy"] = proxy["noProxy"] + [e for e in added if e not in proxy["noProxy"]]
             proxy["effectiveNoProxy"] = list(proxy["noProxy"])
         props["httpProxyConfig"] = proxy
     return {"id": f"/subscriptions/{SUB}/resourcegroups/{rg}/providers/Microsoft.ContainerService/managedClusters/"
@@ -59,6 +63,10 @@ def good_proxy(certs, **changes):
             **changes}
 
 
+def user_config(cluster):
+    return ClusterModel(cluster).user_config()
+
+
 def codes(findings) -> list:
     return [f.code for f in findings]
 
@@ -66,8 +74,8 @@ def codes(findings) -> list:
 def test_stored_config_is_what_the_user_wrote(certs):
     cluster = listed(proxy={**good_proxy(certs), "someFutureField": 1})
     # No effectiveNoProxy, no unknown keys, none of AKS's noProxy entries (localhost too: AKS adds it anyway).
-    assert stored_config(cluster) == good_proxy(certs, noProxy=[".contoso.com", ".svc", ".cluster.local"])
-    assert stored_config(listed()) is None
+    assert user_config(cluster) == good_proxy(certs, noProxy=[".contoso.com", ".svc", ".cluster.local"])
+    assert user_config(listed()) is None
 
 
 def test_a_good_cluster_has_no_finding(certs):
@@ -75,7 +83,7 @@ def test_a_good_cluster_has_no_finding(certs):
     assert cluster_findings(listed(proxy=good_proxy(certs)), reference=good_proxy(certs), now=NOW) == []
     assert cluster_findings(listed(), now=NOW) == []  # no proxy: nothing for the proxy rules to say
     for empty in ({}, {"enabled": False}, {"noProxy": [], "enabled": True}):  # no URL: no proxy either
-        assert stored_config(listed(proxy=empty)) is None and cluster_findings(listed(proxy=empty), now=NOW) == []
+        assert user_config(listed(proxy=empty)) is None and cluster_findings(listed(proxy=empty), now=NOW) == []
 
 
 def test_config_rules_are_validates(certs):
@@ -168,18 +176,50 @@ def test_every_fleet_code_is_catalogued(certs):
     assert {"ca-expiring", "proxy-disabled", "config-drift", "subscription-unreadable"} <= {r["code"] for r in rows}
 
 
-def test_a_vnet_address_space_aks_added_is_not_the_users_cidr(certs):
-    subnet = "/subscriptions/s/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/{}/subnets/nodes"
-    pools = [{"name": "nodepool1", "osType": "Linux", "vnetSubnetID": subnet.format("vnet1")}]
-    vnet_added = good_proxy(certs, noProxy=[*USER_NO_PROXY, "10.224.0.0/12"])  # as AKS lists it: user's + VNet
-    assert cluster_findings(listed(proxy=vnet_added, pools=pools), now=NOW) == []
-    # More CIDRs than VNets: at least one is the user's, so the notice stays; without a custom VNet, too.
-    two = good_proxy(certs, noProxy=[*USER_NO_PROXY, "10.224.0.0/12", "192.168.0.0/16"])
-    assert codes(cluster_findings(listed(proxy=two, pools=pools), now=NOW)) == ["noproxy-cidr"]
-    assert codes(cluster_findings(listed(proxy=vnet_added), now=NOW)) == ["noproxy-cidr"]
-    two_vnets = pools + [{"name": "np2", "osType": "Linux", "vnetSubnetID": subnet.format("vnet2")}]
-    assert cluster_findings(listed(proxy=two, pools=two_vnets), now=NOW) == []
-    # Drift: the VNet's space is not an extra entry; a second CIDR is.
-    assert drift_findings(listed(proxy=vnet_added, pools=pools), good_proxy(certs)) == []
-    drift = drift_findings(listed(proxy=two, pools=pools), good_proxy(certs))
-    assert [f.value for f in drift] == ["10.224.0.0/12, 192.168.0.0/16"]
+def test_a_healthy_managed_vnet_cluster_has_no_finding(certs):
+    # AKS wrote 10.224.0.0/12 (the managed VNet's space) into noProxy: not the user's CIDR, not drift.
+    healthy = listed(proxy=good_proxy(certs))
+    assert "10.224.0.0/12" in healthy["properties"]["httpProxyConfig"]["noProxy"]
+    assert cluster_findings(healthy, reference=good_proxy(certs), now=NOW) == []
+    # The user's own CIDR still gets the notice.
+    own = listed(proxy=good_proxy(certs, noProxy=[*USER_NO_PROXY, "192.168.0.0/16"]))
+    assert codes(cluster_findings(own, now=NOW)) == ["noproxy-cidr"]
+
+
+SUBNET = "/subscriptions/s/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/{}/subnets/nodes"
+VNET = "/subscriptions/s/resourcegroups/net/providers/microsoft.network/virtualnetworks/{}"
+
+
+def test_a_custom_vnet_space_read_is_aks_added_and_a_second_cidr_is_the_users(certs):
+    pools = [{"name": "nodepool1", "osType": "Linux", "vnetSubnetID": SUBNET.format("vnet1")}]
+    spaces = {VNET.format("vnet1"): VnetSpace(VNET.format("vnet1"), ("10.42.0.0/16",))}
+    vnet_added = listed(proxy=good_proxy(certs, noProxy=[*USER_NO_PROXY, "10.42.0.0/16"]), pools=pools)
+    assert cluster_findings(ClusterModel(vnet_added, spaces), reference=good_proxy(certs), now=NOW) == []
+    two = listed(proxy=good_proxy(certs, noProxy=[*USER_NO_PROXY, "10.42.0.0/16", "192.168.0.0/16"]), pools=pools)
+    assert codes(cluster_findings(ClusterModel(two, spaces), now=NOW)) == ["noproxy-cidr"]
+    drift = drift_findings(ClusterModel(two, spaces), good_proxy(certs))
+    assert [f.value for f in drift] == ["192.168.0.0/16"]
+
+
+def test_an_unread_vnet_space_is_possibly_aks_added(certs):
+    pools = [{"name": "nodepool1", "osType": "Linux", "vnetSubnetID": SUBNET.format("vnet1")}]
+    vnet_added = listed(proxy=good_proxy(certs, noProxy=[*USER_NO_PROXY, "10.42.0.0/16"]), pools=pools)
+    assert cluster_findings(vnet_added, now=NOW) == []
+    assert drift_findings(vnet_added, good_proxy(certs)) == []
+    # More CIDRs than unread VNets: at least one is the user's, so the notice stays and both are drift.
+    two = listed(proxy=good_proxy(certs, noProxy=[*USER_NO_PROXY, "10.42.0.0/16", "192.168.0.0/16"]), pools=pools)
+    assert codes(cluster_findings(two, now=NOW)) == ["noproxy-cidr"]
+    assert [f.value for f in drift_findings(two, good_proxy(certs))] == ["10.42.0.0/16, 192.168.0.0/16"]
+    two_vnets = pools + [{"name": "np2", "osType": "Linux", "vnetSubnetID": SUBNET.format("vnet2")}]
+    assert cluster_findings(listed(proxy=good_proxy(certs, noProxy=[*USER_NO_PROXY, "10.42.0.0/16",
+                                                                    "192.168.0.0/16"]), pools=two_vnets),
+                            now=NOW) == []
+
+
+def test_audit_uses_the_fleets_vnet_spaces(certs):
+    pools = [{"name": "nodepool1", "osType": "Linux", "vnetSubnetID": SUBNET.format("vnet1")}]
+    spaces = {VNET.format("vnet1"): VnetSpace(VNET.format("vnet1"), ("10.42.0.0/16",))}
+    cluster = listed(proxy=good_proxy(certs, noProxy=[*USER_NO_PROXY, "10.42.0.0/16", "192.168.0.0/16"]),
+                     pools=pools)
+    rows, _ = audit([SubscriptionListing(SUB, "S", [cluster])], now=NOW, vnets=spaces)
+    assert [(r["code"], r["value"]) for r in rows] == [("noproxy-cidr", "192.168.0.0/16")]

@@ -25,7 +25,6 @@ def advice(result):
     [".svc", ".cluster.local"],
     ["svc", "cluster.local"],
     [".svc", "local"],
-    [".SVC.", ".Cluster.Local."],
 ])
 def test_svc_and_cluster_local_suffixes_cover_in_cluster_names(entries):
     assert advice(check_all({"httpProxy": URL, "noProxy": ["localhost", *entries]})) is None
@@ -97,3 +96,20 @@ def test_with_a_cluster_the_advice_names_its_service_cidr_and_istio():
 def test_with_a_cluster_and_covered_names_nothing_is_added():
     result = check_all({"httpProxy": URL, "noProxy": [".svc", ".cluster.local"]})
     assert with_cluster_advice(result.findings, CLUSTER, result.config) == result.findings
+
+
+def test_trailing_dot_suffixes_do_not_cover_in_cluster_names():
+    # The node's Go matcher takes `svc.` literally: `svc.ns.svc` is not under it, so the advice must still come.
+    from azext_aksproxy.proxy_config.bypass import NoProxy
+    from azext_aksproxy.proxy_config.noproxy import (
+        in_cluster_finding,
+        missing_in_cluster_suffixes,
+    )
+
+    entries = ["svc.", "cluster.local."]
+    assert NoProxy(entries).covering("svc.ns.svc", 80) is None
+    assert missing_in_cluster_suffixes(entries) == [".svc", ".cluster.local"]
+    assert in_cluster_finding(entries, "$.noProxy") is not None
+    # Without the dot, or as a parent domain, they do.
+    assert missing_in_cluster_suffixes(["svc", "cluster.local"]) == []
+    assert missing_in_cluster_suffixes([".svc", "local"]) == []

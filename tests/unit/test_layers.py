@@ -14,7 +14,7 @@ import azext_aksproxy
 
 PACKAGE = Path(azext_aksproxy.__file__).parent
 PURE_PACKAGES = ("proxy_config", "proxy_check", "rollout", "fleet_rollout")
-WIRING = {"__init__.py", "commands.py", "_params.py", "_help.py", "_format.py", "_client_factory.py"}
+WIRING = {"__init__.py", "_loader.py", "commands.py", "_params.py", "_help.py", "_format.py", "_client_factory.py"}
 PURE_MODULES = sorted(str(p.relative_to(PACKAGE)) for name in PURE_PACKAGES for p in (PACKAGE / name).rglob("*.py"))
 
 
@@ -50,3 +50,32 @@ def test_every_module_is_wiring_an_adapter_or_pure():
 
 def test_the_pure_module_list_is_not_empty():
     assert len(PURE_MODULES) > 20 and all(any(m.startswith(p) for m in PURE_MODULES) for p in PURE_PACKAGES)
+
+
+# A Python where azure, knack and msrest cannot be imported at all: the pure packages must import there, the
+# package root included (az's loader is only read on az's first look at COMMAND_LOADER_CLS).
+_WITHOUT_AZURE = """
+import importlib, os, sys
+sys.path.insert(0, os.getcwd())
+class Refuse:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("azure", "knack", "msrest", "msrestazure"):
+            raise ImportError("blocked: " + name)
+sys.meta_path.insert(0, Refuse())
+for module in sys.argv[1:]:
+    importlib.import_module(module)
+leaked = sorted(m for m in sys.modules if m.split(".")[0] in ("azure", "knack", "msrest"))
+assert not leaked, leaked
+print("imported", len(sys.argv) - 1)
+"""
+
+
+def test_the_pure_packages_import_in_a_python_without_azure_cli():
+    import subprocess
+    import sys
+
+    modules = ["azext_aksproxy." + m[:-3].replace("/", ".").removesuffix(".__init__") for m in PURE_MODULES]
+    proc = subprocess.run([sys.executable, "-I", "-c", _WITHOUT_AZURE, *modules], cwd=PACKAGE.parent,
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["imported", str(len(modules))]

@@ -5,12 +5,26 @@ from __future__ import annotations
 import pytest
 
 from azext_aksproxy.proxy_config import check_document
-from azext_aksproxy.proxy_config.cluster import split_no_proxy, user_config
+from azext_aksproxy.proxy_config.cluster_model import ClusterModel, VnetSpace, vnet_ids
 from azext_aksproxy.proxy_config.diff import diff_document
 from azext_aksproxy.proxy_config.view import show_document
 from tests.armemu.fixtures import CREATE_UPDATE, load_recording
 
 FQDN = "cliakstest-clitestmywpca234-0b1f64-svh6xc7o.hcp.westus2.azmk8s.io"
+
+
+def split_no_proxy(cluster, vnets=None):
+    return ClusterModel(cluster, vnets).no_proxy_by_origin()
+
+
+def user_config(cluster, vnets=None):
+    return ClusterModel(cluster, vnets).user_config()
+
+
+def read_vnet(cluster):
+    """The recording's VNet as its own GET would answer: 10.42.0.0/16 (the subnet is 10.42.1.0/24)."""
+    vnet, = vnet_ids(cluster)
+    return {vnet: VnetSpace(vnet, ("10.42.0.0/16",))}
 
 
 def recorded_cluster() -> dict:
@@ -26,6 +40,19 @@ def test_the_recorded_noproxy_splits_into_aks_added_and_a_possible_vnet_cidr():
     assert sorted(split["aksAdded"]) == sorted(["konnectivity", "10.244.0.0/16", "localhost", "10.0.0.0/16",
                                                 "168.63.129.16", "127.0.0.1", "169.254.169.254", FQDN])
     assert split["possiblyAksAdded"] == ["10.42.0.0/16"]  # the VNet space: not in the cluster object
+
+
+def test_with_the_vnet_read_every_recorded_entry_is_aks_added():
+    cluster = recorded_cluster()
+    split = split_no_proxy(cluster, read_vnet(cluster))
+    assert split["user"] == [] and split["possiblyAksAdded"] == []
+    assert "10.42.0.0/16" in split["aksAdded"] and len(split["aksAdded"]) == 9
+    # Re-applying what the client sent at create changes nothing, and the PUT would carry the stored config.
+    model = ClusterModel(cluster, read_vnet(cluster))
+    sent = {**user_config(cluster, read_vnet(cluster)), "noProxy": ["localhost", "127.0.0.1"]}
+    assert model.changed_fields(sent) == []
+    assert model.config_to_send(sent) == cluster["properties"]["httpProxyConfig"]
+    assert not [f for f in model.changes(sent) if getattr(f, "removed", ())]
 
 
 def test_user_entries_keep_their_order_and_spelling():
