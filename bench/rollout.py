@@ -1,7 +1,8 @@
 """Fleet rollout at scale, through the real az with aksproxy against the local ARM emulator.
 
 plan:  `rollout plan --all-subscriptions --add-no-proxy ...` over N clusters in S subscriptions (tests/fleet.py's
-       mix without the clusters the edit would leave invalid): wall, CPU, max RSS, ARM requests. Goal: 1,000 clusters
+       mix without the clusters the edit would leave invalid, all in managed VNets since the emulator serves no
+       VNet reads): wall, CPU, max RSS, ARM requests. Goal: 1,000 clusters
        in 20 subscriptions under 30 s, one list request per subscription (not per cluster).
 apply: `rollout apply --stages rest --max-concurrency C --skip-check` of N clusters whose reimage takes T seconds
        each (emulator `pool_upgrade_seconds`). Goal: wall within 1.2 x ceil(N/C) x T, memory flat in N (max RSS at
@@ -42,6 +43,8 @@ def plannable_fleet(size: int, subscriptions: int) -> list:
         clusters = []
         for c in sub["clusters"]:
             if (sub["subscriptionId"], c["resourceGroup"], c["name"]) not in drop and kept < size:
+                for pool in c["properties"]["agentPoolProfiles"]:  # the emulator serves no VNets (yet)
+                    pool.pop("vnetSubnetID", None)
                 clusters.append(c)
                 kept += 1
         sub["clusters"] = clusters
