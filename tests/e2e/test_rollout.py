@@ -374,3 +374,29 @@ def test_fleet_manager_members_and_update_strategy(az_ext, fast, env, tmp_path, 
     r, _ = plan(az_ext, tmp_path, "--add-no-proxy", ".x.example", "--fleet-name", "platform",
                 "--fleet-resource-group", "fleets", "--fleet-strategy", "nope", name="nope.json")
     assert r.rc == 3 and "has no update strategy nope" in r.stderr, r
+
+
+def test_a_write_refused_with_412_is_never_retried_over(az_ext, fast, env, tmp_path, squid_proxy):
+    emu = fast
+    seed(emu, "c1", squid_proxy.url, nodes=1)
+    r, path = plan(az_ext, tmp_path, "--add-no-proxy", ".new.example")
+    assert r.ok, r
+    # Someone writes between the apply's read and its PUT: AKS answers the If-Match with 412.
+    emu.add_fault("status", method="PUT", path_regex=MC + "c1$", code=412, times=-1, error_code="PreconditionFailed",
+                  message="The If-Match condition is not met.")
+    r = apply(az_ext, path, env)
+    assert r.rc == EXIT_HALTED, r
+    (row,) = r.json
+    assert row["state"] == "drifted" and "412 Precondition Failed" in row["detail"]
+    assert [w["status"] for w in emu.writes() if w["method"] == "PUT" and MC in w["path"]] == [412]  # once
+
+
+def test_windows_pools_are_refused_at_plan_time(az_ext, fast, tmp_path):
+    emu = fast
+    seed(emu, "c1", dead_proxy(), nodes=1)
+    emu.seed_cluster("rg1", "w1", pools=[{"name": "nodepool1", "count": 1, "mode": "System"},
+                                         {"name": "win", "count": 1, "mode": "User", "osType": "Windows"}],
+                     http_proxy_config={"httpProxy": dead_proxy(), "httpsProxy": dead_proxy()})
+    r, path = plan(az_ext, tmp_path, "--add-no-proxy", ".new.example")
+    assert r.rc == 1 and not path.exists(), r
+    assert "rg1/w1: 1 problem(s)" in r.stderr and "[pool-windows]" in r.stderr and "rg1/c1" not in r.stderr
