@@ -137,6 +137,19 @@ class _Progress:
             self.controller.end()
 
 
+def _fleet_vnet_spaces(cli_ctx, arm: ArmReader, listings) -> dict:
+    """The address spaces of the custom VNets of the clusters that have a proxy: each distinct VNet read once for the
+    whole fleet (AKS writes them into noProxy; without them they would look like the user's CIDRs)."""
+    from azext_aksproxy.adapters.azure_reads import vnet_spaces, warn_unread_vnets
+    from azext_aksproxy.proxy_config.cluster_model import ClusterModel, vnet_ids
+
+    ids = [v for listing in listings for cluster in listing.clusters if ClusterModel(cluster).has_proxy
+           for v in vnet_ids(cluster)]
+    spaces = vnet_spaces(cli_ctx, ids, reader=arm)
+    warn_unread_vnets(spaces.values())
+    return spaces
+
+
 def http_proxy_audit(cmd, subscriptions=None, all_subscriptions=False, resource_group_name=None, config=None,
                      expiring_within=None, fail_on="error"):
     from azure.cli.core.azclierror import InvalidArgumentValueError
@@ -178,7 +191,8 @@ def http_proxy_audit(cmd, subscriptions=None, all_subscriptions=False, resource_
         if missing and len(missing) == len(listings):
             logger.warning("Resource group %s was not found in the %d subscription(s) audited.",
                            resource_group_name, len(listings))
-    rows, summary = audit(listings, reference=reference, horizon_days=horizon)
+    vnets = _fleet_vnet_spaces(cmd.cli_ctx, arm, listings)
+    rows, summary = audit(listings, reference=reference, horizon_days=horizon, vnets=vnets)
     logger.warning("%s", summary.text())
     failing = fails(rows, fail_on)
     if failing:
