@@ -58,7 +58,8 @@ RELIABILITY_RECORDS := build/reliability/records.jsonl
 lint: venv
 	$(BIN)/ruff check .
 	# Checked against Python 3.10's standard library: az runs on 3.10, and the pure packages use nothing newer.
-	$(BIN)/mypy --python-version 3.10 azext_aksproxy/proxy_config azext_aksproxy/proxy_check azext_aksproxy/rollout
+	$(BIN)/mypy --python-version 3.10 azext_aksproxy/proxy_config azext_aksproxy/proxy_check azext_aksproxy/rollout \
+		azext_aksproxy/report
 
 check: lint
 	$(BIN)/python -m pytest -q -n 2 tests/unit
