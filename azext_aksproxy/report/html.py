@@ -241,10 +241,10 @@ def _finding_html(f: Mapping[str, Any]) -> str:
 
 def _codes_cell(findings: list[Mapping[str, Any]]) -> str:
     if not findings:
-        return "<td></td>"
+        return '<td class="codes"></td>'
     codes = ", ".join(dict.fromkeys(_text(f.get("code")) for f in findings))
     items = "".join(f'<li class="sev-{_text(f.get("severity"))}">{_finding_html(f)}</li>' for f in findings)
-    return f'<td><details><summary>{codes}</summary><ol class="findings">{items}</ol></details></td>'
+    return f'<td class="codes"><details><summary>{codes}</summary><ol class="findings">{items}</ol></details></td>'
 
 
 def _table_html(clusters: Iterable[Mapping[str, Any]], rollout: bool) -> str:
@@ -322,6 +322,7 @@ tr.ca-expired td{background:#fdecea}tr.ca-expiring td{background:#fff4e5}
 .findings{margin:.2em 0;padding-left:1.4em}.findings li{margin:.3em 0}
 .findings .sev-error .code{color:var(--err)}.findings .sev-warning .code{color:var(--warn)}
 .fix{color:#333}.src,.why{color:var(--mute);font-size:.9em}.sev{color:var(--mute)}
+#cluster-table td{white-space:nowrap}#cluster-table td.codes{white-space:normal;width:100%}
 details summary{cursor:pointer}.controls{margin:.4em 0}.controls label{margin-right:1em}#shown{color:var(--mute)}
 @media print{body{margin:0;font-size:10pt}.controls{display:none}.grid th{position:static}
  *{-webkit-print-color-adjust:exact;print-color-adjust:exact}tr,.tile,svg{break-inside:avoid}
