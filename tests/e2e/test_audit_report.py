@@ -102,6 +102,14 @@ def test_audit_report_in_chromium(az_ext, emu, tmp_path, browser):
     page.evaluate("document.querySelector('#cluster-table th[data-col=\"2\"]').click()")
     assert visible_rows(page) == sorted(names, reverse=True)
 
+    # Printed: the controls hidden, every finding opened (the page's beforeprint handler).
+    page.send("Emulation.setEmulatedMedia", media="print")
+    assert page.evaluate("getComputedStyle(document.querySelector('.controls')).display") == "none"
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    assert page.evaluate("Array.from(document.querySelectorAll('#cluster-table details')).every(d => d.open)")
+    assert len(page.send("Page.printToPDF")["data"]) > 10_000
+    page.send("Emulation.setEmulatedMedia", media="")
+
     # A filtered view can be passed on: the fragment applies the filter on opening.
     assert sorted(visible_rows(browser.open(report.as_uri() + "#q=pool-windows"))) == \
         sorted(k[2] for k in fleet.kinds["windows"])
