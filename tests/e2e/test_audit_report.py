@@ -120,3 +120,24 @@ def test_report_to_a_missing_folder_reads_nothing(az_ext, emu, tmp_path):
     r = az_ext.az("aks", "http-proxy", "audit", "--report", str(tmp_path / "no" / "such" / "r.html"))
     assert r.rc != 0 and "the folder does not exist" in r.stderr, r
     assert not [e for e in emu.journal(since) if e["kind"] == "arm" and "managedClusters" in e["path"]]
+
+
+def test_hostile_text_is_shown_not_run(browser, tmp_path):
+    """Untrusted text (names, ARM messages, a rollout's reasons) reaches the page as text: nothing in it runs, and
+    what a reader sees is the text itself, passwords masked."""
+    from azext_aksproxy.report import render
+    from tests.unit.test_report import hostile_document
+
+    document = hostile_document()
+    attack = '<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>'
+    document["clusters"][0]["cluster"] = attack
+    document["clusters"][1]["error"] = attack + " http://bob:hunter2@proxy.contoso.com:3128/"
+    path = tmp_path / "hostile.html"
+    path.write_text(render(document), encoding="utf-8")
+    page = browser.open(path.as_uri())
+    assert page.evaluate("typeof window.pwned") == "undefined"
+    assert page.evaluate("document.querySelectorAll('img').length + document.scripts.length") == 1  # ours
+    assert page.evaluate("document.querySelector('#cluster-table td.name').textContent") == attack
+    failed = page.evaluate("document.querySelector('#failed tbody td:last-child').textContent")
+    assert failed == attack + " http://***@proxy.contoso.com:3128/"
+    assert "hunter2" not in page.evaluate("document.documentElement.outerHTML")
