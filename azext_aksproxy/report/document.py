@@ -82,25 +82,34 @@ def from_audit(listings: Iterable[SubscriptionListing], rows: Iterable[Mapping[s
         for cluster in listing.clusters:
             rg, name = cluster_identity(cluster)
             findings = by_cluster.get(cluster_key(listing.subscription_id, rg, name), [])
-            config = stored_config(cluster)
-            fingerprints = []
-            if config is not None and isinstance(config.get("trustedCa"), str):
-                for cert in trusted_ca_certificates(config["trustedCa"]):
-                    fingerprints.append(cert.sha256_fingerprint)
-                    certificates.setdefault(cert.sha256_fingerprint, {
-                        "subject": cert.subject, "issuer": cert.issuer, "sha256Fingerprint": cert.sha256_fingerprint,
-                        "notBefore": cert.not_before.isoformat(), "notAfter": cert.not_after.isoformat()})
-            nodes = sum(int(p["nodes"] or 0) for p in reimaged_pools(cluster))
+            try:
+                has_proxy, fingerprints, nodes = _facts(cluster, certificates)
+            except Exception:  # noqa: BLE001 - an odd document: the audit's cluster-unreadable row says why
+                has_proxy, fingerprints, nodes = False, [], 0
             drifts = reference is not None and any(f["code"] == "config-drift" for f in findings)
             clusters.append({
                 "subscriptionId": listing.subscription_id, "subscription": listing.display_name,
-                "resourceGroup": rg, "cluster": name, "proxy": config is not None, "nodes": nodes,
+                "resourceGroup": rg, "cluster": name, "proxy": has_proxy, "nodes": nodes,
                 "nodesToReimage": nodes if drifts else 0, "nodesReimaged": 0, "certificates": fingerprints,
                 "findings": findings, "stage": None, "group": None, "state": None, "reason": None, "error": None})
     return {"schema": SCHEMA, "kind": AUDIT, "title": title, "generatedAt": aware_now(now).isoformat(),
             "horizonDays": horizon_days, "subscriptions": subscriptions, "clusters": clusters, "findings": loose,
             "certificates": sorted(certificates.values(), key=lambda c: (c["notAfter"], c["sha256Fingerprint"])),
             "rollout": None}
+
+
+def _facts(cluster: Mapping[str, Any], certificates: dict[str, dict[str, Any]]) -> tuple[bool, list[str], int]:
+    """(has a proxy, its trustedCa fingerprints, its nodes); each new certificate is added to ``certificates``."""
+    config = stored_config(cluster)
+    fingerprints = []
+    if config is not None and isinstance(config.get("trustedCa"), str):
+        for cert in trusted_ca_certificates(config["trustedCa"]):
+            fingerprints.append(cert.sha256_fingerprint)
+            certificates.setdefault(cert.sha256_fingerprint, {
+                "subject": cert.subject, "issuer": cert.issuer, "sha256Fingerprint": cert.sha256_fingerprint,
+                "notBefore": cert.not_before.isoformat(), "notAfter": cert.not_after.isoformat()})
+    nodes = sum(int(p["nodes"] or 0) for p in reimaged_pools(cluster))
+    return config is not None, fingerprints, nodes
 
 
 _FINDING_KEYS = ("severity", "code", "path", "value", "message", "fix", "source")

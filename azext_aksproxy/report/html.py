@@ -136,8 +136,7 @@ def _rollout_html(document: Mapping[str, Any]) -> str:
                     f'<td>{_text(f"{wait} s" if wait is not None else "")}</td></tr>')
     held = [c for c in clusters if c.get("state") == "held"]
     failed = [c for c in clusters if c.get("state") == "failed"]
-    meta = (f'<p class="meta">Rollout {_text(info.get("name"))}: <b class="st-text-{_text(info.get("state"))}">'
-            f'{_text(info.get("state"))}</b>'
+    meta = (f'<p class="meta">Rollout {_text(info.get("name"))}: <b>{_text(info.get("state"))}</b>'
             + (f' &middot; concurrency {_text(info.get("concurrency"))}' if info.get("concurrency") else "") + "</p>")
     return (f'<section id="rollout"><h2>Rollout</h2>{meta}<table class="grid" id="stages"><thead><tr><th>Stage</th>'
             f'<th>Groups</th><th>Finished</th><th>Progress</th><th>Wait after</th></tr></thead><tbody>'
@@ -300,6 +299,8 @@ h3{font-size:1em;margin:.6em 0 .3em}.meta{color:var(--mute);margin:.2em 0}
 .tile{border:1px solid var(--line);border-radius:6px;padding:.4em .8em;min-width:8em;background:#fafafa}
 .tile b{display:block;font-size:1.6em}.tile span{color:var(--mute)}
 .tile.sev-error b{color:var(--err)}.tile.sev-warning b{color:var(--warn)}.tile.sev-clean b{color:var(--ok)}
+.tile.st-failed b{color:var(--err)}.tile.st-held b,.tile.st-drifted b{color:var(--warn)}
+.tile.st-done b{color:var(--ok)}.tile.st-running b{color:#1565c0}
 table.grid{border-collapse:collapse;width:100%;margin:.4em 0}
 .grid th,.grid td{border-bottom:1px solid var(--line);padding:.25em .5em;text-align:left;vertical-align:top}
 .grid th{background:#f3f3f3;position:sticky;top:0}.sortable th{cursor:pointer;user-select:none}

@@ -141,3 +141,23 @@ def test_hostile_text_is_shown_not_run(browser, tmp_path):
     failed = page.evaluate("document.querySelector('#failed tbody td:last-child').textContent")
     assert failed == attack + " http://***@proxy.contoso.com:3128/"
     assert "hunter2" not in page.evaluate("document.documentElement.outerHTML")
+
+
+def test_rollout_section_in_chromium(browser, tmp_path):
+    """The rollout part on the documented shape (a synthetic rollout until the fleet rollout's status maps onto it):
+    stage progress drawn, the state filter narrowing the table; a screenshot kept beside the audit's."""
+    from azext_aksproxy.report import render
+    from tests.unit.test_report import synthetic_rollout
+
+    path = tmp_path / "rollout.html"
+    path.write_text(render(synthetic_rollout()), encoding="utf-8")
+    page = browser.open(path.as_uri())
+    widths = page.evaluate("Array.from(document.querySelectorAll('#stages tr[data-stage=\"rest\"] .bar span'))"
+                           ".map(s => [s.className, Math.round(s.getBoundingClientRect().width)])")
+    assert [c for c, _ in widths] == ["st-pending", "st-held", "st-drifted", "st-unchanged"]
+    assert widths[0][1] > widths[1][1] > 0  # 2 pending of 5 against 1 held
+    page.evaluate("const s = document.getElementById('state-filter'); s.value = 'held'; "
+                  "s.dispatchEvent(new Event('change'))")
+    assert visible_rows(page) == ["aks-6"]
+    assert page.evaluate("location.hash") == "#state=held"
+    page.screenshot(SCREENSHOT.with_name("rollout-report.png"), height=1100)

@@ -185,3 +185,14 @@ def test_audit_without_certificates_or_clusters():
     assert count(page, "clusters") == 0 and count(page, "unreadable") == 1 and count(page, "errors") == 1
     assert "No cluster trusts a custom CA" in page and "subscription-unreadable" in page
     assert 'id="state-filter"' not in page  # no rollout columns in an audit
+
+
+def test_an_odd_cluster_document_does_not_stop_the_report():
+    odd = {"id": "/subscriptions/sub-1/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/odd",
+           "name": "odd", "properties": {"agentPoolProfiles": [{"name": "p", "count": "many"}],
+                                         "httpProxyConfig": {"httpProxy": "http://p:3128/", "trustedCa": "bm90IGEgQ0E="}}}
+    listing = SubscriptionListing("sub-1", "one", clusters=[odd])
+    rows, _ = audit([listing], now=NOW)
+    document = from_audit([listing], rows, now=NOW)
+    assert [(c["cluster"], c["nodes"], c["certificates"]) for c in document["clusters"]] == [("odd", 0, [])]
+    assert "odd" in render(document)
