@@ -25,7 +25,8 @@ from bench._stats import Row, as_dicts, table
 OURS = ("startup", "update", "validate")  # run(argv, bed) -> rows; any other module only has main(argv) -> exit code
 QUICK = {"startup": ["--pairs", "2", "--warmup", "1"], "update": ["--pairs", "2", "--cases", "typical"],
          "validate": ["--runs", "20", "--scale-runs", "5", "--cold-runs", "1"],
-         "node_image": ["--pools", "3", "--seconds", "8"], "audit": ["--sizes", "100", "1000"]}
+         "node_image": ["--pools", "3", "--seconds", "8"], "audit": ["--sizes", "100", "1000"],
+         "report": ["--sizes", "100", "1000", "--runs", "2"]}
 
 
 def benchmarks() -> list[str]:
