@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: venv wheel wheelhouse demo test lint check bench clean proxies newest-az
+.PHONY: venv wheel wheelhouse demo test lint check bench clean proxies newest-az browser
 
 $(BIN)/az: requirements-dev.txt
 	$(PY) -m venv $(VENV)
@@ -29,6 +29,11 @@ $(MITM)/bin/mitmdump: requirements-mitm.txt
 	$(PY) -m venv $(MITM)
 	$(MITM)/bin/pip install --quiet --disable-pip-version-check -r requirements-mitm.txt
 	touch $@
+
+# Headless Chromium from Debian for the fleet report's browser test (tests/browser.py drives it over DevTools).
+browser:
+	@command -v chromium >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 # Dependency wheels for the packaging test, so `az extension add` installs them without leaving loopback.
 wheelhouse: build/wheelhouse/.done
@@ -58,12 +63,13 @@ RELIABILITY_RECORDS := build/reliability/records.jsonl
 lint: venv
 	$(BIN)/ruff check .
 	# Checked against Python 3.10's standard library: az runs on 3.10, and the pure packages use nothing newer.
-	$(BIN)/mypy --python-version 3.10 azext_aksproxy/proxy_config azext_aksproxy/proxy_check azext_aksproxy/rollout azext_aksproxy/fleet_rollout
+	$(BIN)/mypy --python-version 3.10 azext_aksproxy/proxy_config azext_aksproxy/proxy_check azext_aksproxy/rollout \
+		azext_aksproxy/report azext_aksproxy/fleet_rollout
 
 check: lint
 	$(BIN)/python -m pytest -q -n 2 tests/unit
 
-test: lint wheel proxies wheelhouse $(OLDEST)/bin/az newest-az
+test: lint wheel proxies browser wheelhouse $(OLDEST)/bin/az newest-az
 	rm -f $(RELIABILITY_RECORDS)
 	$(BIN)/python -m pytest -n 2 tests
 	$(BIN)/python -m tests.reliability_report   # docs/reliability.md, from the records of the run above

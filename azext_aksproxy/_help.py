@@ -302,7 +302,7 @@ long-summary: >
     field that differs from a reference file (config-drift; noProxy entries AKS adds are ignored). Prints one row
     per cluster and finding (clean clusters have none) and a summary line on stderr. A subscription that cannot
     be read is a row with the reason (subscription-unreadable), never left out. Exit code 1 when a finding at
-    --fail-on or above was found. Writes nothing.
+    --fail-on or above was found. Writes nothing to Azure; --report also writes an HTML report file.
 examples:
   - name: Audit the current subscription.
     text: az aks http-proxy audit -o table
@@ -312,6 +312,8 @@ examples:
     text: az aks http-proxy audit --subscriptions Prod-1 Prod-2 --config proxy.json --query "[?code=='config-drift'].[subscription, resourceGroup, cluster, message]" -o tsv
   - name: In CI, fail on warnings too (expiring CAs, disabled proxies, drift).
     text: az aks http-proxy audit --all-subscriptions --config proxy.json --fail-on warning -o json > audit.json
+  - name: A report to open in a browser or keep as a CI artifact (the rows still go to stdout).
+    text: az aks http-proxy audit --all-subscriptions --config proxy.json --report fleet-report.html -o none
 """
 
 # ---- aks http-proxy rollout ----

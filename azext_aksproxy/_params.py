@@ -115,6 +115,9 @@ def load_arguments(self, _):
         c.argument("fail_on", options_list=["--fail-on"], arg_type=get_enum_type(["error", "warning", "never"]),
                    help="Exit non-zero (after printing the rows) when a finding of this severity or above is "
                         "found; never: always exit 0 unless the audit itself fails. Default: error.")
+        c.argument("report", options_list=["--report"],
+                   help="Also write the audit as one self-contained HTML file (summary, CA expiry timeline, a "
+                        "sortable and filterable cluster table; nothing secret, nothing fetched) to this path.")
 
     # ---- aks http-proxy rollout ----
     with self.argument_context("aks http-proxy rollout") as c:

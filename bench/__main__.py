@@ -27,7 +27,8 @@ QUICK = {"startup": ["--pairs", "2", "--warmup", "1"], "update": ["--pairs", "2"
          "validate": ["--runs", "20", "--scale-runs", "5", "--cold-runs", "1"],
          "node_image": ["--pools", "3", "--seconds", "8"], "audit": ["--sizes", "100", "1000"],
          "rollout": ["--plan-sizes", "100", "--apply-sizes", "10", "--concurrency", "5", "--reimage-seconds", "2",
-                     "--loop-clusters", "1"]}
+                     "--loop-clusters", "1"],
+         "report": ["--sizes", "100", "1000", "--runs", "2"]}
 
 
 def benchmarks() -> list[str]:

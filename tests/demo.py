@@ -3,8 +3,8 @@
 Starts the local ARM emulator, installs the freshly built aksproxy wheel into an isolated real az, and runs:
 write a config, validate it, see a broken one refused, create a cluster behind the proxy, preview an update,
 update (AKS reimages every pool; --upgrade-node-image follows it, each node rolled once), show what is in effect,
-per pool whether its nodes run it, audit a fleet, and roll a change out across clusters in stages. Every command
-and its output is printed.
+per pool whether its nodes run it, audit a fleet (its HTML report kept in build/demo/), and roll a change out
+across clusters in stages. Every command and its output is printed.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from tests.fleet import mixed_fleet
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RG, CLUSTER = "rg1", "demo"
+REPORT = REPO_ROOT / "build" / "demo" / "fleet-report.html"  # the fleet audit's HTML report, kept after the demo
 
 
 def banner(text: str) -> None:
@@ -105,8 +106,12 @@ def tour(demo: Demo, ssh_key: str) -> None:
     fleet = mixed_fleet(100, 5)
     demo.session.emulator.client.seed_fleet(fleet.subscriptions)
     Path(demo.file("fleet-reference.json")).write_text(json.dumps(fleet.reference), encoding="utf-8")
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.unlink(missing_ok=True)
     demo.run("aks", "http-proxy", "audit", "--all-subscriptions", "--config", demo.file("fleet-reference.json"),
-             "-o", "table", expect_rc=1)
+             "--report", str(REPORT), "-o", "table", expect_rc=1)
+    if not REPORT.is_file():
+        demo.failures.append(f"audit --report wrote no {REPORT}")
 
     banner("A staged rollout: one noProxy entry for 4 clusters, each keeping its own entries; a canary, then the "
            "rest, each written with If-Match and followed until AKS has reimaged it; the last one already has it")
@@ -150,6 +155,7 @@ def main(argv=None) -> int:
     if failures:
         print("\nDemo FAILED:\n  " + "\n  ".join(failures))
         return 1
+    print(f"\nFleet report (open it in a browser): {REPORT}")
     print("\nDemo finished: every step behaved as expected.")
     return 0
 

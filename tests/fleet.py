@@ -91,3 +91,20 @@ def mixed_fleet(clusters: int, subscriptions: int, *, now: datetime | None = Non
                                                "httpProxyConfig": config}})
         kinds[kind].add((sub["subscriptionId"], rg, name))
     return Fleet(subs, reference, kinds)
+
+
+def listings(fleet: Fleet) -> list:
+    """The fleet as the audit adapter reads it (proxy_config.fleet.SubscriptionListing, clusters as ARM lists
+    them), for the pure audit and report without the emulator."""
+    from azext_aksproxy.proxy_config.fleet import SubscriptionListing
+
+    out = []
+    for sub in fleet.subscriptions:
+        listing = SubscriptionListing(sub["subscriptionId"], sub["displayName"])
+        for c in sub["clusters"]:
+            listing.clusters.append({
+                "id": f"/subscriptions/{sub['subscriptionId']}/resourceGroups/{c['resourceGroup']}/providers/"
+                      f"Microsoft.ContainerService/managedClusters/{c['name']}",
+                "name": c["name"], "location": c["location"], "properties": c["properties"]})
+        out.append(listing)
+    return out

@@ -8,6 +8,7 @@ list rather than Azure Resource Graph: README, "Fleet audit". The rules are the 
 """
 from __future__ import annotations
 
+import os
 import re
 import sys
 import threading
@@ -137,8 +138,21 @@ class _Progress:
             self.controller.end()
 
 
+def _fleet_vnet_spaces(cli_ctx, arm: ArmReader, listings) -> dict:
+    """The address spaces of the custom VNets of the clusters that have a proxy: each distinct VNet read once for the
+    whole fleet (AKS writes them into noProxy; without them they would look like the user's CIDRs)."""
+    from azext_aksproxy.adapters.azure_reads import vnet_spaces, warn_unread_vnets
+    from azext_aksproxy.proxy_config.cluster_model import ClusterModel, vnet_ids
+
+    ids = [v for listing in listings for cluster in listing.clusters if ClusterModel(cluster).has_proxy
+           for v in vnet_ids(cluster)]
+    spaces = vnet_spaces(cli_ctx, ids, reader=arm)
+    warn_unread_vnets(spaces.values())
+    return spaces
+
+
 def http_proxy_audit(cmd, subscriptions=None, all_subscriptions=False, resource_group_name=None, config=None,
-                     expiring_within=None, fail_on="error"):
+                     expiring_within=None, fail_on="error", report=None):
     from azure.cli.core.azclierror import InvalidArgumentValueError
 
     from azext_aksproxy.proxy_config.fleet import (
@@ -150,6 +164,8 @@ def http_proxy_audit(cmd, subscriptions=None, all_subscriptions=False, resource_
     horizon = DEFAULT_EXPIRY_HORIZON_DAYS if expiring_within is None else expiring_within
     if horizon < 0:
         raise InvalidArgumentValueError(f"--expiring-within must be 0 or more days, got {horizon}.")
+    if report is not None and not os.path.isdir(os.path.dirname(os.path.abspath(report))):
+        raise InvalidArgumentValueError(f"--report {report}: the folder does not exist; no cluster was read.")
     reference = None
     if config:
         from azext_aksproxy.adapters.reporting import raise_for_errors
@@ -178,11 +194,29 @@ def http_proxy_audit(cmd, subscriptions=None, all_subscriptions=False, resource_
         if missing and len(missing) == len(listings):
             logger.warning("Resource group %s was not found in the %d subscription(s) audited.",
                            resource_group_name, len(listings))
-    rows, summary = audit(listings, reference=reference, horizon_days=horizon)
+    vnets = _fleet_vnet_spaces(cmd.cli_ctx, arm, listings)
+    rows, summary = audit(listings, reference=reference, horizon_days=horizon, vnets=vnets)
     logger.warning("%s", summary.text())
+    if report is not None:
+        _write_report(report, listings, rows, reference, horizon)
     failing = fails(rows, fail_on)
     if failing:
         clusters = {(r["subscriptionId"], r["resourceGroup"], r["cluster"]) for r in failing}
         exit_after_output(cmd.cli_ctx, f"{len(failing)} finding(s) in {len(clusters)} cluster(s) or subscription(s) "
                                        f"fail the audit (--fail-on {fail_on}).")
     return rows
+
+
+def _write_report(path: str, listings, rows, reference, horizon: int) -> None:
+    """--report: the audit as one self-contained HTML file (azext_aksproxy/report); its path on stderr."""
+    from azure.cli.core.azclierror import FileOperationError
+
+    from azext_aksproxy.report import from_audit, render
+
+    page = render(from_audit(listings, rows, reference=reference, horizon_days=horizon))
+    try:
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(page)
+    except OSError as exc:
+        raise FileOperationError(f"--report {path}: could not write the report: {exc}") from exc
+    logger.warning("Report written to %s", os.path.abspath(path))

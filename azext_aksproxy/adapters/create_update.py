@@ -84,14 +84,15 @@ def aks_update(cmd, client, upgrade_node_image=False, check_proxy=False, check_p
         from azure.core.polling import LROPoller
 
         from azext_aksproxy.adapters.upgrade_nodes import upgrade_node_images
+        from azext_aksproxy.rollout.plan import NodeRollout
 
         if isinstance(mc, LROPoller):
             # Core returns the PUT's poller for az to wait on after the handler; the pools would get 409s until
             # the update ends, so wait here (raising if it failed).
             mc = LongRunningOperation(cmd.cli_ctx)(mc)
-        upgrade_node_images(cmd, core_params["resource_group_name"], core_params["name"], no_wait=no_wait,
-                            assume_yes=True, after_proxy_update=not latest_node_image,
-                            proxy_changed=bool(reimage_fields))
+        upgrade_node_images(cmd, core_params["resource_group_name"], core_params["name"],
+                            NodeRollout.after_update(latest_node_image=latest_node_image,
+                                                     proxy_changed=bool(reimage_fields), no_wait=no_wait))
     return mc
 
 

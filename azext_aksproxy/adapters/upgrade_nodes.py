@@ -22,24 +22,25 @@ logger = get_logger(__name__)
 
 def http_proxy_upgrade_nodes(cmd, client, resource_group_name, name, nodepool_names=None, no_wait=False,
                              yes=False, timeout=None):  # pylint: disable=unused-argument
-    return upgrade_node_images(cmd, resource_group_name, name, no_wait=no_wait, assume_yes=yes,
-                               nodepool_names=nodepool_names, timeout=timeout, summary_on_stderr=False)
+    return upgrade_node_images(cmd, resource_group_name, name,
+                               plan_mod.NodeRollout(plan_mod.UPGRADE_NODES, no_wait=no_wait, assume_yes=yes),
+                               nodepool_names=nodepool_names, timeout=timeout)
 
 
-def upgrade_node_images(cmd, resource_group_name, name, no_wait=False, assume_yes=False, nodepool_names=None,
-                        timeout=None, summary_on_stderr=True, after_proxy_update=False, proxy_changed=True):
+def upgrade_node_images(cmd, resource_group_name, name, rollout: plan_mod.NodeRollout, nodepool_names=None,
+                        timeout=None):
     """Upgrade the node image of the cluster's pools and return the per-pool rows (list of dicts).
 
     A pool failing does not stop the others; when any pool did not end well the command exits non-zero after
-    its output is printed. With ``summary_on_stderr`` (the `az aks update --upgrade-node-image` case, whose
-    output stays the cluster as scripts expect) the rows are logged as a table on stderr instead, and a failure
-    to even start is reported the same way, since the cluster update itself has already succeeded. With
-    ``no_wait`` az discards the output (its convention for every --no-wait), so the rows go to stderr too.
+    its output is printed. When the phase follows `az aks update` (``rollout.follows_update``: its output stays the
+    cluster, as scripts expect) the rows are logged as a table on stderr instead, and a failure to even start is
+    reported the same way, since the cluster update itself has already succeeded. With ``no_wait`` az discards the
+    output (its convention for every --no-wait), so the rows go to stderr too.
 
-    ``after_proxy_update`` (`az aks update --upgrade-node-image`): carry the proxy change, roll each node at most
-    once. Pools whose nodes already run the current proxy config (today's AKS reimaged them as part of the update)
-    get no node image upgrade; pools whose nodes do not (the older service) are upgraded; pools it cannot tell are
-    left alone and named. ``proxy_changed``: the update changed the proxy config (else nothing was reimaged for it).
+    ``CARRY_PROXY_CHANGE`` (`az aks update --upgrade-node-image`): roll each node at most once. Pools whose nodes
+    already run the current proxy config (today's AKS reimaged them as part of the update) get no node image
+    upgrade; pools whose nodes do not (the older service) are upgraded; pools it cannot tell are left alone and
+    named.
     """
     from azure.cli.core.azclierror import AzCLIError, InvalidArgumentValueError
     from azure.core.exceptions import HttpResponseError
@@ -50,10 +51,9 @@ def upgrade_node_images(cmd, resource_group_name, name, no_wait=False, assume_ye
         raise InvalidArgumentValueError(f"--timeout must be a positive number of seconds; got {timeout}.")
     resume = f"az aks http-proxy upgrade-nodes -g {resource_group_name} -n {name}"
     try:
-        results = _upgrade(cmd, resource_group_name, name, no_wait, assume_yes, nodepool_names, timeout, resume,
-                           after_proxy_update, proxy_changed)
+        results = _upgrade(cmd, resource_group_name, name, rollout, nodepool_names, timeout, resume)
     except (AzCLIError, HttpResponseError) as ex:
-        if not summary_on_stderr:
+        if not rollout.follows_update:
             raise
         exit_after_output(cmd.cli_ctx, f"The cluster update succeeded, but the node image upgrade could not start: "
                                        f"{error_text(ex)} Retry it with `{resume} --yes`.")
@@ -61,17 +61,16 @@ def upgrade_node_images(cmd, resource_group_name, name, no_wait=False, assume_ye
     if results is None:
         return None
     rows = [r.to_dict() for r in results]
-    if summary_on_stderr or no_wait:  # az prints no output for --no-wait, as for every az command
-        logger.warning("%s:\n%s", "Proxy config rollout" if after_proxy_update else "Node image upgrade",
-                       _text_table(rows))
-    failure = plan_mod.outcome_message(results, no_wait, resume)
+    if rollout.follows_update or rollout.no_wait:  # az prints no output for --no-wait, as for every az command
+        carrying = rollout.purpose == plan_mod.CARRY_PROXY_CHANGE
+        logger.warning("%s:\n%s", "Proxy config rollout" if carrying else "Node image upgrade", _text_table(rows))
+    failure = plan_mod.outcome_message(results, rollout.no_wait, resume)
     if failure:
         exit_after_output(cmd.cli_ctx, failure)
-    return None if summary_on_stderr else rows
+    return None if rollout.follows_update else rows
 
 
-def _upgrade(cmd, resource_group_name, name, no_wait, assume_yes, nodepool_names, timeout, resume,
-             after_proxy_update=False, proxy_changed=True):
+def _upgrade(cmd, resource_group_name, name, rollout: plan_mod.NodeRollout, nodepool_names, timeout, resume):
     from azure.cli.core.azclierror import InvalidArgumentValueError, ValidationError
 
     from azext_aksproxy._client_factory import cf_agent_pools, cf_managed_clusters
@@ -88,14 +87,14 @@ def _upgrade(cmd, resource_group_name, name, no_wait, assume_yes, nodepool_names
     pools = agent_pools(cluster)  # the cluster's GET holds its pools: no separate list
     models, unreadable = node_models(cmd.cli_ctx, cluster)
     states = {p["name"].lower(): proxy_config_state(p, models, unreadable) for p in pools}
-    latest = {} if after_proxy_update else latest_node_images(
+    latest = {} if not rollout.newer_image_wanted else latest_node_images(
         client, resource_group_name, name, [p["name"] for p in pools if plan_mod.needs_latest_image(p)])
     try:
         plan = plan_mod.plan_upgrade(pools, latest, nodepool_names, {k: v[0] for k, v in states.items()},
-                                     newer_image_wanted=not after_proxy_update)
+                                     newer_image_wanted=rollout.newer_image_wanted)
     except plan_mod.UnknownPoolsError as ex:
         raise InvalidArgumentValueError(f"--nodepool-names: {ex} Fix: name existing pools.") from ex
-    if after_proxy_update:
+    if not rollout.newer_image_wanted:
         plan = _with_latest_for_started(client, resource_group_name, name, plan)
         unknown = [s.pool for s in plan.steps if states[s.pool.lower()][0] == plan_mod.UNKNOWN
                    and s.action == plan_mod.SKIP]
@@ -107,23 +106,23 @@ def _upgrade(cmd, resource_group_name, name, no_wait, assume_yes, nodepool_names
     if refusal:
         raise ValidationError(refusal)
     to_start = plan.having(plan_mod.START)
-    if to_start and not assume_yes and not _confirm(name, to_start):
+    if to_start and not rollout.assume_yes and not _confirm(name, to_start):
         logger.warning("Cancelled: no node image upgrade was started.")
         return None
     deadline = None if timeout is None else time.monotonic() + timeout
-    runs = {s.pool: PoolRun(client, resource_group_name, name, s, no_wait)
+    runs = {s.pool: PoolRun(client, resource_group_name, name, s, rollout.no_wait)
             for s in plan.steps if s.action in (plan_mod.START, plan_mod.FOLLOW)}
     if runs:
         run_all(cmd.cli_ctx, list(runs.values()), deadline, timeout, resume)
     return [runs[s.pool].result if s.pool in runs
-            else _not_run(s, states[s.pool.lower()], after_proxy_update, proxy_changed) for s in plan.steps]
+            else _not_run(s, states[s.pool.lower()], rollout) for s in plan.steps]
 
 
-def _not_run(step: PoolStep, state: tuple[str, str], after_proxy_update: bool, proxy_changed: bool) -> PoolResult:
+def _not_run(step: PoolStep, state: tuple[str, str], rollout: plan_mod.NodeRollout) -> PoolResult:
     """The row of a pool nothing was started for: after a proxy update, a pool whose nodes run the new config has
     it (carried by AKS's own reimage when the update changed it), so the change reached it."""
-    if after_proxy_update and state[0] == plan_mod.YES and step.action == plan_mod.SKIP:
-        how = "reimaged by AKS with the update" if proxy_changed else "the update changed no proxy setting"
+    if rollout.purpose == plan_mod.CARRY_PROXY_CHANGE and state[0] == plan_mod.YES and step.action == plan_mod.SKIP:
+        how = "reimaged by AKS with the update" if rollout.proxy_changed else "the update changed no proxy setting"
         return PoolResult(step.pool, step.current_image, step.current_image, plan_mod.SUCCEEDED, None,
                           f"{how}: {state[1]}; no node image upgrade needed")
     return plan_mod.skipped(step)

@@ -123,6 +123,11 @@ def _certificates(blob: str) -> tuple[CertificateFacts, ...]:
         return ()  # unreadable: the config rules already say why
 
 
+def trusted_ca_certificates(blob: str) -> tuple[CertificateFacts, ...]:
+    """Each certificate of a trustedCa value, as describe_bundle reads it (memoised); () when it is unreadable."""
+    return _certificates(blob)
+
+
 def _expiry_findings(blob: str, horizon_days: int, now: datetime) -> list[Finding]:
     findings = []
     certificates = _certificates(blob)

@@ -35,6 +35,37 @@ def _lower(value: Any) -> str:
     return str(value or "").lower()
 
 
+# What a node image phase is for.
+UPGRADE_NODES = "upgrade-nodes"  # `az aks http-proxy upgrade-nodes`: an explicit ask, newer images included
+CARRY_PROXY_CHANGE = "carry-proxy-change"  # `aks update --upgrade-node-image`: each node rolled at most once
+LATEST_AFTER_UPDATE = "latest-after-update"  # `aks update --latest-node-image`: newer images as well, asked for
+
+
+@dataclass(frozen=True)
+class NodeRollout:
+    """One node image phase: what it is for, and how the command that runs it reports and waits."""
+
+    purpose: str  # UPGRADE_NODES | CARRY_PROXY_CHANGE | LATEST_AFTER_UPDATE
+    proxy_changed: bool = False  # the update before it changed the proxy config (AKS reimaged every pool for it)
+    no_wait: bool = False
+    assume_yes: bool = False
+
+    @classmethod
+    def after_update(cls, *, latest_node_image: bool, proxy_changed: bool, no_wait: bool) -> NodeRollout:
+        """The phase `aks update --upgrade-node-image` / `--latest-node-image` runs once the cluster PUT is done."""
+        return cls(LATEST_AFTER_UPDATE if latest_node_image else CARRY_PROXY_CHANGE, proxy_changed, no_wait, True)
+
+    @property
+    def newer_image_wanted(self) -> bool:
+        """Start pools with a newer node image too, not only those whose nodes do not run the proxy config."""
+        return self.purpose != CARRY_PROXY_CHANGE
+
+    @property
+    def follows_update(self) -> bool:
+        """Part of `aks update`: its output stays the cluster (scripts read it), the per-pool rows go to stderr."""
+        return self.purpose != UPGRADE_NODES
+
+
 @dataclass(frozen=True)
 class PoolStep:
     """One pool's part in the plan."""
