@@ -376,4 +376,6 @@ short-summary: Each planned cluster's state read from Azure now (done, running, 
 examples:
   - name: Where the rollout stands.
     text: az aks http-proxy rollout status --plan-file add-ca.json -o table
+  - name: The same as one HTML file for a pipeline artifact.
+    text: az aks http-proxy rollout status --plan-file add-ca.json --report rollout.html -o none
 """

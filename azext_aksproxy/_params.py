@@ -167,6 +167,10 @@ def load_arguments(self, _):
                    help="The resource group of --fleet-name.")
         c.argument("fleet_strategy", options_list=["--fleet-strategy"],
                    help="Stage by this update strategy of the fleet (fleets/{fleet}/updateStrategies/{name}).")
+    with self.argument_context("aks http-proxy rollout status") as c:
+        c.argument("report", options_list=["--report"],
+                   help="Also write the rollout's state as one self-contained HTML file (states by stage, held "
+                        "and failed clusters, the CAs the new configs trust) to this path.")
     with self.argument_context("aks http-proxy rollout apply") as c:
         c.argument("stage", options_list=["--stage"],
                    help="Run only this stage of the plan (its earlier stages must be finished). Default: all.")

@@ -403,11 +403,31 @@ def _row(plan, entry, state, detail, seconds=None) -> dict:
     return row
 
 
-def http_proxy_rollout_status(cmd, plan_file):
+def http_proxy_rollout_status(cmd, plan_file, report=None):
+    import os
+
+    from azure.cli.core.azclierror import FileOperationError, InvalidArgumentValueError
+
+    if report is not None and not os.path.isdir(os.path.dirname(os.path.abspath(report))):
+        raise InvalidArgumentValueError(f"--report {report}: the folder does not exist; no cluster was read.")
     arm = ArmReader(cmd.cli_ctx)
     plan = _load_plan(plan_file)
     states = _read_states(arm, _Vnets(cmd.cli_ctx, arm), plan)
     rows = [_row(plan, c, *states[c.id.lower()][:2]) for c in plan.clusters]
+    if report is not None:
+        from azext_aksproxy.fleet_rollout.report import report_document
+        from azext_aksproxy.proxy_config.fleet import DEFAULT_EXPIRY_HORIZON_DAYS
+        from azext_aksproxy.proxy_config.x509ext import aware_now
+        from azext_aksproxy.report import render
+
+        document = report_document(plan, {k: v[:2] for k, v in states.items()}, os.path.basename(plan_file),
+                                   aware_now(), DEFAULT_EXPIRY_HORIZON_DAYS)
+        try:
+            with open(report, "w", encoding="utf-8") as out:
+                out.write(render(document))
+        except OSError as exc:
+            raise FileOperationError(f"--report {report}: could not write the report: {exc}") from exc
+        logger.warning("Report written to %s", os.path.abspath(report))
     counts: dict[str, int] = {}
     for row in rows:
         counts[row["state"]] = counts.get(row["state"], 0) + 1

@@ -132,6 +132,12 @@ def test_plan_apply_status_then_apply_again_writes_nothing(az_ext, fast, env, tm
     assert "Rollout done" in r.stderr
 
     assert status(az_ext, path) == {"c1": "done", "c2": "done", "c3": "unchanged"}
+    html = tmp_path / "rollout.html"
+    r = az_ext.az("aks", "http-proxy", "rollout", "status", "--plan-file", str(path), "--report", str(html),
+                  "-o", "none")
+    assert r.ok and "Report written to" in r.stderr, r
+    page = html.read_text()
+    assert "HTTP proxy rollout plan.json" in page and "st-done" in page and squid_proxy.url not in page
     since = emu.journal_last()
     again = apply(az_ext, path, env)
     assert again.rc == 0, again

@@ -292,3 +292,33 @@ def test_running_clusters_are_followed_and_a_stage_alone_checks_the_earlier_ones
     assert run.earlier_stages_open(p, {**states, IDS[0].lower(): run.DONE}, 1) == []
     only_two = scheduler(p, {IDS[0]: run.DONE}, stages=[1])
     assert only_two.next(0).start == (IDS[1],)
+
+
+# ---- report -----------------------------------------------------------------------------------------------------
+
+
+def test_report_document_states_and_overall_state(certs):
+    from azext_aksproxy.fleet_rollout import report
+    from azext_aksproxy.report import render
+
+    ca = certs.issuing_ca("New Corp CA")
+    p = two_stage_plan()
+    first = p.clusters[0]
+    p = plan.Plan(p.stages, (PlannedCluster(first.id, first.etag, 0, first.group, first.action, first.before,
+                                            {**first.after, "trustedCa": bundle(ca)}, first.changed_fields,
+                                            first.pools, first.disruption), *p.clusters[1:]))
+    observed = {IDS[0].lower(): (run.DONE, "runs the planned config"),
+                IDS[1].lower(): (run.FAILED, "the rollout failed: (ReimageFailed) boom"),
+                IDS[2].lower(): (run.PENDING, "as planned"), IDS[3].lower(): (run.UNCHANGED, "nothing"),
+                IDS[4].lower(): (run.HELD, "Block")}
+    doc = report.report_document(p, observed, "plan.json", NOW, 30)
+    rows = {c["cluster"]: c for c in doc["clusters"]}
+    assert doc["kind"] == "rollout" and doc["rollout"]["state"] == report.HALTED
+    assert rows["c0"]["nodesReimaged"] == 3 and rows["c1"]["error"].endswith("boom") and rows["c4"]["reason"] == "Block"
+    assert [c["subject"] for c in doc["certificates"]] == ["CN=New Corp CA"] and rows["c0"]["certificates"]
+    assert "secret" not in json.dumps(doc) and "http://" not in json.dumps(doc)  # no config, no proxy URL
+    assert "c1" in render(doc)
+    assert report.overall_state([run.DONE, run.UNCHANGED, run.GONE]) == run.DONE
+    assert report.overall_state([run.DONE, run.RUNNING, run.FAILED]) == run.RUNNING
+    assert report.overall_state([run.DONE, run.PENDING]) == run.PENDING
+    assert report.overall_state([run.HELD, run.DONE]) == "held"
