@@ -442,6 +442,8 @@ class _Progress:
         self.lock = threading.Lock()
         self.running: dict[str, tuple[str, float]] = {}
         self.controller = cli_ctx.get_progress_controller() if sys.stderr.isatty() else None
+        if self.controller:
+            self.controller.begin(message="Rollout: starting")
 
     def say(self, label: str, text: str, phase: str | None = None) -> None:
         with self.lock:
@@ -464,8 +466,9 @@ class _ClusterRun:
     """One cluster of the plan: re-read, gate, proxy check from a node, PUT with If-Match, follow the reimage."""
 
     def __init__(self, cmd, arm: ArmReader, vnets: _Vnets, entry, skip_check: bool, timeout: float,
-                 progress: _Progress) -> None:
+                 progress: _Progress, current_subscription: str) -> None:
         self.cmd, self.arm, self.vnets, self.entry = cmd, arm, vnets, entry
+        self.current_subscription = current_subscription
         self.skip_check, self.timeout, self.progress = skip_check, timeout, progress
         self.label = _cluster_label(entry.id)
         self.cluster: dict | None = None
@@ -504,7 +507,7 @@ class _ClusterRun:
         from azext_aksproxy.adapters.check import run_proxy_check
         from azext_aksproxy.proxy_config.findings import mask_secrets
 
-        current = str(self.cmd.cli_ctx.data.get("subscription_id") or self._current_subscription())
+        current = self.current_subscription
         if self.entry.subscription.lower() != current.lower():
             return (f"the proxy check from a node runs in the current subscription only ({current}); run this "
                     f"cluster's stage with az account set -s {self.entry.subscription}")
@@ -515,11 +518,6 @@ class _ClusterRun:
         except AzCLIError as exc:
             return f"the proxy check from a node failed, nothing was written: {mask_secrets(str(exc))}"
         return ""
-
-    def _current_subscription(self) -> str:
-        from azure.cli.core._profile import Profile
-
-        return Profile(cli_ctx=self.cmd.cli_ctx).get_subscription_id()
 
     def _client(self):
         from azext_aksproxy._client_factory import cf_managed_clusters_in
@@ -599,8 +597,7 @@ class _ClusterRun:
         from azext_aksproxy.adapters.azure_reads import node_models
         from azext_aksproxy.fleet_rollout import run as states
 
-        current = str(self.cmd.cli_ctx.data.get("subscription_id") or self._current_subscription())
-        if self.entry.subscription.lower() != current.lower():
+        if self.entry.subscription.lower() != self.current_subscription.lower():
             return states.DONE, "written and rolled out (AKS's operation succeeded)"
         models, _ = node_models(self.cmd.cli_ctx, self.cluster or {})
         behind = [p for p, m in (models or {}).items() if m.on_latest < m.nodes]
@@ -668,6 +665,11 @@ def http_proxy_rollout_apply(cmd, plan_file, stage=None, yes=False, skip_check=F
         except NoTTYException:
             raise ValidationError(f"{message} Add --yes to confirm when not run from a terminal.") from None
 
+    from azure.cli.core._profile import Profile
+
+    # the node check and the scale set reads use the current subscription's clients (--subscription included)
+    current_subscription = str(Profile(cli_ctx=cmd.cli_ctx).get_subscription(
+        cmd.cli_ctx.data.get("subscription_id"))["id"])
     scheduler = states.Scheduler(plan, dict(initial), run_stages, allowed_failures)
     results: dict[str, tuple[str, str, float]] = {}
     done_events: list[tuple[str, str, str, float]] = []
@@ -678,7 +680,8 @@ def http_proxy_rollout_apply(cmd, plan_file, stage=None, yes=False, skip_check=F
     def work(entry) -> None:
         t0 = time.monotonic()
         try:
-            state, detail = _ClusterRun(cmd, arm, vnets, entry, skip_check, float(timeout), progress).run()
+            state, detail = _ClusterRun(cmd, arm, vnets, entry, skip_check, float(timeout), progress,
+                                        current_subscription).run()
         except Exception as exc:  # noqa: BLE001 - one cluster's surprise is its failure, never the others'
             state, detail = states.FAILED, f"{type(exc).__name__}: {exc}"
         with wake:
