@@ -688,9 +688,6 @@ def http_proxy_rollout_apply(cmd, plan_file, stage=None, yes=False, skip_check=F
             done_events.append((entry.id, state, detail, time.monotonic() - t0))
             wake.notify()
 
-    workers = ThreadPoolExecutor(max_workers=max(1, sum(
-        g.limit(sum(1 for c in plan.clusters if c.stage == i and c.group.lower() == g.name.lower()))
-        for i, s in enumerate(plan.stages) for g in s.groups)))
     try:
         while True:
             with wake:
@@ -712,9 +709,14 @@ def http_proxy_rollout_apply(cmd, plan_file, stage=None, yes=False, skip_check=F
             for cid in step.start:
                 entry = by_id[cid.lower()]
                 progress.say(_cluster_label(cid), f"starting (stage {plan.stages[entry.stage].name})", "starting")
-                workers.submit(work, entry)
+                # One daemon thread per running cluster (the scheduler bounds them): on Ctrl-C the command ends
+                # at once; what Azure already accepted goes on there, and applying the plan again follows it.
+                threading.Thread(target=work, args=(entry,), name=f"rollout-{entry.name}", daemon=True).start()
+    except KeyboardInterrupt:
+        logger.warning("Rollout interrupted: clusters already written go on rolling in Azure; apply the same plan "
+                       "again to follow them and continue.")
+        raise
     finally:
-        workers.shutdown(wait=True)
         progress.end()
     rows = []
     for c in plan.clusters:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import signal
 import subprocess
 import time
 
@@ -206,7 +207,8 @@ def test_cluster_changed_after_the_plan_is_refused_and_a_block_cluster_held(az_e
     assert sorted(cluster_puts(emu, since)) == ["c1"]  # 0 writes to c2 and c3
 
 
-def test_a_killed_apply_resumed_writes_each_cluster_once(az_ext, emu, env, tmp_path, squid_proxy):
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["killed", "ctrl-c"])
+def test_a_killed_apply_resumed_writes_each_cluster_once(az_ext, emu, env, tmp_path, squid_proxy, how):
     emu.configure(cluster_update_seconds=0.5, pool_upgrade_seconds=4, retry_after=1)
     seed(emu, "c1", dead_proxy(), nodes=1)
     seed(emu, "c2", dead_proxy(), nodes=2)
@@ -223,6 +225,8 @@ def test_a_killed_apply_resumed_writes_each_cluster_once(az_ext, emu, env, tmp_p
         while not cluster_puts(emu, since) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert cluster_puts(emu, since), "the first PUT never came"
+        proc.send_signal(how)
+        proc.wait(timeout=15)  # Ctrl-C ends it at once: the reimage goes on in Azure, not in this process
     finally:
         proc.kill()
         proc.wait()
