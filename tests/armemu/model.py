@@ -6,7 +6,7 @@ import hashlib
 
 from . import network, proxycfg
 from .state import SUBSCRIPTION_ID, TENANT_ID, Cluster, Store
-from .web import new_guid
+from .web import new_guid, stable_guid
 
 MC_TYPE = "Microsoft.ContainerService/ManagedClusters"
 POOL_TYPE = "Microsoft.ContainerService/managedClusters/agentPools"
@@ -45,11 +45,6 @@ def _ordered(d: dict, order: tuple) -> dict:
 
 def _hex(seed: str, n: int) -> str:
     return hashlib.sha256(seed.lower().encode()).hexdigest()[:n]
-
-
-def _guid_of(seed: str) -> str:
-    h = _hex(seed, 32)
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def normalize_pool(store: Store, sent: dict, existing: dict | None, version_patch: str, state: str) -> dict:
@@ -125,7 +120,7 @@ def build_cluster(store: Store, rg: str, name: str, body: dict, existing: Cluste
     access = props.get("apiServerAccessProfile") or {}
     if access.get("enablePrivateCluster"):  # the private endpoint's name; the public one unless turned off
         props["privateFQDN"] = old_props.get("privateFQDN") or \
-            f"{props['dnsPrefix']}-{_hex(f'{rg}/{name}/private', 8)}.{_guid_of(f'{rg}/{name}/zone')}" \
+            f"{props['dnsPrefix']}-{_hex(f'{rg}/{name}/private', 8)}.{stable_guid(f'{rg}/{name}/zone')}" \
             f".privatelink.{location}.azmk8s.io"
         if access.get("enablePrivateClusterPublicFQDN") is False:
             props.pop("fqdn")

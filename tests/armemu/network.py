@@ -20,13 +20,13 @@ cluster (the subnet does not exist), so this is a convenience, not a model.
 from __future__ import annotations
 
 import copy
-import hashlib
 import ipaddress
+import itertools
 import re
 
 from .identity import CLIENT_ID, PRINCIPAL_ID
 from .state import SUBSCRIPTION_ID, Store
-from .web import Request, Response, Router, error, not_found, rg_not_found
+from .web import Request, Response, Router, error, not_found, rg_not_found, stable_guid
 
 VNET_TYPE = "Microsoft.Network/virtualNetworks"
 SUBNET_TYPE = "Microsoft.Network/virtualNetworks/subnets"
@@ -50,13 +50,7 @@ def parse_subnet_id(subnet_id: str) -> dict | None:
 
 
 def _etag(seed: str) -> str:
-    digest = hashlib.sha256(seed.lower().encode()).hexdigest()
-    return f'W/"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"'
-
-
-def _guid(seed: str) -> str:
-    d = hashlib.sha256(("guid/" + seed).lower().encode()).hexdigest()
-    return f"{d[:8]}-{d[8:12]}-{d[12:16]}-{d[16:20]}-{d[20:32]}"
+    return f'W/"{stable_guid("etag/" + seed)}"'
 
 
 def seed_vnet(store: Store, sub: str, rg: str, name: str, prefixes: list, subnets: dict | list,
@@ -76,14 +70,12 @@ def seed_vnet(store: Store, sub: str, rg: str, name: str, prefixes: list, subnet
     return record
 
 
-def _default_subnet_prefix(record: dict) -> str:
+def _next_subnet_prefix(record: dict) -> str:
+    """The n-th /24 of the VNet's first prefix for its n-th subnet (the whole prefix when it is no larger)."""
     space = ipaddress.ip_network(record["prefixes"][0], strict=False)
-    taken = len(record["subnets"])
-    subnets = space.subnets(new_prefix=max(space.prefixlen, 24)) if space.prefixlen < 24 else iter([space])
-    for i, net in enumerate(subnets):
-        if i == taken:
-            return str(net)
-    return str(space)
+    if space.prefixlen >= 24:
+        return str(space)
+    return str(next(itertools.islice(space.subnets(new_prefix=24), len(record["subnets"]), None), space))
 
 
 def ensure_pool_vnets(store: Store, pools: list) -> None:
@@ -97,7 +89,7 @@ def ensure_pool_vnets(store: Store, pools: list) -> None:
             if record is None:
                 record = seed_vnet(store, parts["sub"], parts["rg"], parts["name"], [UNSEEDED_VNET_PREFIX], {})
             if not any(s.lower() == parts["subnet"].lower() for s in record["subnets"]):
-                record["subnets"][parts["subnet"]] = _default_subnet_prefix(record)
+                record["subnets"][parts["subnet"]] = _next_subnet_prefix(record)
 
 
 def pool_vnet_prefixes(store: Store, pools: list) -> list:
@@ -128,7 +120,7 @@ def subnet_body(record: dict, name: str, prefix: str | None) -> dict:
 def vnet_body(record: dict) -> dict:
     return {"id": record["id"], "name": record["name"], "type": VNET_TYPE, "location": record["location"],
             "etag": _etag(record["id"] + "/" + ",".join(record["prefixes"])),
-            "properties": {"provisioningState": "Succeeded", "resourceGuid": _guid(record["id"]),
+            "properties": {"provisioningState": "Succeeded", "resourceGuid": stable_guid(record["id"]),
                            "addressSpace": {"addressPrefixes": list(record["prefixes"])},
                            "subnets": [subnet_body(record, n, p) for n, p in record["subnets"].items()],
                            "virtualNetworkPeerings": [], "enableDdosProtection": False}}

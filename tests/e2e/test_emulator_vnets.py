@@ -97,12 +97,26 @@ def test_pools_in_two_vnets_and_a_hub_subscription_add_each_space_once(emu):
 
 def test_an_unseeded_subnet_becomes_a_readable_vnet_with_the_default_space(emu):
     subnet = f"{vnet_path(SUB_ID, 'net', 'ghost')}/subnets/nodes"
-    entries = no_proxy(emu.seed_cluster("rg1", "c1", pools=[{"name": "np1", "vnetSubnetID": subnet}],
-                                        http_proxy_config=PROXY))
+    pools = [{"name": "np1", "vnetSubnetID": subnet}, {"name": "np2", "vnetSubnetID": subnet[:-5] + "more"}]
+    entries = no_proxy(emu.seed_cluster("rg1", "c1", pools=pools, http_proxy_config=PROXY))
     assert UNSEEDED_VNET_PREFIX in entries and "10.224.0.0/12" not in entries
     status, _, vnet = emu.arm("GET", vnet_path(SUB_ID, "net", "ghost"), api_version=NET_API)
     assert status == 200 and vnet["properties"]["addressSpace"]["addressPrefixes"] == [UNSEEDED_VNET_PREFIX]
-    assert vnet["properties"]["subnets"][0]["id"] == subnet
+    assert [(s["id"], s["properties"]["addressPrefix"]) for s in vnet["properties"]["subnets"]] == \
+        [(subnet, "10.99.0.0/24"), (subnet[:-5] + "more", "10.99.1.0/24")]
+
+
+def test_stock_az_network_vnet_show_reads_a_seeded_vnet_and_a_refused_one(az_stock, emu):
+    emu.seed_vnet(SUB_ID, "rg1", "hub", ["10.42.0.0/16"], {"aks": "10.42.1.0/24"})
+    r = az_stock.az("network", "vnet", "show", "-g", "rg1", "-n", "hub", "-o", "json")
+    assert r.ok, r
+    assert r.json["addressSpace"]["addressPrefixes"] == ["10.42.0.0/16"]
+    assert r.json["subnets"][0]["addressPrefix"] == "10.42.1.0/24"
+    (read,) = [e for e in emu.journal() if "/Microsoft.Network/" in e["path"]]
+    assert read["query"].get("api-version") == NET_API and read["status"] == 200
+    emu.deny_vnet_read(vnet_path(SUB_ID, "rg1", "hub"))
+    r = az_stock.az("network", "vnet", "show", "-g", "rg1", "-n", "hub", "-o", "json")
+    assert r.rc != 0 and "(AuthorizationFailed)" in r.stderr and "Microsoft.Network/virtualNetworks/read" in r.stderr
 
 
 def test_a_denied_vnet_read_is_403_and_aks_still_adds_its_space(emu):
