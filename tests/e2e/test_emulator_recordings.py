@@ -26,8 +26,10 @@ Deliberate differences (checked here so they stay deliberate):
 """
 from __future__ import annotations
 
+import ast
 import re
 import time
+from pathlib import Path
 
 from tests.armemu.fixtures import CREATE_UPDATE, NODE_IMAGE_UPGRADE, load_recording
 
@@ -211,3 +213,14 @@ def test_upgrade_node_image_only_nodepool(emu):
         "nodeImageVersion"]
     assert post[1]["location"].split("?")[0].endswith("/operationresults/" + OP_ID.search(
         post[1]["azure-asyncoperation"]).group(1))
+
+
+def test_the_emulator_imports_nothing_of_aksproxy():
+    """Evidence, not a copy: no emulator module imports the product (whose rules the tests check)."""
+    offenders = []
+    for path in sorted((Path(__file__).resolve().parents[1] / "armemu").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] == "azext_aksproxy"]
+    assert offenders == []
