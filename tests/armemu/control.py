@@ -40,8 +40,8 @@ def seed_cluster(emu: Emulator, rg: str, name: str, spec: dict) -> dict:
     """Store a cluster as if it had been created and had settled, honouring any server-owned fields given:
     per pool provisioningState, nodeImageVersion, latestNodeImageVersion, currentOrchestratorVersion, powerState,
     latestModelApplied (false: its scale set instances do not run the latest model);
-    per cluster provisioningState, fqdn, currentKubernetesVersion, powerState, resourceUID. No validation, so
-    states the service would refuse to create (Windows pool + proxy) can be set up."""
+    per cluster provisioningState, fqdn, privateFQDN, currentKubernetesVersion, powerState, resourceUID. No
+    validation, so states the service would refuse to create (Windows pool + proxy) can be set up."""
     with emu.store.lock:
         cluster = settled_cluster(emu.store, rg, name, spec)
         if emu.store.resource_group(rg) is None:

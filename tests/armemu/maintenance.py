@@ -14,9 +14,9 @@ maintenanceConfigurations, property descriptions) and the AKS docs "Use planned 
   startDate is skipped (Azure/AKS issue 5720: startDate Tuesday 2026-04-14, every 2 weeks on Sunday, first window
   2026-04-26).
 Guesses (not documented): daily and monthly intervals count from startDate's day and month; without startDate,
-from yesterday (local, so that an occurrence begun yesterday counts); an absoluteMonthly dayOfMonth a month lacks (31 in April) is no occurrence that month; an
-occurrence that began on an allowed date is still cut off once a not-allowed date begins; an unknown or empty
-schedule never opens.
+from yesterday (local, so that an occurrence begun yesterday counts); an absoluteMonthly dayOfMonth a month lacks
+(31 in April) is no occurrence that month; an occurrence that began on an allowed date is still cut off once a
+not-allowed date begins; an unknown or empty schedule never opens.
 """
 from __future__ import annotations
 

@@ -194,9 +194,11 @@ def test_a_managed_vnet_kubenet_cluster_lists_what_the_walkthrough_shows(emu):
     status, _, body = emu.arm("PUT", "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg1/"
                                      "providers/Microsoft.ContainerService/managedClusters/walk", {
         "location": "westus2", "identity": {"type": "SystemAssigned"},
-        "properties": {"dnsPrefix": "walk", "agentPoolProfiles": [{"name": "nodepool1", "count": 1, "mode": "System"}],
+        "properties": {"dnsPrefix": "walk",
+                       "agentPoolProfiles": [{"name": "nodepool1", "count": 1, "mode": "System"}],
                        "networkProfile": {"networkPlugin": "kubenet"},
-                       "httpProxyConfig": {"httpProxy": "http://10.0.0.4:3128/", "httpsProxy": "http://10.0.0.4:3128/"}}})
+                       "httpProxyConfig": {"httpProxy": "http://10.0.0.4:3128/",
+                                           "httpsProxy": "http://10.0.0.4:3128/"}}})
     assert status == 201
     hpc, fqdn = body["properties"]["httpProxyConfig"], body["properties"]["fqdn"]
     assert set(hpc["effectiveNoProxy"]) == WALKTHROUGH_MANAGED_VNET | {fqdn}
