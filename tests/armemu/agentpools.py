@@ -1,7 +1,7 @@
 """managedClusters/{name}/agentPools: list, GET, PUT, DELETE, upgrade profile, upgradeNodeImageVersion."""
 from __future__ import annotations
 
-from . import model, operations, proxycfg
+from . import model, network, operations, proxycfg
 from .resources import MC, POOL_NAME, find_cluster, json_body
 from .state import Cluster, Operation, Store
 from .web import Request, Response, Router, error
@@ -69,6 +69,7 @@ def register(router: Router, store: Store) -> None:
             pools[pools.index(existing)] = new
         else:
             pools.append(new)
+        network.ensure_pool_vnets(store, [new])  # noProxy is left as it is (README, "Virtual networks")
 
         def done(op: Operation) -> None:
             current = store.clusters.get(op.cluster_key)

@@ -7,6 +7,7 @@ from . import (
     clusters,
     compute,
     identity,
+    network,
     operations,
     reimage,
     resources,
@@ -105,4 +106,5 @@ def build_router(store: Store) -> Router:
     compute.register(router, store)
     runcommand.register(router, store)
     reimage.register(router, store)
+    network.register(router, store)
     return router

@@ -120,6 +120,25 @@ class EmulatorClient:
         spec = {"location": location, "properties": props, **extra}
         return self._control("PUT", f"/clusters/{quote(rg)}/{quote(name)}", spec)
 
+    def seed_vnet(self, sub: str, rg: str, name: str, prefixes: list, subnets: dict, *,
+                  location: str = "westus2", readable: bool = True) -> list:
+        """Seed a Microsoft.Network VNet (any subscription) with address `prefixes` and `subnets`
+        {name: addressPrefix}; returns the subnet ids, in the order given (for pools' vnetSubnetID)."""
+        body = {"addressPrefixes": list(prefixes), "subnets": dict(subnets), "location": location,
+                "readable": readable}
+        vnet = self._control("PUT", f"/vnets/{quote(sub)}/{quote(rg)}/{quote(name)}", body)
+        return [s["id"] for s in vnet["properties"]["subnets"]]
+
+    def deny_vnet_read(self, vnet_id: str, denied: bool = True) -> None:
+        """Make GETs of a seeded VNet (given by its id, or any of its subnets' ids) answer 403 AuthorizationFailed
+        (denied=False allows them again). AKS still sees the VNet: its space stays in noProxy."""
+        parts = vnet_id.strip("/").split("/")
+        sub, rg, name = parts[1], parts[3], parts[7]
+        self._control("PATCH", f"/vnets/{quote(sub)}/{quote(rg)}/{quote(name)}", {"readable": not denied})
+
+    def vnets(self) -> list:
+        return self._control("GET", "/vnets")["vnets"]
+
     def cluster_state(self, rg: str, name: str) -> dict:
         return self._control("GET", f"/clusters/{quote(rg)}/{quote(name)}")
 

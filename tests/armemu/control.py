@@ -13,13 +13,15 @@ GET    /_emu/operations                 all operations; POST /_emu/operations/fi
 POST   /_emu/fleet                      bulk-seed further subscriptions and their clusters (fleet.py); GET lists
                                         them, DELETE removes them
 GET    /_emu/runcommands                scripts received by either run command, with what the "node" printed
+PUT    /_emu/vnets/{sub}/{rg}/{name}    seed a VNet: {"addressPrefixes", "subnets": {name: prefix}, "location",
+                                        "readable"}; PATCH {"readable": false} makes its reads 403; GET /_emu/vnets
 """
 from __future__ import annotations
 
 import copy
 from typing import TYPE_CHECKING
 
-from . import model
+from . import model, network, proxycfg
 from .state import Cluster, Store, cluster_key
 from .web import Request, Response, Router, error
 
@@ -28,7 +30,8 @@ if TYPE_CHECKING:
 
 ENVELOPE = ("location", "identity", "sku", "tags", "properties")
 POOL_SERVER_FIELDS = ("provisioningState", "nodeImageVersion", "currentOrchestratorVersion", "powerState")
-CLUSTER_SERVER_FIELDS = ("provisioningState", "fqdn", "currentKubernetesVersion", "powerState", "resourceUID")
+CLUSTER_SERVER_FIELDS = ("provisioningState", "fqdn", "privateFQDN", "currentKubernetesVersion", "powerState",
+                         "resourceUID")
 SEED_ONLY_POOL_FIELDS = ("latestNodeImageVersion", "latestModelApplied")
 DEFAULT_POOL = {"name": "nodepool1", "count": 3, "vmSize": "Standard_DS2_v2", "mode": "System", "osType": "Linux"}
 
@@ -37,8 +40,8 @@ def seed_cluster(emu: Emulator, rg: str, name: str, spec: dict) -> dict:
     """Store a cluster as if it had been created and had settled, honouring any server-owned fields given:
     per pool provisioningState, nodeImageVersion, latestNodeImageVersion, currentOrchestratorVersion, powerState,
     latestModelApplied (false: its scale set instances do not run the latest model);
-    per cluster provisioningState, fqdn, currentKubernetesVersion, powerState, resourceUID. No validation, so
-    states the service would refuse to create (Windows pool + proxy) can be set up."""
+    per cluster provisioningState, fqdn, privateFQDN, currentKubernetesVersion, powerState, resourceUID. No
+    validation, so states the service would refuse to create (Windows pool + proxy) can be set up."""
     with emu.store.lock:
         cluster = settled_cluster(emu.store, rg, name, spec)
         if emu.store.resource_group(rg) is None:
@@ -66,6 +69,9 @@ def settled_cluster(store: Store, rg: str, name: str, spec: dict) -> Cluster:
         cluster = model.build_cluster(store, rg, name, spec, None, "Succeeded")
         model.provisioned(cluster)
         cluster.props.update(overrides)
+        if "httpProxyConfig" in cluster.props:  # grown again: the service's noProxy names a seeded FQDN
+            cluster.props["httpProxyConfig"] = proxycfg.sanitize(props["httpProxyConfig"])
+            model.write_aks_no_proxy(store, cluster.props)
         for sent, pool in zip(pools_in, cluster.pools()):
             pool.update({k: sent[k] for k in POOL_SERVER_FIELDS if k in sent})
             if sent.get("latestNodeImageVersion"):
@@ -217,6 +223,38 @@ def build_router(emu: Emulator) -> Router:
             return Response(200, {"runs": [r.describe() for r in store.run_commands.values()]})
 
     router.add("GET", "/_emu/runcommands", run_commands)
+
+    def vnet_put(req: Request) -> Response:
+        body = body_of(req)
+        if not isinstance(body, dict):
+            return error(400, "BadRequest", "VNet spec must be a JSON object")
+        p = req.params
+        try:
+            record = network.seed_vnet(store, p["sub"], p["rg"], p["name"], body.get("addressPrefixes") or [],
+                                       body.get("subnets") or {}, body.get("location") or "westus2",
+                                       body.get("readable", True))
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            return error(400, "BadRequest", f"bad VNet spec: {exc!r}")
+        return Response(200, network.vnet_body(record))
+
+    def vnet_patch(req: Request) -> Response:
+        body = body_of(req)
+        p = req.params
+        with store.lock:
+            record = store.vnets.get(network.vnet_id(p["sub"], p["rg"], p["name"]).lower())
+            if record is None:
+                return error(404, "NotFound", "no such VNet")
+            if not isinstance(body, dict) or not isinstance(body.get("readable"), bool):
+                return error(400, "BadRequest", 'expected {"readable": true|false}')
+            record["readable"] = body["readable"]
+            return Response(200, copy.deepcopy(record))
+
+    def vnets_get(req: Request) -> Response:
+        return Response(200, {"vnets": network.describe(store)})
+
+    router.add("PUT", "/_emu/vnets/{sub}/{rg}/{name}", vnet_put)
+    router.add("PATCH", "/_emu/vnets/{sub}/{rg}/{name}", vnet_patch)
+    router.add("GET", "/_emu/vnets", vnets_get)
     router.add("GET", "/_emu/operations", ops_get)
     router.add("POST", "/_emu/operations/finish", ops_finish)
     return router

@@ -33,3 +33,15 @@ def local(url: str) -> str:
 
     parts = urlsplit(url)
     return f"{parts.path}?{parts.query}"
+
+
+def as_sent(stored_cfg: dict, sent: dict) -> dict:
+    """A stored httpProxyConfig as the client sent it: the service writes its own entries into noProxy after the
+    client's (tests/armemu/README.md, "httpProxyConfig"), so those are cut off (the whole list when none was sent)."""
+    out = dict(stored_cfg)
+    sent_entries = len(sent.get("noProxy") or [])
+    if sent_entries:
+        out["noProxy"] = out.get("noProxy", [])[:sent_entries]
+    else:
+        out.pop("noProxy", None)
+    return out

@@ -28,7 +28,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from . import control, model
+from . import control, model, network
 from .operations import page
 from .state import SUBSCRIPTION_ID, TENANT_ID
 from .web import Request, Response, error, not_found, rg_not_found
@@ -45,6 +45,7 @@ _ROUTES = (
     ("list_rg", re.compile(_SUB + r"/resourcegroups/(?P<rg>[^/]+)" + _MC + r"/?$", re.IGNORECASE)),
     ("get", re.compile(_SUB + r"/resourcegroups/(?P<rg>[^/]+)" + _MC + r"/(?P<name>[^/]+)/?$", re.IGNORECASE)),
 )
+_NETWORK = re.compile(r"/providers/Microsoft\.Network/", re.IGNORECASE)
 _ANY_SUB = re.compile(_SUB + r"(/|$)", re.IGNORECASE)
 _FLEETS = _SUB + r"/resourcegroups/(?P<rg>[^/]+)/providers/Microsoft\.ContainerService/fleets/(?P<fleet>[^/]+)"
 _FLEET_ROUTES = (
@@ -155,6 +156,7 @@ class Fleet:
                     rendered = model.render_cluster(emu.store, cluster)
                 # Every id the model writes names the seed subscription: move the document to its own.
                 fs.clusters.append(json.loads(json.dumps(rendered).replace(SUBSCRIPTION_ID, sub)))
+                network.ensure_pool_vnets(emu.store, fs.clusters[-1]["properties"]["agentPoolProfiles"])
             fs.clusters.sort(key=lambda d: d["id"].lower())
             built.append(fs)
             seeded += len(clusters)
@@ -178,8 +180,8 @@ class Fleet:
                 return page(emu.store, req, subs)
             m = _ANY_SUB.match(req.path)
             fs = self.subscriptions.get(m.group("sub").lower()) if m else None
-        if fs is None:
-            return None
+        if fs is None or (req.method == "GET" and _NETWORK.search(req.path)):
+            return None  # VNets of any subscription are served by network.py
         if req.method == "GET":
             for route, rx in _ROUTES:
                 hit = rx.match(req.path)

@@ -4,9 +4,9 @@ from __future__ import annotations
 import copy
 import hashlib
 
-from . import proxycfg
+from . import network, proxycfg
 from .state import SUBSCRIPTION_ID, TENANT_ID, Cluster, Store
-from .web import new_guid
+from .web import new_guid, stable_guid
 
 MC_TYPE = "Microsoft.ContainerService/ManagedClusters"
 POOL_TYPE = "Microsoft.ContainerService/managedClusters/agentPools"
@@ -117,6 +117,13 @@ def build_cluster(store: Store, rg: str, name: str, body: dict, existing: Cluste
     suffix = _hex(f"{rg}/{name}/fqdn", 8)
     props["fqdn"] = old_props.get("fqdn") or f"{props['dnsPrefix']}-{suffix}.hcp.{location}.azmk8s.io"
     props["azurePortalFQDN"] = old_props.get("azurePortalFQDN") or props["fqdn"].replace(".hcp.", ".portal.hcp.", 1)
+    access = props.get("apiServerAccessProfile") or {}
+    if access.get("enablePrivateCluster"):  # the private endpoint's name; the public one unless turned off
+        props["privateFQDN"] = old_props.get("privateFQDN") or \
+            f"{props['dnsPrefix']}-{_hex(f'{rg}/{name}/private', 8)}.{stable_guid(f'{rg}/{name}/zone')}" \
+            f".privatelink.{location}.azmk8s.io"
+        if access.get("enablePrivateClusterPublicFQDN") is False:
+            props.pop("fqdn")
     old_pools = {p["name"].lower(): p for p in old_props.get("agentPoolProfiles", [])}
     pools = []
     for i, sp in enumerate(sent.get("agentPoolProfiles") or []):
@@ -148,6 +155,7 @@ def build_cluster(store: Store, rg: str, name: str, body: dict, existing: Cluste
         props["httpProxyConfig"] = proxycfg.sanitize(sent["httpProxyConfig"])
     elif old_props.get("httpProxyConfig"):
         props["httpProxyConfig"] = copy.deepcopy(old_props["httpProxyConfig"])
+    write_aks_no_proxy(store, props)
     props.setdefault("securityProfile", {})
     storage = props.get("storageProfile") or {}
     for driver in ("diskCSIDriver", "fileCSIDriver", "snapshotController"):
@@ -201,22 +209,18 @@ def settle(cluster: Cluster, state: str, pools: set | None = None) -> None:
             p["provisioningState"] = state
 
 
-def vnet_cidrs(store: Store, props: dict) -> list:
-    out: list = []
-    for p in props.get("agentPoolProfiles") or []:
-        subnet = p.get("vnetSubnetID")
-        if subnet:
-            cidr = store.config["vnet_cidrs"].get(subnet.lower()) or store.config["default_vnet_cidr"]
-            if cidr not in out:
-                out.append(cidr)
-    return out
+def write_aks_no_proxy(store: Store, props: dict) -> None:
+    """The service writes its own entries into the stored noProxy of a proxy config (proxycfg.grow_no_proxy)."""
+    if props.get("httpProxyConfig") is not None:
+        proxycfg.grow_no_proxy(props["httpProxyConfig"], props,
+                               network.pool_vnet_prefixes(store, props.get("agentPoolProfiles") or []))
 
 
 def render_cluster(store: Store, cluster: Cluster) -> dict:
     res = copy.deepcopy(cluster.resource)
     props = res["properties"]
     if props.get("httpProxyConfig"):
-        props["httpProxyConfig"] = proxycfg.rendered(props["httpProxyConfig"], props, vnet_cidrs(store, props))
+        props["httpProxyConfig"] = proxycfg.rendered(props["httpProxyConfig"])
     out = {"id": cluster_id(cluster.rg, cluster.name), "location": res.pop("location"), "name": cluster.name,
            "type": MC_TYPE, "eTag": cluster.etag}
     out.update(res)

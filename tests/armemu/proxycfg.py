@@ -9,8 +9,11 @@ from urllib.parse import urlsplit
 from .web import Response, error
 
 KNOWN_KEYS = ("httpProxy", "httpsProxy", "noProxy", "trustedCa", "enabled")
-AKS_FIXED_NO_PROXY = ("konnectivity", "168.63.129.16", "169.254.169.254")
 LOOPBACK_NO_PROXY = ("localhost", "127.0.0.1")
+KONNECTIVITY = "konnectivity"
+WIRESERVER = "168.63.129.16"  # Azure's platform DNS / health endpoint
+IMDS = "169.254.169.254"
+MANAGED_VNET_SPACE = "10.224.0.0/12"  # the VNet AKS creates when no pool names a subnet
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\s*([A-Za-z0-9+/=\s]+?)\s*-----END \1-----")
 
 
@@ -74,33 +77,36 @@ def windows_refusal(pool_name: str) -> Response:
                  "HTTP proxy is only supported on Linux node pools.")
 
 
-def service_entries(props: dict, vnet_cidrs: list) -> list:
-    """The entries AKS adds to noProxy: loopback, konnectivity, node/pod/service CIDRs, wireserver, IMDS, API FQDN."""
+def _pods_on_node_network(net: dict) -> bool:
+    """Azure CNI without overlay gives pods addresses of the node subnet: their range is the VNet's."""
+    return (net.get("networkPlugin") or "").lower() == "azure" and \
+        (net.get("networkPluginMode") or "").lower() != "overlay"
+
+
+def aks_entries(props: dict, vnet_prefixes: list) -> list:
+    """What the service writes into noProxy, in the emulator's fixed order (README, "httpProxyConfig", says what
+    each rests on). vnet_prefixes: the address prefixes of the VNets the pools' subnets are in (empty: managed VNet)."""
     net = props.get("networkProfile") or {}
-    pod = net.get("podCidrs") or ([net["podCidr"]] if net.get("podCidr") else [])
-    svc = net.get("serviceCidrs") or ([net["serviceCidr"]] if net.get("serviceCidr") else [])
-    out = [*LOOPBACK_NO_PROXY, AKS_FIXED_NO_PROXY[0], *vnet_cidrs, *pod, *svc, *AKS_FIXED_NO_PROXY[1:]]
-    for fqdn in (props.get("fqdn"), props.get("privateFQDN")):
-        if fqdn:
-            out.append(fqdn)
+    node_network = list(vnet_prefixes) or [MANAGED_VNET_SPACE]
+    pods = [] if _pods_on_node_network(net) else (net.get("podCidrs") or [net.get("podCidr")])
+    services = net.get("serviceCidrs") or [net.get("serviceCidr")]
+    api_servers = [props.get("fqdn"), props.get("privateFQDN")]
+    wanted = [*LOOPBACK_NO_PROXY, KONNECTIVITY, *node_network, *pods, *services, WIRESERVER, IMDS, *api_servers]
+    return [e for e in wanted if e]
+
+
+def grow_no_proxy(cfg: dict, props: dict, vnet_prefixes: list) -> None:
+    """Write the service's entries into the stored noProxy (the recordings: the GET after a PUT of
+    ["localhost", "127.0.0.1"] lists all of them): the client's list in its order, then what it lacks."""
+    grown = list(dict.fromkeys(cfg.get("noProxy") or []))
+    grown += [e for e in dict.fromkeys(aks_entries(props, vnet_prefixes)) if e not in grown]
+    cfg["noProxy"] = grown
+
+
+def rendered(stored: dict) -> dict:
+    """The response shape: the stored config, noProxy mirrored as effectiveNoProxy, in the recorded key order."""
+    out = {k: stored[k] for k in ("httpProxy", "httpsProxy") if k in stored}
+    out["noProxy"] = list(stored.get("noProxy") or [])
+    out["effectiveNoProxy"] = list(out["noProxy"])
+    out.update((k, stored[k]) for k in ("trustedCa", "enabled") if k in stored)
     return out
-
-
-def rendered(stored: dict, props: dict, vnet_cidrs: list) -> dict:
-    """The response shape: user's noProxy grown by the service entries (deduplicated, user order first), the same
-    list as effectiveNoProxy, everything else verbatim."""
-    out = dict(stored)
-    grown: list = []
-    for entry in list(stored.get("noProxy") or []) + service_entries(props, vnet_cidrs):
-        if entry not in grown:
-            grown.append(entry)
-    keyed: dict = {}
-    for key in ("httpProxy", "httpsProxy"):
-        if key in out:
-            keyed[key] = out[key]
-    keyed["noProxy"] = grown
-    keyed["effectiveNoProxy"] = list(grown)
-    for key in ("trustedCa", "enabled"):
-        if key in out:
-            keyed[key] = out[key]
-    return keyed

@@ -5,19 +5,19 @@ Sources (tests/armemu/README.md, "Proxy changes reimage every pool"): AKS releas
 docs' caution box (every pool is reimaged); the AKS docs "Node Disruption Policy (preview)" (which changes trigger
 it, Allow / AllowDuringMaintenanceWindow / Block, the aksManagedNodeOSUpgradeSchedule window, no window = allowed);
 the AKS troubleshooting docs (the codes OperationBlockedByNodeDisruptionPolicy, OperationOutsideNodeDisruptionWindow);
-the MaintenanceConfiguration REST shape of azure-mgmt-containerservice.
+the MaintenanceConfiguration REST shape of azure-mgmt-containerservice; when the window is open: maintenance.py.
 """
 from __future__ import annotations
 
 import copy
 import datetime
 
+from .maintenance import window_open
 from .state import Cluster, Store
 from .web import Request, Response, Router, error
 
 NODE_OS_WINDOW = "aksManagedNodeOSUpgradeSchedule"
 PROXY_FIELDS = ("httpProxy", "httpsProxy", "noProxy", "trustedCa")
-_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 def _proxy_state(rendered_props: dict) -> tuple:
@@ -32,42 +32,6 @@ def triggers_reimage(before: dict, after: dict) -> bool:
     Compared as rendered (noProxy grown by the service's own entries, as a set): az's GET -> PUT round trip sends
     the grown list back, and the service, which stores the grown list, sees no change in it (a guess)."""
     return _proxy_state(before) != _proxy_state(after)
-
-
-def _utc_offset(text: str) -> datetime.timedelta:
-    sign = -1 if text.startswith("-") else 1
-    hours, _, minutes = text.lstrip("+-").partition(":")
-    return sign * datetime.timedelta(hours=int(hours or 0), minutes=int(minutes or 0))
-
-
-def _fires_on(schedule: dict, day: datetime.date, start: datetime.date) -> bool:
-    """Daily and weekly schedules only (the ones the tests use); any other kind counts as never open."""
-    if "daily" in schedule:
-        return (day - start).days % int(schedule["daily"].get("intervalDays") or 1) == 0
-    if "weekly" in schedule:
-        weekly = schedule["weekly"]
-        return (_DAYS[day.weekday()] == weekly.get("dayOfWeek")
-                and ((day - start).days // 7) % int(weekly.get("intervalWeeks") or 1) == 0)
-    return False
-
-
-def window_open(window: dict, now: datetime.datetime) -> bool:
-    offset = _utc_offset(window.get("utcOffset") or "+00:00")
-    local = now + offset
-    for not_allowed in window.get("notAllowedDates") or []:
-        if not_allowed["start"] <= local.date().isoformat() <= not_allowed["end"]:
-            return False
-    start = datetime.date.fromisoformat(window.get("startDate") or "2000-01-03")
-    hour, _, minute = (window.get("startTime") or "00:00").partition(":")
-    duration = datetime.timedelta(hours=float(window.get("durationHours") or 4))
-    for back in range(int(duration.total_seconds() // 86400) + 2):
-        day = local.date() - datetime.timedelta(days=back)
-        if day < start or not _fires_on(window.get("schedule") or {}, day, start):
-            continue
-        opens = datetime.datetime.combine(day, datetime.time(int(hour), int(minute or 0)), local.tzinfo)
-        if opens <= local < opens + duration:
-            return True
-    return False
 
 
 def refusal(cluster: Cluster, now: datetime.datetime | None = None) -> Response | None:

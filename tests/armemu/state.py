@@ -36,9 +36,6 @@ DEFAULT_CONFIG: dict = {
         "azurelinux": ["AKSAzureLinux-V2gen2-202512.01.0", "AKSAzureLinux-V2gen2-202601.10.0"],
         "windows": ["AKSWindows-2022-containerd-20348.4405.251201", "AKSWindows-2022-containerd-20348.4529.260110"],
     },
-    # node (VNet) address space added to noProxy when a pool has vnetSubnetID: {"<subnet id lower>": cidr}
-    "vnet_cidrs": {},
-    "default_vnet_cidr": "10.224.0.0/12",
     # run commands (runcommand.py, compute.py): a script is killed after this long (the VMSS action run command's
     # limit is 90 minutes)
     "run_command_timeout_seconds": 5400.0,
@@ -142,6 +139,7 @@ class Store:
             self.operations: dict = {}
             self.role_assignments: dict = {}
             self.run_commands: dict = {}  # id -> runcommand.RunRecord
+            self.vnets: dict = {}  # VNet id lower -> network.seed_vnet record
             for name, loc in SEED_RESOURCE_GROUPS:
                 self.put_resource_group(name, loc)
 
@@ -173,7 +171,10 @@ class Store:
         return self.clusters.get(cluster_key(rg, name))
 
     def save_cluster(self, cluster: Cluster) -> None:
+        from .network import ensure_pool_vnets  # network builds on this module
+
         self.clusters[cluster.key] = cluster
+        ensure_pool_vnets(self, cluster.pools())  # a subnet nobody seeded becomes a readable VNet
 
     def drop_cluster(self, key: tuple) -> None:
         self.clusters.pop(key, None)

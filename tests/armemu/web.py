@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import re
 import uuid
@@ -129,3 +130,8 @@ def arm_time(t: datetime.datetime) -> str:
 
 def new_guid() -> str:
     return str(uuid.uuid4())
+
+
+def stable_guid(seed: str) -> str:
+    """A GUID-shaped value derived from `seed` (case-insensitively), the same on every run."""
+    return str(uuid.UUID(hashlib.sha256(seed.lower().encode()).hexdigest()[:32]))

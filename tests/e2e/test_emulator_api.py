@@ -49,7 +49,7 @@ def test_unknown_keys_are_ignored_and_enabled_kept(emu):
     assert hpc["enabled"] is False and hpc["httpProxy"] == cfg["httpProxy"]
     assert hpc["noProxy"] == hpc["effectiveNoProxy"] and "konnectivity" in hpc["noProxy"]
     stored = emu.cluster_state("rg1", "c1")["stored"]["properties"]["httpProxyConfig"]
-    assert stored == {"httpProxy": cfg["httpProxy"], "enabled": False}
+    assert stored == {"httpProxy": cfg["httpProxy"], "enabled": False, "noProxy": hpc["noProxy"]}
 
 
 def test_windows_pool_with_proxy_is_refused(emu):

@@ -68,7 +68,9 @@ def test_update_sends_one_canonical_put(az_stock, emu, recorded_data):
     assert "azure-asyncoperation" in writes[0]["response_headers"]
     stored = emu.cluster_state("rg1", "c1")["stored"]["properties"]
     assert stored["provisioningState"] == "Succeeded"
-    assert stored["httpProxyConfig"]["noProxy"] == update["noProxy"]
+    # the service keeps the update's entries first and appends its own
+    assert stored["httpProxyConfig"]["noProxy"][:len(update["noProxy"])] == update["noProxy"]
+    assert AKS_ADDED | {"10.224.0.0/12"} <= set(stored["httpProxyConfig"]["noProxy"])
 
 
 def test_show_and_nodepool_list(az_stock, emu):
@@ -165,12 +167,14 @@ def test_extension_session_has_the_wheel_installed(az_ext, emu):
 def test_create_in_own_subnet_adds_the_vnet_space(az_stock, emu, recorded_data):
     subnet = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg1/providers/"
               "Microsoft.Network/virtualNetworks/vnet1/subnets/aks-subnet")
-    emu.configure(vnet_cidrs={subnet.lower(): "10.42.0.0/16"})
+    assert emu.seed_vnet("00000000-0000-0000-0000-000000000000", "rg1", "vnet1", ["10.42.0.0/16"],
+                         {"aks-subnet": "10.42.1.0/24"}) == [subnet]
     r = az_stock.az("aks", "create", "-g", "rg1", "-n", "c1", "--ssh-key-value", az_stock.ssh_key,
                     "--vnet-subnet-id", subnet, "--http-proxy-config", recorded_data / "httpproxyconfig.json",
                     "--yes", "-o", "json")
     assert r.ok, r
     assert "10.42.0.0/16" in r.json["httpProxyConfig"]["noProxy"]
+    assert "10.224.0.0/12" not in r.json["httpProxyConfig"]["noProxy"]  # not the managed VNet's space
     grant = arm_writes(emu, "PUT")[-1]  # az grants the cluster identity Network Contributor on the subnet
     assert "/Microsoft.Authorization/roleAssignments/" in grant["path"] and grant["status"] == 201
     assert not [e for e in emu.journal() if e["unhandled"]]

@@ -5,7 +5,9 @@ group is created first). Compared per interaction: status code; Azure-AsyncOpera
 when Azure sent them; the key sets of the body at the top level, in `properties`, in each agent pool, in
 `networkProfile` and in `httpProxyConfig`; cluster and pool provisioningState; resource ids (lowercase
 `resourcegroups`); the 404 envelope verbatim; operation-status bodies; the grown noProxy (as a set, with our API
-server FQDN in place of Azure's) equal to effectiveNoProxy; trustedCa and the proxy URLs echoed.
+server FQDN in place of Azure's) equal to effectiveNoProxy; trustedCa and the proxy URLs echoed. The recorded test
+made its VNet (10.42.0.0/16, subnet 10.42.1.0/24) with `az network vnet create` before the recorded calls: the
+replay seeds the same VNet, and the VNet's space, not the subnet's, must appear in noProxy.
 
 Deliberate differences (checked here so they stay deliberate):
 - Retry-After: 1 on every LRO response and on in-progress status polls (Azure sent none, so az waited its default
@@ -24,14 +26,14 @@ Deliberate differences (checked here so they stay deliberate):
 """
 from __future__ import annotations
 
+import ast
 import re
 import time
+from pathlib import Path
 
 from tests.armemu.fixtures import CREATE_UPDATE, NODE_IMAGE_UPGRADE, load_recording
 
 OP_ID = re.compile(r"/operations/([0-9a-fA-F-]{36})")
-SUBNET = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/clitest000001/providers/"
-          "Microsoft.Network/virtualNetworks/cliakstest000002/subnets/aks-subnet")
 # keys the 2022-recorded service did not return yet (scenario 2), and the PUT-only empty nodeLabels (scenario 1)
 NEWER_SERVICE_KEYS = {"supportPlan", "autoUpgradeProfile", "workloadAutoScalerProfile", "resourceUID"}
 PUT_ONLY_POOL_KEYS = {"nodeLabels"}
@@ -152,17 +154,55 @@ def _replay(emu, name: str, **config) -> Replay:
 
 
 def test_create_and_update_with_http_proxy_config(emu):
-    replay = _replay(emu, CREATE_UPDATE, cluster_create_seconds=1.5, cluster_update_seconds=1.5,
-                     vnet_cidrs={SUBNET.lower(): "10.42.0.0/16"})
+    # the recorded test's `az network vnet create --address-prefixes 10.42.0.0/16 --subnet-prefix 10.42.1.0/24`
+    emu.seed_vnet("00000000-0000-0000-0000-000000000000", "clitest000001", "cliakstest000002", ["10.42.0.0/16"],
+                  {"aks-subnet": "10.42.1.0/24"})
+    replay = _replay(emu, CREATE_UPDATE, cluster_create_seconds=1.5, cluster_update_seconds=1.5)
     assert replay.problems == []
     sent = {rec["seq"]: rec for rec, _ in replay.pairs}
     assert set(sent) >= {1, 2, 3, 4, 11, 12, 13, 14, 15, 19, 20}
     states = [(ours[2] or {}).get("properties", {}).get("provisioningState") for rec, ours in replay.pairs
               if "/managedClusters/" in rec["uri"] and rec["method"] in ("PUT", "GET") and ours[0] < 300]
     assert states == ["Creating", "Creating", "Succeeded", "Succeeded", "Updating", "Succeeded"]
-    # the stored noProxy is what the update sent; the response grows it again
-    stored = emu.cluster_state("clitest000001", "cliakstest000002")["stored"]["properties"]["httpProxyConfig"]
-    assert stored["noProxy"] == ["localhost", "127.0.0.1"]
+    # the service stored its own entries with what the update sent (the recorded GETs list them); the VNet's
+    # space, not the subnet's
+    state = emu.cluster_state("clitest000001", "cliakstest000002")
+    stored = state["stored"]["properties"]["httpProxyConfig"]
+    assert stored["noProxy"][:2] == ["localhost", "127.0.0.1"] and "10.42.0.0/16" in stored["noProxy"]
+    assert "10.42.1.0/24" not in stored["noProxy"]
+    assert stored["noProxy"] == state["rendered"]["properties"]["httpProxyConfig"]["effectiveNoProxy"]
+
+
+def test_the_replay_fails_when_the_vnet_space_is_not_the_recorded_one(emu):
+    """The noProxy comparison has teeth: a VNet with another space than the recorded test's shows in every
+    cluster response (the recorded 10.42.0.0/16 missing, ours present)."""
+    emu.seed_vnet("00000000-0000-0000-0000-000000000000", "clitest000001", "cliakstest000002", ["10.43.0.0/16"],
+                  {"aks-subnet": "10.43.1.0/24"})
+    replay = _replay(emu, CREATE_UPDATE, cluster_create_seconds=1.5, cluster_update_seconds=1.5)
+    noproxy_problems = [p for p in replay.problems if ": noProxy " in p]
+    assert noproxy_problems and len(noproxy_problems) == len(replay.problems)
+    assert all("10.43.0.0/16" in p and "10.42.0.0/16" in p for p in noproxy_problems)
+
+
+# A managed-VNet kubenet cluster's effectiveNoProxy as a public AKS http-proxy walkthrough shows it (the facts
+# file, "What AKS adds"), the API server FQDN aside; the client sent no noProxy.
+WALKTHROUGH_MANAGED_VNET = {"konnectivity", "10.224.0.0/12", "localhost", "127.0.0.1", "169.254.169.254",
+                            "10.244.0.0/16", "10.0.0.0/16", "168.63.129.16"}
+
+
+def test_a_managed_vnet_kubenet_cluster_lists_what_the_walkthrough_shows(emu):
+    status, _, body = emu.arm("PUT", "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg1/"
+                                     "providers/Microsoft.ContainerService/managedClusters/walk", {
+        "location": "westus2", "identity": {"type": "SystemAssigned"},
+        "properties": {"dnsPrefix": "walk",
+                       "agentPoolProfiles": [{"name": "nodepool1", "count": 1, "mode": "System"}],
+                       "networkProfile": {"networkPlugin": "kubenet"},
+                       "httpProxyConfig": {"httpProxy": "http://10.0.0.4:3128/",
+                                           "httpsProxy": "http://10.0.0.4:3128/"}}})
+    assert status == 201
+    hpc, fqdn = body["properties"]["httpProxyConfig"], body["properties"]["fqdn"]
+    assert set(hpc["effectiveNoProxy"]) == WALKTHROUGH_MANAGED_VNET | {fqdn}
+    assert set(hpc["noProxy"]) == WALKTHROUGH_MANAGED_VNET | {fqdn}
 
 
 def test_upgrade_node_image_only_nodepool(emu):
@@ -175,3 +215,14 @@ def test_upgrade_node_image_only_nodepool(emu):
         "nodeImageVersion"]
     assert post[1]["location"].split("?")[0].endswith("/operationresults/" + OP_ID.search(
         post[1]["azure-asyncoperation"]).group(1))
+
+
+def test_the_emulator_imports_nothing_of_aksproxy():
+    """Evidence, not a copy: no emulator module imports the product (whose rules the tests check)."""
+    offenders = []
+    for path in sorted((Path(__file__).resolve().parents[1] / "armemu").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] == "azext_aksproxy"]
+    assert offenders == []

@@ -29,6 +29,8 @@ def seed_grown_cluster(emu, **properties):
     config = {"httpProxy": URL, "httpsProxy": "https://proxy.corp.example:3129/",
               "noProxy": ["localhost", "127.0.0.1", "registry.corp.example", "my_host.corp.example"],
               "trustedCa": ca}
+    # the VNet's space as the emulator's former default had it; AKS writes it into noProxy
+    assert emu.seed_vnet(SUBNET.split("/")[2], RG, "vnet1", ["10.224.0.0/12"], {"aks": "10.224.0.0/16"}) == [SUBNET]
     emu.seed_cluster(RG, NAME, pools=[{"name": "nodepool1", "vnetSubnetID": SUBNET}], http_proxy_config=config,
                      properties=properties or None)
     return config
