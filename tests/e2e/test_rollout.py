@@ -410,3 +410,29 @@ def test_windows_pools_are_refused_at_plan_time(az_ext, fast, tmp_path):
     r, path = plan(az_ext, tmp_path, "--add-no-proxy", ".new.example")
     assert r.rc == 1 and not path.exists(), r
     assert "rg1/w1: 1 problem(s)" in r.stderr and "[pool-windows]" in r.stderr and "rg1/c1" not in r.stderr
+
+
+def test_custom_vnet_clusters_each_vnet_read_once_its_space_never_the_users(az_ext, fast, env, tmp_path,
+                                                                           squid_proxy):
+    emu = fast
+    sub = emu.info()["subscription_id"]
+    (shared,) = emu.seed_vnet(sub, "net", "shared", ["10.42.0.0/16"], {"nodes": "10.42.1.0/24"})
+    (other,) = emu.seed_vnet(sub, "net", "other", ["10.50.0.0/16", "10.51.0.0/16"], {"nodes": "10.50.1.0/24"})
+    for name, subnet, entries in (("c1", shared, ["own.c1.example"]), ("c2", shared, ["own.c2.example"]),
+                                  ("c3", other, ["own.c3.example", ".new.example"])):
+        emu.seed_cluster("rg1", name, pools=[{"name": "nodepool1", "count": 1, "mode": "System",
+                                              "vnetSubnetID": subnet}],
+                         http_proxy_config={"httpProxy": squid_proxy.url, "httpsProxy": squid_proxy.url,
+                                            "noProxy": entries})
+    since = emu.journal_last()
+    r, path = plan(az_ext, tmp_path, "--add-no-proxy", ".new.example")
+    assert r.ok, r.stderr
+    vnet_reads = [e["path"] for e in emu.journal(since) if "/virtualnetworks/" in e["path"].lower()]
+    assert sorted(p.rsplit("/", 1)[-1] for p in vnet_reads) == ["other", "shared"]  # once per distinct VNet
+    by_name = {c["name"]: c for c in json.loads(path.read_text())["clusters"]}
+    assert by_name["c1"]["after"]["noProxy"] == ["own.c1.example", ".new.example"]  # AKS's 10.42.0.0/16 not the user's
+    assert by_name["c3"]["action"] == "unchanged"  # its VNet's two prefixes are AKS's: nothing the user set changes
+    r = apply(az_ext, path, env)
+    assert r.rc == 0, r
+    assert sorted(cluster_puts(emu, since)) == ["c1", "c2"]
+    assert status(az_ext, path) == {"c1": "done", "c2": "done", "c3": "unchanged"}
