@@ -4,7 +4,8 @@ Both sides update their own identical cluster with the same file, alternately (A
 cluster GET, the PUT, polling to the end and the output. aksproxy adds its validation (jsonschema and cryptography
 imports, the rules, the certificates decoded) and its cluster checks. The emulator finishes an update at once
 (cluster_update_seconds=0), so the ratio shows the CLI's own cost undiluted: a real AKS update takes minutes.
-Cases: a typical config (1 CA, 12 noProxy entries) and the maximal one (20 CAs / 35 KB, 2,000 noProxy entries).
+Cases: a typical config (1 CA, 12 noProxy entries) on a managed VNet, the same on a custom VNet (aksproxy reads its
+address space once, one more GET than stock az), and the maximal one (20 CAs / 35 KB, 2,000 noProxy entries).
 Goal: median with aksproxy / median of stock az <= 1.10. Exits 1 when a goal is missed.
 
     python -m bench update [--pairs 15] [--warmup 1] [--cases typical maximal] [--json FILE]
@@ -24,11 +25,12 @@ from bench._stats import Row, Timing, alternate, report, write_json
 
 GOAL = 1.10
 RG = "rg1"
-CASES = ("typical", "maximal")
+CASES = ("typical", "custom-vnet", "maximal")
+SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 
 
 def _config_file(bed: Rig, case: str) -> Path:
-    doc = _configs.typical() if case == "typical" else _configs.config(2000, _configs.trusted_ca(20))
+    doc = _configs.config(2000, _configs.trusted_ca(20)) if case == "maximal" else _configs.typical()
     path = bed.root / f"proxy-{case}.json"
     path.write_bytes(_configs.to_bytes(doc))
     return path
@@ -52,7 +54,12 @@ def measure(bed: Rig, pairs: int = 15, warmup: int = 1, cases: tuple[str, ...] =
         config = _config_file(bed, case)
         stock, ext = f"bench-update-{case}-stock", f"bench-update-{case}-ext"
         for cluster in (stock, ext):
-            bed.emu.seed_cluster(RG, cluster)
+            if case == "custom-vnet":
+                (subnet,) = bed.emu.seed_vnet(SUBSCRIPTION, RG, f"{cluster}-vnet", ["10.42.0.0/16"],
+                                              {"nodes": "10.42.1.0/24"})
+                bed.emu.seed_cluster(RG, cluster, pools=[{"name": "nodepool1", "vnetSubnetID": subnet}])
+            else:
+                bed.emu.seed_cluster(RG, cluster)
         runners[f"az aks update --http-proxy-config ({case})"] = (
             _updater(bed.stock, stock, config), _updater(bed.ext, ext, config))
     log(f"update: {warmup} warm-up update(s) per side and case")

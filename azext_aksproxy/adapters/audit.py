@@ -139,13 +139,14 @@ class _Progress:
 
 
 def _fleet_vnet_spaces(cli_ctx, arm: ArmReader, listings) -> dict:
-    """The address spaces of the custom VNets of the clusters that have a proxy: each distinct VNet read once for the
-    whole fleet (AKS writes them into noProxy; without them they would look like the user's CIDRs)."""
+    """The address spaces of the custom VNets AKS wrote into noProxy, read only for the clusters whose answer
+    depends on them (``ClusterModel.needs_vnet_reads``: more unexplained CIDRs than VNets), each distinct VNet once
+    for the whole fleet; a healthy fleet costs no read."""
     from azext_aksproxy.adapters.azure_reads import vnet_spaces, warn_unread_vnets
     from azext_aksproxy.proxy_config.cluster_model import ClusterModel, vnet_ids
 
-    ids = [v for listing in listings for cluster in listing.clusters if ClusterModel(cluster).has_proxy
-           for v in vnet_ids(cluster)]
+    models = (ClusterModel(cluster) for listing in listings for cluster in listing.clusters)
+    ids = [v for model in models if model.has_proxy and model.needs_vnet_reads for v in vnet_ids(model.cluster)]
     spaces = vnet_spaces(cli_ctx, ids, reader=arm)
     warn_unread_vnets(spaces.values())
     return spaces

@@ -213,6 +213,16 @@ class ClusterModel:
         candidates = [c for c in cidrs if is_cidr(c) and not self.aks_adds(c)]
         return candidates if self.unread_vnets and len(candidates) <= len(self.unread_vnets) else []
 
+    @property
+    def needs_vnet_reads(self) -> bool:
+        """Whether reading the custom VNets' spaces would change an answer: AKS adds each VNet's space, so while
+        the stored CIDRs AKS's other entries do not explain are no more than the unread VNets they are all AKS's
+        (``possibly_aks_added``); more, and only the spaces tell which is the user's. A fleet reads only these."""
+        if not self.unread_vnets:
+            return False
+        candidates = [e for e in self._stored_no_proxy() if is_cidr(e) and not self.aks_adds(e)]
+        return len(candidates) > len(self.unread_vnets)
+
     def _stored_no_proxy(self) -> list[str]:
         return [str(e) for e in (self.stored or {}).get("noProxy") or []]
 

@@ -90,19 +90,26 @@ def test_audit_of_healthy_managed_and_custom_vnet_clusters_finds_nothing(az_ext,
     seed(emu)
     emu.seed_cluster(RG, "c2", pools=[{"name": "nodepool1", "vnetSubnetID": custom_vnet(emu)}],
                      http_proxy_config=FILE)
-    emu.seed_cluster(RG, "c3", pools=[{"name": "nodepool1", "vnetSubnetID": custom_vnet(
-        emu, "vnet2", ("10.50.0.0/16", "10.51.0.0/16"), "10.50.1.0/24")}], http_proxy_config=FILE)
+    # vnet2 has two address prefixes: AKS writes both, more CIDRs than VNets, so only its read can tell whose
+    # they are; its two clusters share one read.
+    subnets = emu.seed_vnet(SUB, RG, "vnet2", ["10.50.0.0/16", "10.51.0.0/16"], {"a": "10.50.1.0/24",
+                                                                                  "b": "10.50.2.0/24"})
+    for name, subnet in zip(("c3", "c5"), subnets):
+        emu.seed_cluster(RG, name, pools=[{"name": "nodepool1", "vnetSubnetID": subnet}], http_proxy_config=FILE)
     emu.clear_journal()
     r = az_ext.az("aks", "http-proxy", "audit", "--config", write(tmp_path, FILE), "-o", "json")
     assert r.ok, r
-    assert r.json == [] and "3 clean" in r.stderr
-    assert sorted(p.rsplit("/", 1)[-1] for p in vnet_reads(emu)) == ["vnet1", "vnet2"]  # once each
+    assert r.json == [] and "4 clean" in r.stderr
+    assert [p.rsplit("/", 1)[-1] for p in vnet_reads(emu)] == ["vnet2"]  # once, and only where it decides
     assert emu.writes() == []
-    # the user's own CIDR is still the user's
+    # the user's own CIDR is still the user's, on a managed VNet and next to a custom VNet's space
     emu.seed_cluster(RG, "c4", pools=[{"name": "nodepool1"}],
                      http_proxy_config={**FILE, "noProxy": [*FILE["noProxy"], "192.168.0.0/16"]})
+    emu.seed_cluster(RG, "c6", pools=[{"name": "nodepool1", "vnetSubnetID": custom_vnet(emu, "vnet3")}],
+                     http_proxy_config={**FILE, "noProxy": [*FILE["noProxy"], "172.20.0.0/16"]})
     r = az_ext.az("aks", "http-proxy", "audit", "-o", "json")
-    assert [(row["cluster"], row["code"], row["value"]) for row in r.json] == [("c4", "noproxy-cidr", "192.168.0.0/16")]
+    assert sorted((row["cluster"], row["code"], row["value"]) for row in r.json) == \
+        [("c4", "noproxy-cidr", "192.168.0.0/16"), ("c6", "noproxy-cidr", "172.20.0.0/16")]
 
 
 def test_the_azure_cli_recorded_case_gives_no_removal_warning(az_ext, emu, recorded_data):

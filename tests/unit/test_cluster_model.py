@@ -137,3 +137,15 @@ def test_no_proxy_means_no_user_config_and_any_file_changes_it():
     model = ClusterModel(empty)
     assert model.user_config() is None and model.enabled is None
     assert set(model.changed_fields(file_config())) == {"httpProxy", "httpsProxy", "noProxy", "enabled"}
+
+
+def test_vnet_reads_are_needed_only_where_they_change_an_answer():
+    subnet = [SUBNET.format("vnet1", "a")]
+    healthy = ClusterModel(cluster([*USER, *AKS_FIXED, "10.42.0.0/16", FQDN], subnets=subnet))
+    assert not healthy.needs_vnet_reads  # one CIDR for one VNet: AKS's
+    own_cidr = ClusterModel(cluster([*USER, "192.168.0.0/16", *AKS_FIXED, "10.42.0.0/16", FQDN], subnets=subnet))
+    assert own_cidr.needs_vnet_reads  # two CIDRs, one VNet: which is the user's?
+    read = {vnet("vnet1"): VnetSpace(vnet("vnet1"), ("10.42.0.0/16",))}
+    assert not ClusterModel(own_cidr.cluster, read).needs_vnet_reads
+    assert ClusterModel(own_cidr.cluster, read).user_no_proxy() == [*USER, "192.168.0.0/16"]
+    assert not ClusterModel(cluster(MANAGED)).needs_vnet_reads  # a managed VNet's space is known
