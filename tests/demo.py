@@ -24,6 +24,7 @@ from tests.fleet import mixed_fleet
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RG, CLUSTER = "rg1", "demo"
 REPORT = REPO_ROOT / "build" / "demo" / "fleet-report.html"  # the fleet audit's HTML report, kept after the demo
+ROLLOUT_REPORT = REPORT.with_name("rollout-report.html")  # the staged rollout's state, the same way
 
 
 def banner(text: str) -> None:
@@ -128,7 +129,11 @@ def tour(demo: Demo, ssh_key: str) -> None:
     # The demo's proxy does not exist, so the check from a node (on by default) would rightly refuse it.
     demo.run("aks", "http-proxy", "rollout", "apply", "--plan-file", demo.file("rollout.json"), "--yes",
              "--skip-check", "-o", "table")
-    demo.run("aks", "http-proxy", "rollout", "status", "--plan-file", demo.file("rollout.json"), "-o", "table")
+    ROLLOUT_REPORT.unlink(missing_ok=True)
+    demo.run("aks", "http-proxy", "rollout", "status", "--plan-file", demo.file("rollout.json"),
+             "--report", str(ROLLOUT_REPORT), "-o", "table")
+    if not ROLLOUT_REPORT.is_file():
+        demo.failures.append(f"rollout status --report wrote no {ROLLOUT_REPORT}")
 
 
 def main(argv=None) -> int:
@@ -156,6 +161,7 @@ def main(argv=None) -> int:
         print("\nDemo FAILED:\n  " + "\n  ".join(failures))
         return 1
     print(f"\nFleet report (open it in a browser): {REPORT}")
+    print(f"Rollout report: {ROLLOUT_REPORT}")
     print("\nDemo finished: every step behaved as expected.")
     return 0
 
