@@ -12,7 +12,8 @@ slicing a list. Served (GET only, as ARM serves them):
     GET /subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters[/{name}]
 
 Anything else under a fleet subscription (writes included) is answered 404 EmulatorRouteNotFound, journaled as
-unhandled. Fleet Manager fleets (in any subscription, the seed one included) serve their members and update
+unhandled, unless it was seeded with `"writable": true`: then it has a store of its own, served by the seed
+subscription's routes (writes, operations, pools, scale sets, run commands). Fleet Manager fleets (in any subscription, the seed one included) serve their members and update
 strategies, read-only:
 
     GET .../resourceGroups/{rg}/providers/Microsoft.ContainerService/fleets/{fleet}/members             paged
@@ -22,15 +23,17 @@ to the full store (control.seed_cluster).
 """
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import control, model, network
 from .operations import page
-from .state import SUBSCRIPTION_ID, TENANT_ID
+from .state import SUBSCRIPTION_ID, TENANT_ID, Store
 from .web import Request, Response, error, not_found, rg_not_found
 
 if TYPE_CHECKING:
@@ -62,6 +65,9 @@ class FleetSubscription:
     display_name: str
     state: str = "Enabled"
     clusters: list = field(default_factory=list)  # rendered ARM documents, sorted by resource id
+    # "writable": true at seeding: a full store of its own, served by the seed subscription's routes (see seed)
+    store: Store | None = None
+    router: Any = None
 
     def body(self) -> dict:
         return subscription_body(self.id, self.display_name, self.state)
@@ -148,6 +154,11 @@ class Fleet:
                 seeded += len(clusters)
                 continue
             fs = FleetSubscription(sub, entry.get("displayName") or f"fleet-{sub[:8]}", state)
+            if entry.get("writable"):
+                _make_writable(emu, fs, clusters)
+                built.append(fs)
+                seeded += len(clusters)
+                continue
             for c in clusters:
                 c = dict(c)
                 rg, name = c.pop("resourceGroup"), c.pop("name")
@@ -182,6 +193,8 @@ class Fleet:
             fs = self.subscriptions.get(m.group("sub").lower()) if m else None
         if fs is None or (req.method == "GET" and _NETWORK.search(req.path)):
             return None  # VNets of any subscription are served by network.py
+        if fs.store is not None and not (req.method == "GET" and _ROUTES[0][1].match(req.path)):
+            return _serve_writable(fs, req)
         if req.method == "GET":
             for route, rx in _ROUTES:
                 hit = rx.match(req.path)
@@ -215,6 +228,51 @@ class Fleet:
             if c["name"].lower() == params["name"].lower():
                 return Response(200, c)
         return not_found("Microsoft.ContainerService/managedClusters", params["name"], params["rg"])
+
+
+def _make_writable(emu: Emulator, fs: FleetSubscription, clusters: list) -> None:
+    """A writable fleet subscription: a Store of its own (the emulator's timing config at seeding) with its
+    clusters settled, served by the same routes as the seed subscription (arm.build_router): writes, operations,
+    node pools, scale sets and run commands work there as in the seed subscription. Its clusters' VNets are the
+    managed one (the VNets live in the seed store)."""
+    from .arm import build_router
+
+    fs.store = Store(copy.deepcopy(emu.store.config))
+    for c in clusters:
+        c = dict(c)
+        rg, name = c.pop("resourceGroup"), c.pop("name")
+        with fs.store.lock:
+            cluster = control.settled_cluster(fs.store, rg, name, c)
+            if fs.store.resource_group(rg) is None:
+                fs.store.put_resource_group(rg, cluster.resource["location"])
+            fs.store.save_cluster(cluster)
+    fs.router = build_router(fs.store)
+    with fs.store.lock:
+        fs.clusters = sorted((_moved_body(model.render_cluster(fs.store, c), fs.id) for c in fs.store.clusters.values()),
+                             key=lambda d: d["id"].lower())
+
+
+def _moved_body(body: Any, sub: str) -> Any:
+    """A document of the seed subscription's routes, its ids moved to subscription ``sub``."""
+    return json.loads(json.dumps(body).replace(SUBSCRIPTION_ID, sub)) if isinstance(body, (dict, list)) else body
+
+
+def _serve_writable(fs: FleetSubscription, req: Request) -> Response:
+    """The request answered by the subscription's own store as if it were the seed subscription's (the path's
+    subscription swapped in, the ids in the answer and its headers, such as Azure-AsyncOperation, swapped back)."""
+    assert fs.store is not None and fs.router is not None
+    inner = dataclasses.replace(req, path=_ANY_SUB.sub(f"/subscriptions/{SUBSCRIPTION_ID}/", req.path, count=1),
+                                params={})
+    with fs.store.lock:
+        fs.store.tick()
+        resp = fs.router.dispatch(inner)
+    if resp is None:
+        resp = error(404, "EmulatorRouteNotFound", f"The ARM emulator has no route for {req.method} {req.path}.")
+        resp.unhandled = True
+        return resp
+    resp.body = _moved_body(resp.body, fs.id)
+    resp.headers = {k: v.replace(SUBSCRIPTION_ID, fs.id) if isinstance(v, str) else v for k, v in resp.headers.items()}
+    return resp
 
 
 def _group(cluster: dict) -> str:

@@ -436,3 +436,40 @@ def test_custom_vnet_clusters_each_vnet_read_once_its_space_never_the_users(az_e
     assert r.rc == 0, r
     assert sorted(cluster_puts(emu, since)) == ["c1", "c2"]
     assert status(az_ext, path) == {"c1": "done", "c2": "done", "c3": "unchanged"}
+
+
+def test_a_rollout_across_subscriptions_writes_each_in_its_own(az_ext, fast, env, tmp_path, squid_proxy):
+    emu = fast
+    other = "0f1ee700-0000-4000-8000-00000000a001"
+    config = {"httpProxy": squid_proxy.url, "httpsProxy": squid_proxy.url, "noProxy": ["own.example"]}
+    seed(emu, "c1", squid_proxy.url, nodes=1)
+    emu.seed_fleet([{"subscriptionId": other, "displayName": "prod-2", "writable": True, "clusters": [
+        {"resourceGroup": "rg1", "name": "p1", "properties": {"httpProxyConfig": config}},
+        {"resourceGroup": "rg9", "name": "p2", "properties": {"httpProxyConfig": config}}]}])
+    path = tmp_path / "plan.json"
+    r = az_ext.az("aks", "http-proxy", "rollout", "plan", "--all-subscriptions", "--add-no-proxy", ".new.example",
+                  "--stages", "rest", "--max-concurrency", "3", "--plan-file", str(path), "-o", "json")
+    assert r.ok, r.stderr
+    assert sorted((row["subscriptionId"], row["name"]) for row in r.json) == [
+        (emu.info()["subscription_id"], "c1"), (other, "p1"), (other, "p2")]
+    # The node check runs in the current subscription only: the other subscription's clusters say so.
+    r = apply(az_ext, path, env, "--allowed-failures", "2")
+    rows = {row["name"]: row for row in r.json}
+    assert r.rc == EXIT_HELD and rows["c1"]["state"] == "done", r
+    assert rows["p1"]["state"] == "failed" and f"az account set -s {other}" in rows["p1"]["detail"]
+    assert sorted(cluster_puts(emu)) == ["c1"]
+    assert status(az_ext, path) == {"c1": "done", "p1": "pending", "p2": "pending"}  # Azure: nothing written there
+    since = emu.journal_last()
+    # az writes to a subscription of its profile (az login lists them); put the new one there, the default kept.
+    az_ext.az("login", "--identity", "-o", "none", check=True)
+    try:
+        az_ext.az("account", "set", "-s", emu.info()["subscription_id"], check=True)
+        r = apply(az_ext, path, env, "--skip-check")  # proven another way: each written in its own subscription
+    finally:
+        az_ext.az("account", "set", "-s", emu.info()["subscription_id"], check=True)
+    assert r.rc == 0, r
+    puts = [w for w in emu.writes(since) if w["method"] == "PUT" and w["status"] in (200, 201)]
+    assert sorted(w["path"].split("/")[2] + "/" + w["path"].rsplit("/", 1)[-1] for w in puts) == [
+        f"{other}/p1", f"{other}/p2"]  # c1 done before: not written again
+    assert all(w["headers"].get("if-match") for w in puts)
+    assert status(az_ext, path) == {"c1": "done", "p1": "done", "p2": "done"}
