@@ -68,13 +68,26 @@ def check_targets(config: Mapping[str, Any], targets: Sequence[Target], timeout:
       One TargetResult per target, in the order of ``targets``. Never raises for what the network does: a
       refused connection, a bad certificate or an unreadable chain is a finding of that target.
     """
-    trust = Trust(chains.public_roots() if public_roots is None else public_roots,
-                  chains.trusted_ca_certificates(config.get("trustedCa")))
+    trust = trust_for(config, chains.public_roots() if public_roots is None else public_roots)
     no_proxy = NoProxy(config.get("noProxy") or [])
     if not targets:
         return []
     with ThreadPoolExecutor(max_workers=min(_MAX_PARALLEL, len(targets))) as pool:
         return list(pool.map(lambda t: check_target(config, t, no_proxy, trust, timeout), targets))
+
+
+def trust_for(config: Mapping[str, Any], public_roots: Sequence[x509.Certificate]) -> Trust:
+    """The anchors a node judges with after the update: the public roots and the NEW trustedCa, nothing else."""
+    return Trust(public_roots, chains.trusted_ca_certificates(config.get("trustedCa")))
+
+
+def route_for(config: Mapping[str, Any], target: Target, no_proxy: NoProxy) -> tuple[str, Proxy | None, str | None]:
+    """How a node reaches ``target`` under ``config``: (via, proxy, the noProxy entry that sends it direct)."""
+    entry = no_proxy.covering(target.host, target.port)
+    if entry is not None:
+        return "noProxy", None, entry
+    proxy = proxy_for(config, target)
+    return (proxy.field, proxy, None) if proxy is not None else ("direct", None, None)
 
 
 def proxy_for(config: Mapping[str, Any], target: Target) -> Proxy | None:
@@ -87,12 +100,11 @@ def proxy_for(config: Mapping[str, Any], target: Target) -> Proxy | None:
 
 
 def check_target(config: Mapping[str, Any], target: Target, no_proxy: NoProxy, trust: Trust, timeout: float) -> TargetResult:
-    entry = no_proxy.covering(target.host, target.port)
+    _via, proxy, entry = route_for(config, target, no_proxy)
     if entry is not None:
         return TargetResult(target, "noProxy", findings=[finding(
             "bypass", target, f"noProxy entry {entry!r} covers {target.host}: nodes connect to it directly, not "
                               "through the proxy, so the proxy is not checked for it.")])
-    proxy = proxy_for(config, target)
     if proxy is None:
         return TargetResult(target, "direct", findings=[finding(
             "direct", target, f"The config has no proxy for {target.scheme}:// targets: nodes reach "

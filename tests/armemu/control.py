@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING
 
-from . import model
+from . import model, runcommand
 from .state import Cluster, Store, cluster_key
 from .web import Request, Response, Router, error
 
@@ -208,6 +208,7 @@ def build_router(emu: Emulator) -> Router:
             return Response(200, {"runs": [r.describe() for r in store.run_commands.values()]})
 
     router.add("GET", "/_emu/runcommands", run_commands)
+    runcommand.register_control(router, store)
     router.add("GET", "/_emu/operations", ops_get)
     router.add("POST", "/_emu/operations/finish", ops_finish)
     return router

@@ -30,7 +30,7 @@ def fake_node(sizes):
 def test_targets_cut_off_are_asked_for_again_until_all_are_in():
     probes = np.plan(CONFIG, parse_targets([f"https://t{i}.example/" for i in range(6)]))
     run, asked = fake_node([1200] * 6)
-    records = _rounds(probes, 5, CONFIG, run)
+    records, _ = _rounds(probes, 5, CONFIG, run)
     assert sorted(records) == list(range(6))
     assert asked[0] == list(range(6)) and len(asked) >= 3
     assert all(set(later) < set(earlier) for earlier, later in itertools.pairwise(asked))
@@ -39,7 +39,7 @@ def test_targets_cut_off_are_asked_for_again_until_all_are_in():
 def test_a_record_that_can_never_fit_ends_the_rounds_without_it():
     probes = np.plan(CONFIG, parse_targets(["https://small.example/", "https://huge.example/"]))
     run, asked = fake_node([100, 5000])
-    records = _rounds(probes, 5, CONFIG, run)
+    records, _ = _rounds(probes, 5, CONFIG, run)
     assert sorted(records) == [0] and len(asked) == 2 and asked[1] == [1]  # the small one is not starved
 
 
