@@ -69,7 +69,7 @@ def check_from_cluster(cmd, resource_group_name, cluster_name, config, targets, 
                 outputs, rounds = _rounds(probes, timeout, config, route.run)
                 break
             except RouteRefused as exc:
-                logger.warning("The %s is not available: %s", route.how, exc)
+                logger.warning("%s is not available: %s", route.how[:1].upper() + route.how[1:], exc)
             except ToolsMissing as missing:
                 _raise_tools_missing(route.where, missing)
         where = route.where  # another node, when the first was busy with a run command
@@ -163,7 +163,7 @@ def _unfinished(where: str, seconds: float):
 class _NodeRoute:
     """The scale-set run command on one node; the next node when one is busy with another run command (409)."""
 
-    how = "its scale set's run command"
+    how = "the scale-set run command"
 
     def __init__(self, cli_ctx, mc, nodes, wait_seconds):
         self.cli_ctx, self.mc, self.nodes, self.wait_seconds = cli_ctx, mc, nodes, wait_seconds
@@ -281,7 +281,7 @@ def _stdout(message: str) -> str:
 class _PodRoute:
     """A short-lived pod on a node, started and deleted through AKS run command (proxy_check.node_pod)."""
 
-    how = "a pod with the node's filesystem and network, through AKS run command"
+    how = "a pod with the node's filesystem and network, started through AKS run command"
 
     def __init__(self, cmd, mc, resource_group_name, cluster_name, node, pool, pod_seconds, wait_seconds):
         self.cmd, self.mc, self.resource_group_name, self.cluster_name = cmd, mc, resource_group_name, cluster_name

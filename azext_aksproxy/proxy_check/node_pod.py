@@ -83,7 +83,7 @@ def wrapper(name: str, wait_seconds: int) -> str:
     return "\n".join([
         "set -u",
         f"P={n}; NS={ns}; phase=-",
-        "say() { echo \"" + RECORD + " pod $1 ${phase:--} $(printf %s \"${2:-}\" | base64 -w0 | sed 's/^$/-/')\"; }",
+        "say() { local e; e=$(printf %s \"${2:-}\" | base64 -w0); echo \"" + RECORD + " pod $1 ${phase:--} ${e:--}\"; }",
         "trap 'kubectl delete pod \"$P\" -n \"$NS\" --ignore-not-found --wait=false >/dev/null 2>&1' EXIT",
         (f"image=$(kubectl get pod \"$HOSTNAME\" -n {RUN_COMMAND_NAMESPACE} -o "
         "jsonpath='{.spec.containers[0].image}' 2>/dev/null)"),

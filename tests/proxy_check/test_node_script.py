@@ -6,8 +6,8 @@ import pytest
 import trustme
 
 from azext_aksproxy.proxy_check import node_probe as np
-from azext_aksproxy.proxy_check.probe import trust_for
 from azext_aksproxy.proxy_check import parse_targets
+from azext_aksproxy.proxy_check.probe import trust_for
 from tests.armemu.node import run_script
 from tests.proxies import b64_pem, free_port, mitm_ca_pem, squid, tls_front
 

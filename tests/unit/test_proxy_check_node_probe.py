@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import gzip
+import hashlib
 import shlex
 
 import pytest
@@ -12,8 +12,8 @@ from cryptography import x509
 
 from azext_aksproxy.proxy_check import CODES, parse_targets
 from azext_aksproxy.proxy_check import node_probe as np
-from azext_aksproxy.proxy_check.probe import trust_for
 from azext_aksproxy.proxy_check.chain import load_pem_certificates
+from azext_aksproxy.proxy_check.probe import trust_for
 
 PROXY = "http://proxy.contoso.com:3128/"
 
