@@ -114,9 +114,11 @@ def _rounds(probes, timeout, config, run):
         missing = node_probe.missing_tools(output)
         if missing:
             raise ToolsMissing(missing)
-        known.update(node_probe.parse_certificates(output))
+        certificates = node_probe.parse_certificates(output)
+        learnt = set(certificates) - set(known)
+        known.update(certificates)
         got = {i: r for i, r in node_probe.parse_output(output, known).items() if i in {p.index for p in pending}}
-        if not got and not pending_progress(output):
+        if not got and not learnt:  # nothing new came back: another run would bring nothing either
             break
         records.update(got)
         pending = [p for p in pending if p.index not in records]
@@ -124,13 +126,6 @@ def _rounds(probes, timeout, config, run):
             break
         logger.info("%d target(s) did not fit into the run command's output; asking again.", len(pending))
     return records, rounds
-
-
-def pending_progress(output) -> bool:
-    """Whether a round brought certificates even if no record was complete (the next round can then fit more)."""
-    from azext_aksproxy.proxy_check import node_probe
-
-    return bool(node_probe.parse_certificates(output))
 
 
 def _refused(exc) -> bool:

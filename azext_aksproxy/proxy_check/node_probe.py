@@ -17,7 +17,7 @@ chain is judged the same wherever it was fetched. The script:
   roots left out), and each certificate once, ``AKSPROXY1 cert <fingerprint> <base64 of gzip of its DER>``, unless
   an earlier run already brought it (``known_certificates``). Targets behind one proxy or origin share their
   intermediates, and paths of one host their whole chain, so a hundred targets fit into two or three runs.
-  The VMSS run command returns only the last 4,096 bytes of output: certificates come first, records last, and
+  The VMSS run command returns only the last 4,096 bytes of output: records come first, certificates last, and
   what is cut off is simply missing: :func:`parse_output` returns what is complete and the caller asks again.
 
 Pure: no azure-cli import.
@@ -163,9 +163,9 @@ def build_script(probes: Sequence[NodeProbe], timeout: float, config: Mapping[st
                 hp = "-"
         args = " ".join(shlex.quote(a) for a in (str(p.index), t.url, proxy_url, hp, sni, proxy_authority))
         lines += ["throttle", f"probe {args} &"]
-    # Certificates first, then the records, largest first: a run command keeps the output's tail, so what is cut off
-    # is what a later run can do without (certificates that arrived are not sent again).
-    lines += ["wait", "for f in $(ls -S c.* 2>/dev/null) $(ls -S r.* 2>/dev/null); do cat \"$f\"; done", "exit 0"]
+    # Records first (largest first), certificates last: a run command keeps the output's tail, so the certificates
+    # survive (and are not sent again), and the records cut off come back, short, in the next run.
+    lines += ["wait", "for f in $(ls -S r.* 2>/dev/null) $(ls -S c.* 2>/dev/null); do cat \"$f\"; done", "exit 0"]
     return lines
 
 

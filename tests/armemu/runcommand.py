@@ -39,6 +39,9 @@ from .resources import cluster_and_body, find_cluster
 from .state import Store, cluster_key
 from .web import Request, Response, Router, arm_time, error, new_guid, utc_now
 
+# AKS run command truncates its output at 512 KB (MicrosoftDocs/azure-docs PR 115257, "az aks command invoke"
+# docs); which end is kept is not documented: keeping the start is a guess.
+AKS_LOGS_LIMIT = 512 * 1024
 P = "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.ContainerService/managedClusters/{name}"
 
 
@@ -196,7 +199,7 @@ def register(router: Router, store: Store) -> None:
         assert result is not None
         props.update(provisioningState="Succeeded" if not result.timed_out else "Failed",
                      exitCode=result.exit_code, finishedAt=arm_time(record.finished),
-                     logs=result.stdout + result.stderr)
+                     logs=(result.stdout + result.stderr)[:AKS_LOGS_LIMIT])
         if result.timed_out:
             props["reason"] = "The command timed out."
         return Response(200, {"id": record.id, "properties": props})

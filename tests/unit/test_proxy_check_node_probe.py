@@ -78,7 +78,7 @@ def test_script_uses_only_the_given_config_and_leaves_nothing_behind():
     assert probe_lines[0][:7] == ["probe", "0", "https://mcr.microsoft.com:443/", PROXY, "mcr.microsoft.com:443",
                                   "mcr.microsoft.com", "proxy.contoso.com:3128"]
     assert probe_lines[1][1:6] == ["1", "https://10.0.0.1:8443/x", PROXY, "10.0.0.1:8443", "-"]  # no SNI for an IP
-    assert lines[-3:] == ["wait", "for f in $(ls -S c.* 2>/dev/null) $(ls -S r.* 2>/dev/null); do cat \"$f\"; done",
+    assert lines[-3:] == ["wait", "for f in $(ls -S r.* 2>/dev/null) $(ls -S c.* 2>/dev/null); do cat \"$f\"; done",
                           "exit 0"]
     assert "known='  '" in text
     known = np.build_script(probes(config, "https://mcr.microsoft.com/"), 7, config, {"00112233aabbccdd": b""})
