@@ -11,8 +11,9 @@ class AksCommandRefused(Exception):
     """The service refused to start the command (the message is ARM's error, already described)."""
 
 
-def invoke(cmd, mc, resource_group_name, cluster_name, command, files, wait_seconds, what):
-    """The logs of ``command`` run with ``files`` (name -> text); ``what`` names the run in errors."""
+def invoke(cmd, aad_managed, resource_group_name, cluster_name, command, files, wait_seconds, what):
+    """The logs of ``command`` run with ``files`` (name -> text; none: no context) on a cluster, with the caller's
+    token when the cluster has AKS-managed Entra ID (``aad_managed``); ``what`` names the run in errors."""
     from azure.cli.command_modules.acs._polling import RunCommandLocationPolling
     from azure.cli.core.azclierror import AzureResponseError
     from azure.cli.core.profiles import ResourceType
@@ -24,8 +25,8 @@ def invoke(cmd, mc, resource_group_name, cluster_name, command, files, wait_seco
 
     request_model = cmd.get_models("RunCommandRequest", resource_type=ResourceType.MGMT_CONTAINERSERVICE,
                                    operation_group="managed_clusters")
-    request = request_model(command=command, context=zip_files(files))
-    if mc.aad_profile is not None and mc.aad_profile.managed:
+    request = request_model(command=command, context=zip_files(files) if files else None)
+    if aad_managed:
         # As az aks command invoke does: the command runs with the caller's identity (AKS AAD server app).
         from azure.cli.command_modules.acs.custom import _get_dataplane_aad_token
 

@@ -295,7 +295,8 @@ class _PodRoute:
 
         name = node_pod.pod_name()
         try:
-            logs = invoke(self.cmd, self.mc, self.resource_group_name, self.cluster_name, node_pod.COMMAND,
+            aad_managed = self.mc.aad_profile is not None and bool(self.mc.aad_profile.managed)
+            logs = invoke(self.cmd, aad_managed, self.resource_group_name, self.cluster_name, node_pod.COMMAND,
                           node_pod.files(name, self.node, lines, round(self.pod_seconds), self.pool),
                           self.wait_seconds, f"the probe pod on {self.where}")
         except AksCommandRefused as exc:
