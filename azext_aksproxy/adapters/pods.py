@@ -16,6 +16,7 @@ def http_proxy_pods(cmd, client, resource_group_name, name):
     from azext_aksproxy.adapters.aks_command import AksCommandRefused, invoke
     from azext_aksproxy.adapters.show import raw_cluster
     from azext_aksproxy.proxy_check.pods import stale_pods
+    from azext_aksproxy.proxy_config.cluster import user_no_proxy
 
     cluster = raw_cluster(client, resource_group_name, name)
     props = cluster.get("properties") or {}
@@ -33,4 +34,4 @@ def http_proxy_pods(cmd, client, resource_group_name, name):
             f"`{LIST_PODS}` did not return a readable pod list ({len(logs):,} bytes came back; AKS run command "
             "returns at most 512 KB, which a cluster with many pods exceeds). Nothing was written. Run the command "
             "with kubectl where the API server can be reached.") from None
-    return stale_pods(items, props.get("httpProxyConfig")).to_dict()
+    return stale_pods(items, props.get("httpProxyConfig"), user_no_proxy(cluster)).to_dict()

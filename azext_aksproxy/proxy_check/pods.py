@@ -37,12 +37,14 @@ class Expected:
     user_no_proxy: frozenset[str]  # what the user set (a NO_PROXY holding these is not stale)
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any] | None) -> Expected:
+    def from_config(cls, config: Mapping[str, Any] | None, user_no_proxy: Sequence[str] | None = None) -> Expected:
+        """``user_no_proxy``: the user's entries (proxy_config.cluster.user_no_proxy; default: all of noProxy)."""
         cfg = config or {}
         if cfg.get("enabled") is False or not (cfg.get("httpProxy") or cfg.get("httpsProxy")):
             return cls(None, None, None, frozenset(), frozenset())
-        user = frozenset(_entries(",".join(cfg.get("noProxy") or [])))
-        effective = frozenset(_entries(",".join(cfg.get("effectiveNoProxy") or []))) | user
+        user = frozenset(_entries(",".join(cfg.get("noProxy") or [] if user_no_proxy is None else user_no_proxy)))
+        effective = frozenset(_entries(",".join([*(cfg.get("noProxy") or []), *(cfg.get("effectiveNoProxy") or [])])))
+        effective |= user
         return cls(cfg.get("httpProxy") or None, cfg.get("httpsProxy") or None,
                    None if cfg.get("httpsProxy") else cfg.get("httpProxy") or None, effective, user)
 
@@ -147,9 +149,12 @@ def _differences(pod: Mapping[str, Any], expected: Expected) -> tuple[list[Diffe
     for container in [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]:
         env = {e.get("name"): e.get("value") for e in container.get("env") or [] if "value" in e}
         for upper in VARIABLES:
-            for name in (upper, upper.lower()):
+            # Each form present is compared; a variable absent in both forms is compared as absent. (A pod with
+            # only one form was not given it by AKS, which sets both: that form is what its programs read.)
+            present = [n for n in (upper, upper.lower()) if n in env] or [upper]
+            any_variable |= any(n in env for n in (upper, upper.lower()))
+            for name in present:
                 found = env.get(name)
-                any_variable |= name in env
                 if not _matches(upper, found, expected):
                     want = {"HTTP_PROXY": expected.http_proxy,
                             "HTTPS_PROXY": expected.https_proxy or expected.https_fallback,
@@ -172,9 +177,11 @@ def _matches(variable: str, found: str | None, expected: Expected) -> bool:
                                             and bool(entries))
 
 
-def stale_pods(pods: Sequence[Mapping[str, Any]], config: Mapping[str, Any] | None) -> PodReport:
-    """Compare every pod of ``kubectl get pods -A -o json``'s ``items`` with the cluster's ``httpProxyConfig``."""
-    expected = Expected.from_config(config)
+def stale_pods(pods: Sequence[Mapping[str, Any]], config: Mapping[str, Any] | None,
+               user_no_proxy: Sequence[str] | None = None) -> PodReport:
+    """Compare every pod of ``kubectl get pods -A -o json``'s ``items`` with the cluster's ``httpProxyConfig`` (the
+    user's own noProxy entries: ``user_no_proxy``, default all of noProxy)."""
+    expected = Expected.from_config(config, user_no_proxy)
     stale: dict[tuple, Workload] = {}
     opted: dict[tuple, Workload] = {}
     current = without = 0

@@ -129,8 +129,10 @@ def _kube_events(directory: str) -> list:
 
     events = []
     try:
-        with open(os.path.join(directory, "events.jsonl")) as handle:
-            events = [json.loads(line) for line in handle if line.strip()]
+        log = os.path.join(directory, "events.jsonl")
+        if os.path.exists(log):  # no kubectl call wrote one
+            with open(log) as handle:
+                events = [json.loads(line) for line in handle if line.strip()]
         pods = os.path.join(directory, "pods")
         for entry in sorted(os.listdir(pods)) if os.path.isdir(pods) else []:
             pod_dir = os.path.join(pods, entry)
