@@ -26,6 +26,7 @@ import secrets
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .node_probe import RECORD
 
@@ -49,9 +50,9 @@ def pod_name() -> str:
 
 
 def manifest(name: str, node: str | None, script: Sequence[str], deadline_seconds: int,
-             pool: str | None = None) -> dict:
+             pool: str | None = None) -> dict[str, Any]:
     """The pod (core/v1 Pod). ``node`` pins it; without one the scheduler picks a Linux node (of ``pool``)."""
-    spec: dict = {
+    spec: dict[str, Any] = {
         "hostNetwork": True, "hostPID": True, "hostIPC": True,
         "restartPolicy": "Never",
         "activeDeadlineSeconds": deadline_seconds,
@@ -103,7 +104,8 @@ def wrapper(name: str, wait_seconds: int) -> str:
     ]) + "\n"
 
 
-def files(name: str, node: str | None, script: Sequence[str], wait_seconds: int, pool: str | None = None) -> dict:
+def files(name: str, node: str | None, script: Sequence[str], wait_seconds: int,
+          pool: str | None = None) -> dict[str, str]:
     """The run command's context files and command (what :func:`outcome` then reads back)."""
     pod = manifest(name, node, script, deadline_seconds=int(wait_seconds) + 60, pool=pool)
     return {MANIFEST_FILE: json.dumps(pod), "aksproxy-node-pod.sh": wrapper(name, wait_seconds)}

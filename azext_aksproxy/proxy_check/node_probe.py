@@ -36,6 +36,7 @@ from typing import Any
 
 from azext_aksproxy.proxy_config.findings import mask_secrets
 
+from . import verdicts
 from .bypass import NoProxy
 from .probe import _GATEWAY_ERRORS, Proxy, Trust, judge_chain, route_for
 from .results import TargetResult, TlsReport, finding
@@ -302,39 +303,24 @@ def _judge_proxied(probe: NodeProbe, p: Proxy, record: NodeRecord, result: Targe
     proxy_answer = record.connect_code if tunnel and record.connect_code not in (0, 200) else record.http_code
     what = f"CONNECT {t.authority}" if tunnel and record.connect_code not in (0, 200) else f"GET {t.url}"
     if proxy_answer == 407:
-        result.findings.append(finding(
-            "proxy-auth-required", t, f"From {where}, {p.field} {p.url} answered {what} with 407: it wants "
-                                      "credentials, and AKS has no proxy authentication.",
-            "Let the proxy accept the cluster's egress addresses without credentials."))
+        problem = verdicts.proxy_auth_required(where, p, what, "407")
     elif proxy_answer in _GATEWAY_ERRORS:
-        result.findings.append(finding(
-            "proxy-error", t, f"From {where}, {p.field} {p.url} answered {what} with {proxy_answer}: it could not "
-                              "reach the target.",
-            f"Check the proxy's DNS, firewall and route to {t.authority}, and that the target is up."))
+        problem = verdicts.proxy_error(where, p, t, what, str(proxy_answer))
     elif tunnel and record.connect_code not in (0, 200):
-        result.findings.append(finding(
-            "connect-refused", t, f"From {where}, {p.field} {p.url} refused {what}: {record.connect_code}.",
-            f"Allow CONNECT to {t.authority} in the proxy's access rules (e.g. squid's SSL_ports and http_access), "
-            f"or add {t.host} to noProxy if nodes may reach it directly."))
+        problem = verdicts.connect_refused(where, p, t, what, str(record.connect_code))
     elif record.curl_exit in (5, 7) or (record.curl_exit == 28 and record.connect_code == 0
                                          and "connect" in said.lower() and "timed out" in said.lower()):
-        result.findings.append(finding(
-            "proxy-unreachable", t, f"{where.capitalize()} cannot reach {p.field} {p.url}: {said}.",
-            f"Start the proxy or correct host and port in {p.field}, and let the nodes' subnet reach it; the "
-            "proxy must answer before the cluster uses it."))
+        problem = verdicts.proxy_unreachable(where, p, said)
     elif record.curl_exit == 35:
-        result.findings.append(finding(
-            "tls-handshake", t, f"From {where}, TLS with {t.host} through {p.field} {p.url} failed: {said}.",
-            "Check that the proxy passes TLS through or intercepts it with a certificate for the host."))
+        problem = verdicts.tls_handshake(where, f"{t.host} through {p.field} {p.url}", said)
     elif record.curl_exit == 28:
-        result.findings.append(finding(
-            "target-unreachable", t, f"From {where}, through {p.field} {p.url}, {t.url} gave no answer within "
-                                     f"{timeout:g} s (timed out).",
-            f"Check that the proxy can reach {t.host} (its firewall, DNS and route)."))
+        problem = verdicts.target_unreachable(where, p, t, f"no answer within {timeout:g} s (timed out)")
     elif record.curl_exit != 0:
-        result.findings.append(finding(
-            "target-unreachable", t, f"From {where}, through {p.field} {p.url}, {t.url} did not answer: {said}.",
-            f"Check that the proxy can reach {t.host} (its firewall, DNS and route)."))
+        problem = verdicts.target_unreachable(where, p, t, said)
+    else:
+        problem = None
+    if problem is not None:
+        result.findings.append(finding(problem.code, t, problem.message, problem.fix))
     else:
         _reached(result, record)
         _judge_tls(probe, record, result, trust, where)

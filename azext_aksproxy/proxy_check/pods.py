@@ -90,7 +90,7 @@ class Workload:
         out: dict[str, Any] = {"namespace": self.namespace, "ownerKind": self.kind, "owner": self.name,
                                "pods": sorted(self.pods)}
         if with_differences:
-            seen: dict[tuple, Difference] = {}
+            seen: dict[tuple[str, str, str | None], Difference] = {}
             for d in self.differences:
                 seen.setdefault((d.variable, d.container, d.found), d)
             out["differences"] = [d.to_dict() for d in seen.values()]
@@ -182,8 +182,8 @@ def stale_pods(pods: Sequence[Mapping[str, Any]], config: Mapping[str, Any] | No
     """Compare every pod of ``kubectl get pods -A -o json``'s ``items`` with the cluster's ``httpProxyConfig`` (the
     user's own noProxy entries: ``user_no_proxy``, default all of noProxy)."""
     expected = Expected.from_config(config, user_no_proxy)
-    stale: dict[tuple, Workload] = {}
-    opted: dict[tuple, Workload] = {}
+    stale: dict[tuple[str, str, str], Workload] = {}
+    opted: dict[tuple[str, str, str], Workload] = {}
     current = without = 0
     for pod in pods:
         meta = pod.get("metadata") or {}
