@@ -28,7 +28,8 @@ def http_proxy_pods(cmd, client, resource_group_name, name):
         raise AzureResponseError(f"AKS run command was refused: {exc}. The pods were not listed; nothing was "
                                  "written.") from None
     try:
-        items = json.loads(logs[logs.index("{"):])["items"]
+        # The logs hold stdout then stderr (kubectl's warnings): the list is the first JSON object.
+        items = json.JSONDecoder().raw_decode(logs, logs.index("{"))[0]["items"]
     except (ValueError, KeyError, TypeError):
         raise AzureResponseError(
             f"`{LIST_PODS}` did not return a readable pod list ({len(logs):,} bytes came back; AKS run command "

@@ -35,6 +35,8 @@ RUN_COMMAND_NAMESPACE = "aks-command"  # where AKS runs the run command's pod; $
 OPT_OUT = "kubernetes.azure.com/no-http-proxy-vars"  # AKS docs "HTTP proxy": pods so annotated get no proxy vars
 MANIFEST_FILE = "aksproxy-pod.json"
 STATUS_PREFIX = f"{RECORD} pod "
+# Guess: the run command pod's name is $HOSTNAME (as in every pod) and its namespace aks-command, where AKS runs it.
+_NO_IMAGE = f"kubectl could not read the run command pod's own image (pod $HOSTNAME in {RUN_COMMAND_NAMESPACE})"
 _STATUS = re.compile(rf"^{RECORD} pod (ran|failed|timeout|refused) (\S+) (\S+)$", re.MULTILINE)
 
 
@@ -88,7 +90,7 @@ def wrapper(name: str, wait_seconds: int) -> str:
         "trap 'kubectl delete pod \"$P\" -n \"$NS\" --ignore-not-found --wait=false >/dev/null 2>&1' EXIT",
         (f"image=$(kubectl get pod \"$HOSTNAME\" -n {RUN_COMMAND_NAMESPACE} -o "
         "jsonpath='{.spec.containers[0].image}' 2>/dev/null)"),
-        "[ -n \"$image\" ] || { phase=-; say refused 'the run command pod image could not be read'; exit 0; }",
+        f"[ -n \"$image\" ] || {{ trap - EXIT; say refused \"{_NO_IMAGE}\"; exit 0; }}",
         f"sed \"s|\\\"IMAGE\\\"|\\\"$image\\\"|\" {MANIFEST_FILE} > pod.json",
         "if ! err=$(kubectl create -f pod.json 2>&1 >/dev/null); then trap - EXIT; say refused \"$err\"; exit 0; fi",
         f"end=$((SECONDS + {int(wait_seconds)}))",
@@ -131,6 +133,8 @@ def outcome(text: str) -> PodOutcome | None:
 def refusal_cause(error: str) -> str:
     """Which control refused the pod, from kubectl's error (the API server's admission and RBAC messages)."""
     low = error.lower()
+    if "could not read the run command pod" in low:
+        return "kubectl in the run command pod"
     if "podsecurity" in low or "violates podsecurity" in low:
         return "Pod Security admission"  # Kubernetes docs "Pod Security Admission": 'violates PodSecurity "..."'
     if "gatekeeper" in low or "azurepolicy" in low:
