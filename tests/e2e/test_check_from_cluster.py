@@ -310,6 +310,19 @@ def test_update_check_proxy_from_a_node_lets_a_good_update_through(az_ext, clust
     assert writes[0]["body"]["properties"]["httpProxyConfig"] == json.loads(config.read_text())
 
 
+def test_update_check_proxy_on_a_locked_cluster_probes_from_a_pod_then_writes(az_ext, emu, env, tmp_path,
+                                                                                squid_proxy):
+    emu.seed_cluster("rg1", "c1", properties=LOCKED)
+    config = write_config(tmp_path, squid_proxy.url)
+    r = update(az_ext, config, env)
+    assert r.ok, r
+    assert "--check-proxy: 1 target(s) checked from node aks-nodepool1-" in r.stderr and "(pod)" in r.stderr
+    writes = cluster_writes(emu)
+    assert [w["method"] for w in writes] == ["PUT"]
+    assert node_runs(emu)[-1]["seq"] < writes[0]["seq"]
+    assert_pod_deleted(emu)
+
+
 def test_update_check_proxy_from_local_does_not_touch_the_nodes(az_ext, cluster, env, tmp_path, squid_proxy):
     r = update(az_ext, write_config(tmp_path, squid_proxy.url), env, "--check-proxy-from", "local")
     assert r.ok, r

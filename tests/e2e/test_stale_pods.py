@@ -61,3 +61,14 @@ def test_help_has_examples(az_ext):
     r = az_ext.az("aks", "http-proxy", "pods", "--help")
     assert r.ok and "rollout restart" not in r.stdout or "stale[].restart" in r.stdout
     assert "no-http-proxy-vars" in " ".join(r.stdout.split())
+
+
+def test_a_pod_list_past_the_run_commands_output_limit_fails_naming_it(az_ext, emu):
+    from tests.pod_fixtures import OLD, pod, proxy_env
+
+    emu.seed_cluster("rg1", "c1", http_proxy_config={"httpProxy": NEW, "noProxy": ["localhost"]})
+    padding = [{"name": f"PAD{i}", "value": "x" * 200} for i in range(5)]
+    emu.seed_pods("rg1", "c1", [pod("big", f"p{i}", [*proxy_env(OLD), *padding]) for i in range(600)])
+    r = pods(az_ext, "-o", "json")
+    assert r.rc != 0 and r.json is None, r
+    assert "did not return a readable pod list" in r.stderr and "at most 512 KB" in r.stderr
