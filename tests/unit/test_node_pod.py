@@ -73,3 +73,10 @@ def test_the_node_check_uses_the_same_verdicts_as_the_local_one():
         result = np.judge(probe, record, None, where, 5)  # type: ignore[arg-type]
         (found,) = [f for f in result.findings if f.code == expected.code]
         assert (found.message, found.fix) == (expected.message, expected.fix)
+
+
+def test_a_target_without_a_line_names_the_output_limit_not_a_long_chain():
+    (probe,) = np.plan({"httpProxy": "http://p:3128/"}, parse_targets(["https://a.example/"]))
+    (row,) = np.judge(probe, None, None, "node n1", 5, runs=3).findings  # type: ignore[arg-type]
+    assert row.code == "node-no-result" and "in 3 run command(s)" in row.message
+    assert "last 4,096 bytes of output" in row.message and "very long certificate chain" not in row.message
