@@ -50,6 +50,17 @@ def test_restart_commands_as_tsv(az_ext, cluster):
     assert r.stdout.split("\n")[0] == "kubectl rollout restart deployment/front -n web"
 
 
+def test_table_output_has_a_row_per_workload(az_ext, cluster):
+    r = pods(az_ext, "-o", "table")
+    assert r.ok, r
+    header, _, *rows = r.stdout.splitlines()
+    assert header.split()[:5] == ["State", "Namespace", "OwnerKind", "Owner", "Pods"]
+    assert [row.split()[:5] for row in rows] == [
+        ["stale", "data", "StatefulSet", "db", "1"], ["stale", "kube-system", "DaemonSet", "agent", "1"],
+        ["stale", "tools", "Pod", "debug", "1"], ["stale", "web", "Deployment", "front", "2"],
+        ["opted-out", "web", "Deployment", "legacy", "1"]]
+
+
 def test_a_refused_run_command_says_so_and_lists_nothing(az_ext, emu):
     emu.seed_cluster("rg1", "c1", properties={"apiServerAccessProfile": {"disableRunCommand": True}})
     r = pods(az_ext, "-o", "json")
