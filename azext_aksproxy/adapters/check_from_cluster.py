@@ -72,6 +72,10 @@ def check_from_cluster(cmd, resource_group_name, cluster_name, config, targets, 
                 logger.warning("%s is not available: %s", route.how[:1].upper() + route.how[1:], exc)
             except ToolsMissing as missing:
                 _raise_tools_missing(route.where, missing)
+        else:  # the pod route comes last and ends in rows or its own error: never reached
+            from azure.cli.core.azclierror import CLIInternalError
+
+            raise CLIInternalError("No route to a node was left; nothing was checked and nothing was written.")
         where = route.where  # another node, when the first was busy with a run command
         return [node_probe.judge(p, outputs.get(p.index), trust, where, timeout, rounds) for p in probes]
     finally:
