@@ -92,10 +92,25 @@ def _routes(cmd, mc, resource_group_name, cluster_name, nodepool_name, timeout):
         nodes = []
     if nodes:
         yield _NodeRoute(cmd.cli_ctx, mc, nodes, wait)
-    setting = cmd.cli_ctx.config.get("aksproxy", "node_pod_timeout", None)
-    pod_seconds = float(setting) if setting else _NODE_POD_SECONDS + 4 * timeout
+    pod_seconds = _node_pod_seconds(cmd.cli_ctx.config.get("aksproxy", "node_pod_timeout", None), timeout)
     yield _PodRoute(cmd, mc, resource_group_name, cluster_name, nodes[0].name if nodes else None, nodepool_name,
                     pod_seconds, max(wait, pod_seconds + 120))
+
+
+def _node_pod_seconds(setting, timeout) -> float:
+    """aksproxy.node_pod_timeout (seconds the probe pod may take to start and finish), else a default."""
+    if not setting:
+        return _NODE_POD_SECONDS + 4 * timeout
+    try:
+        seconds = float(setting)
+    except ValueError:
+        seconds = -1.0
+    if seconds <= 0:
+        from azure.cli.core.azclierror import InvalidArgumentValueError
+
+        raise InvalidArgumentValueError(f"aksproxy.node_pod_timeout {setting!r}: give the seconds the probe pod may "
+                                        "take, more than 0 (or unset it for the default).")
+    return seconds
 
 
 def _raise_tools_missing(where, missing):
