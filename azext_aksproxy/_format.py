@@ -128,6 +128,18 @@ def audit_table_format(result):
     ]
 
 
+def http_proxy_pods_table_format(result):
+    """One row per workload of `az aks http-proxy pods`: the stale ones with what to restart, then the opted-out."""
+    rows = [OrderedDict([("State", "stale"), ("Namespace", w["namespace"]), ("OwnerKind", w["ownerKind"]),
+                         ("Owner", w["owner"]), ("Pods", len(w["pods"])),
+                         ("Variables", " ".join(sorted({d["variable"] for d in w["differences"]}))),
+                         ("Restart", w["restart"])]) for w in (result or {}).get("stale", [])]
+    rows += [OrderedDict([("State", "opted-out"), ("Namespace", w["namespace"]), ("OwnerKind", w["ownerKind"]),
+                          ("Owner", w["owner"]), ("Pods", len(w["pods"])), ("Variables", ""), ("Restart", "")])
+             for w in (result or {}).get("optedOut", [])]
+    return rows
+
+
 # ---- aks http-proxy rollout ----
 def rollout_plan_table_format(result):
     return [OrderedDict([("Stage", r["stage"]), ("Group", r["group"]), ("ResourceGroup", r["resourceGroup"]),

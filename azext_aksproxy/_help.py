@@ -275,9 +275,12 @@ long-summary: >
     endpoints (aksproxy.check_targets, else the defaults) rather than replacing them. A target that noProxy sends
     direct is tried direct and fails as direct-unreachable when the node cannot reach it. Where the scale-set run
     command is refused (node resource group lockdown: AuthorizationFailed) or there is no Linux node, AKS run
-    command (the API of az aks command invoke) runs it in a pod of the cluster instead, and the rows say so;
-    where that pod lacks curl or openssl, the check fails naming them. Each row's ranOn says where it ran
-    (node NAME, AKS run command pod, or local). The script writes only to a temp dir it removes, sends and
+    command (the API of az aks command invoke) starts a short-lived pod on the node with the node's network and
+    root filesystem (as kubectl debug node does; the run command pod's own image) and runs the script there
+    against the node's curl and openssl, then deletes the pod whatever happened; where Pod Security admission,
+    Azure Policy or RBAC refuses that pod, the check fails naming the cause and writes nothing
+    (aksproxy.node_pod_timeout: seconds the pod may take, default 120 plus 4 x --timeout). Each row's ranOn says
+    where it ran (node NAME, node NAME (pod), or local). The script writes only to a temp dir it removes, sends and
     prints no secret, and the cluster is not written to; a run command takes 20 s or more. Extra codes:
     direct-unreachable, node-no-result (error). `az aks update --check-proxy` takes this route by default.
 examples:
@@ -289,6 +292,29 @@ examples:
     text: az aks http-proxy check --config proxy.json --target https://myregistry.azurecr.io/ http://mirror.contoso.com/ubuntu/ --timeout 5
   - name: In CI, print only the targets that failed (the exit code fails the job).
     text: az aks http-proxy check --config proxy.json --query "[?severity=='error'].{target:target, code:code, message:message}"
+"""
+
+helps["aks http-proxy pods"] = """
+type: command
+short-summary: List the pods still running with other proxy variables than the cluster's current HTTP proxy config.
+long-summary: >
+    AKS injects HTTP_PROXY, HTTPS_PROXY and NO_PROXY (and their lower-case forms) into pods as they are created;
+    a pod keeps them until it is recreated. After a proxy change that AKS did not roll out (a Block node
+    disruption policy, a pool whose reimage failed), pods run with the old settings. This command lists the pods
+    through AKS run command (kubectl get pods -A -o json, the API of az aks command invoke; nothing is written),
+    compares each container's variables with the current config (NO_PROXY as a set of entries: the order AKS
+    writes them in is not documented), and groups the stale pods by namespace and owner (a ReplicaSet's
+    Deployment, StatefulSet, DaemonSet, Job, bare pod) with the command that restarts them. Pods annotated
+    kubernetes.azure.com/no-http-proxy-vars "true" get no variables from AKS and are listed apart (optedOut).
+    Values are shown with credentials masked. AKS run command returns at most 512 KB, which bounds the cluster
+    size this can read.
+examples:
+  - name: List the stale pods and how to restart them.
+    text: az aks http-proxy pods -g MyResourceGroup -n MyManagedCluster
+  - name: Only the restart commands.
+    text: az aks http-proxy pods -g MyResourceGroup -n MyManagedCluster --query "stale[].restart" -o tsv
+  - name: The workloads that opted out of the proxy variables.
+    text: az aks http-proxy pods -g MyResourceGroup -n MyManagedCluster --query "optedOut[].[namespace, ownerKind, owner]" -o tsv
 """
 
 helps["aks http-proxy audit"] = """

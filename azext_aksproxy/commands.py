@@ -19,6 +19,7 @@ def load_command_table(self, _):
         findings_table_format,
         http_proxy_config_table_format,
         http_proxy_diff_table_format,
+        http_proxy_pods_table_format,
         http_proxy_show_table_format,
         node_image_table_format,
     )
@@ -44,6 +45,9 @@ def load_command_table(self, _):
                          table_transformer=node_image_table_format)
     with self.command_group("aks http-proxy", custom_command_type=_handlers("adapters.audit")) as g:
         g.custom_command("audit", "http_proxy_audit", table_transformer=audit_table_format)
+    with self.command_group("aks http-proxy", custom_command_type=_handlers("adapters.pods"),
+                            client_factory=cf_managed_clusters) as g:
+        g.custom_command("pods", "http_proxy_pods", table_transformer=http_proxy_pods_table_format)
 
     # ---- aks http-proxy rollout ----
     from azext_aksproxy._format import rollout_plan_table_format, rollout_table_format

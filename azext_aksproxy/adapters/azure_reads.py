@@ -30,8 +30,9 @@ def error_text(ex: Exception) -> str:
     from azext_aksproxy.proxy_config import mask_secrets
 
     error = getattr(ex, "error", None)
-    if getattr(error, "code", None) and getattr(error, "message", None):
-        text = f"({error.code}) {error.message}"
+    code, message = getattr(error, "code", None), getattr(error, "message", None)
+    if code and message:
+        text = f"({code}) {message}"
     else:
         text = str(getattr(ex, "message", None) or ex).strip()
         text = text.splitlines()[0] if text else type(ex).__name__
@@ -89,7 +90,7 @@ class ArmReader:
         """Each page's ``value`` list, following nextLink (given the api-version when it lacks one, as the SDK's
         pagers do)."""
 
-        url = f"{path}?api-version={api_version}"
+        url: str | None = f"{path}?api-version={api_version}"
         while url:
             body = self._body(url, "an ARM list")
             try:

@@ -4,6 +4,8 @@ Settings (az config section ``aksproxy``, or the matching AZURE_AKSPROXY_* envir
 - ``check_targets``: space-separated URLs checked when no --target is given, and by --check-proxy.
 - ``check_timeout``: seconds per target for --check-proxy (default 10).
 - ``public_ca_bundle``: PEM file of the roots nodes trust without trustedCa (default: Mozilla's, from certifi).
+- ``node_pod_timeout``: seconds the probe pod of --from-cluster may take where the scale-set run command is refused
+  (default 120 plus 4 x the timeout; adapters/check_from_cluster.py).
 """
 from knack.log import get_logger
 

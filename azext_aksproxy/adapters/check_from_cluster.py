@@ -1,37 +1,38 @@
 """az adapter for the proxy check from inside the cluster (``check --from-cluster``, ``update --check-proxy``).
 
-Two routes, both run the script of :mod:`azext_aksproxy.proxy_check.node_probe` and write nothing to the cluster:
+Two routes, each an object with ``where`` and ``run(script lines) -> output``, chosen in one place
+(:func:`_routes`); both run the script of :mod:`azext_aksproxy.proxy_check.node_probe` on a node, against the
+node's own curl and openssl, and write nothing to the cluster:
 
-1. a node: the action run command of one instance of a Linux scale set in the node resource group
+1. the scale-set run command of one instance of a Linux scale set in the node resource group
    (``virtualMachineScaleSets/{vmss}/virtualMachines/{id}/runCommand``, ``RunShellScript``: what
    `az vmss run-command invoke` calls), so the probes leave from a node's own network, as kubelet's and
    containerd's do. It returns the last 4,096 bytes of output; targets whose lines were cut off are asked again.
 2. where that is refused (node resource group lockdown denies it with 403 AuthorizationFailed; a role without
    ``Microsoft.Compute/virtualMachineScaleSets/virtualMachines/runCommand/action``) or impossible (no Linux
-   scale-set node): AKS's run command (``managedClusters/{name}/runCommand``, what `az aks command invoke` calls),
-   which runs it in a pod of the cluster; the rows say so.
+   scale-set node): AKS's run command (``managedClusters/{name}/runCommand``, what `az aks command invoke` calls)
+   starts a short-lived pod on the node with the node's root filesystem and network (:mod:`node_pod`), runs the
+   script there under chroot, and deletes the pod whatever happened. A refused pod (Pod Security admission, Azure
+   Policy, RBAC) fails closed, naming the cause. (The run command pod itself is no route: its image has kubectl,
+   not curl or openssl, Azure/AKS issue 3034, and its network is the pod network, not the node's.)
 """
 from __future__ import annotations
 
-import base64
-import io
-import zipfile
 from dataclasses import dataclass
 
 from knack.log import get_logger
 
 from azext_aksproxy._client_factory import cf_compute
+from azext_aksproxy.adapters.azure_reads import error_text, pool_scale_sets
 
 logger = get_logger(__name__)
 
-AKS_ROUTE = "AKS run command pod"
-_SCRIPT_FILE = "aksproxy-check.sh"
 _MAX_ROUNDS = 8  # re-asking for targets whose output was cut off; each round returns at least one, or we stop
-_POLL_SECONDS = 5  # what az aks command invoke polls at when the service sends no Retry-After
+_NODE_POD_SECONDS = 120.0  # default for aksproxy.node_pod_timeout: the pod's image pull, start and probes
 
 
 class RouteRefused(Exception):
-    """The node route is not allowed or not possible; the message says why (for the user)."""
+    """The route is not allowed or not possible; the message says why (for the user)."""
 
 
 class ToolsMissing(Exception):
@@ -51,91 +52,105 @@ class Node:
 
 def check_from_cluster(cmd, resource_group_name, cluster_name, config, targets, timeout, public_roots,
                        nodepool_name=None):
-    """TargetResults for ``targets``, probed through ``config`` from the cluster (a node, else a pod); from a node of
+    """TargetResults for ``targets``, probed through ``config`` from a node of the cluster; from a node of
     ``nodepool_name`` when given."""
     from azext_aksproxy._client_factory import cf_managed_clusters
     from azext_aksproxy.proxy_check import node_probe
+    from azext_aksproxy.proxy_check.probe import trust_for
 
-    clusters = cf_managed_clusters(cmd.cli_ctx)
-    mc = clusters.get(resource_group_name, cluster_name)
+    mc = cf_managed_clusters(cmd.cli_ctx).get(resource_group_name, cluster_name)
     probes = node_probe.plan(config, targets)
-    trust = node_probe.trust_for(config, public_roots)
+    trust = trust_for(config, public_roots)
     progress = cmd.cli_ctx.get_progress_controller()
     progress.begin(message=f"Checking {len(probes)} target(s) from the cluster (run command)")
     try:
-        return _check(cmd, clusters, mc, resource_group_name, cluster_name, config, probes, trust, timeout,
-                      nodepool_name)
+        for route in _routes(cmd, mc, resource_group_name, cluster_name, nodepool_name, timeout):
+            try:
+                logger.warning("Checking %d target(s) from %s (%s)...", len(probes), route.where, route.how)
+                outputs, rounds = _rounds(probes, timeout, config, route.run)
+                break
+            except RouteRefused as exc:
+                logger.warning("%s is not available: %s", route.how[:1].upper() + route.how[1:], exc)
+            except ToolsMissing as missing:
+                _raise_tools_missing(route.where, missing)
+        else:  # the pod route comes last and ends in rows or its own error: never reached
+            from azure.cli.core.azclierror import CLIInternalError
+
+            raise CLIInternalError("No route to a node was left; nothing was checked and nothing was written.")
+        where = route.where  # another node, when the first was busy with a run command
+        return [node_probe.judge(p, outputs.get(p.index), trust, where, timeout, rounds) for p in probes]
     finally:
         progress.end()
 
 
-def _check(cmd, clusters, mc, resource_group_name, cluster_name, config, probes, trust, timeout, nodepool_name):
-    from azext_aksproxy.proxy_check import node_probe
-
+def _routes(cmd, mc, resource_group_name, cluster_name, nodepool_name, timeout):
+    """The routes, in the order tried: the scale-set run command on a node, then a pod on that node."""
+    wait = _wait_seconds(timeout)
     try:
-        route = _NodeRoute(cmd.cli_ctx, mc, _nodes(cmd.cli_ctx, mc, nodepool_name), _wait_seconds(timeout))
-        where = route.where
-        logger.warning("Checking %d target(s) from %s (its scale set's run command)...", len(probes), where)
-        outputs = _rounds(probes, timeout, config, route.run)
-        where = route.where  # another node, when the first was busy with a run command
+        nodes = _nodes(cmd.cli_ctx, mc, nodepool_name)
     except RouteRefused as exc:
-        where = AKS_ROUTE
-        logger.warning("The node route is not available: %s Running the check through AKS run command (the API of "
-                       "az aks command invoke) in a pod of the cluster instead%s.", exc,
-                       f" (a pod cannot be placed in node pool {nodepool_name})" if nodepool_name else "")
-        try:
-            outputs = _rounds(probes, timeout, config,
-                              lambda lines: _run_in_pod(cmd, clusters, mc, resource_group_name, cluster_name, lines,
-                                                        _wait_seconds(timeout)))
-        except ToolsMissing as missing:
-            _raise_tools_missing(where, missing)
-    except ToolsMissing as missing:
-        _raise_tools_missing(where, missing)
-    return [node_probe.judge(p, outputs.get(p.index), trust, where, timeout) for p in probes]
+        logger.warning("The scale-set run command is not available: %s", exc)
+        nodes = []
+    if nodes:
+        yield _NodeRoute(cmd.cli_ctx, mc, nodes, wait)
+    pod_seconds = _node_pod_seconds(cmd.cli_ctx.config.get("aksproxy", "node_pod_timeout", None), timeout)
+    yield _PodRoute(cmd, mc, resource_group_name, cluster_name, nodes[0].name if nodes else None, nodepool_name,
+                    pod_seconds, max(wait, pod_seconds + 120))
+
+
+def _node_pod_seconds(setting, timeout) -> float:
+    """aksproxy.node_pod_timeout (seconds the probe pod may take to start and finish), else a default."""
+    if not setting:
+        return _NODE_POD_SECONDS + 4 * timeout
+    try:
+        seconds = float(setting)
+    except ValueError:
+        seconds = -1.0
+    if seconds <= 0:
+        from azure.cli.core.azclierror import InvalidArgumentValueError
+
+        raise InvalidArgumentValueError(f"aksproxy.node_pod_timeout {setting!r}: give the seconds the probe pod may "
+                                        "take, more than 0 (or unset it for the default).")
+    return seconds
 
 
 def _raise_tools_missing(where, missing):
     from azure.cli.core.azclierror import ValidationError
 
     raise ValidationError(
-        f"The check cannot run in the {where}: it has no {missing} (the probes need curl and openssl). Nothing "
+        f"The check cannot run on {where}: it has no {missing} (the probes need curl and openssl). Nothing "
         "was checked and nothing was written. Run the check from a machine in the cluster's network instead "
         "(az aks http-proxy check without --from-cluster, or --check-proxy-from local).")
 
 
 def _rounds(probes, timeout, config, run):
-    """Run the script for the targets still missing until each has its record (or a round brings none)."""
+    """Run the script for the targets still missing until each has its record (or a round brings none); the
+    records and the number of runs."""
     from azext_aksproxy.proxy_check import node_probe
 
-    records, pending = {}, list(probes)
-    for _ in range(_MAX_ROUNDS):
-        output = run(node_probe.build_script(pending, timeout, config))
+    records, pending, known, rounds = {}, list(probes), {}, 0
+    for rounds in range(1, _MAX_ROUNDS + 1):
+        output = run(node_probe.build_script(pending, timeout, config, known_certificates=known))
         missing = node_probe.missing_tools(output)
         if missing:
             raise ToolsMissing(missing)
-        got = {i: r for i, r in node_probe.parse_output(output).items() if i in {p.index for p in pending}}
-        if not got:
+        certificates = node_probe.parse_certificates(output)
+        learnt = set(certificates) - set(known)
+        known.update(certificates)
+        got = {i: r for i, r in node_probe.parse_output(output, known).items() if i in {p.index for p in pending}}
+        if not got and not learnt:  # nothing new came back: another run would bring nothing either
             break
         records.update(got)
         pending = [p for p in pending if p.index not in records]
         if not pending:
             break
         logger.info("%d target(s) did not fit into the run command's output; asking again.", len(pending))
-    return records
-
-
+    return records, rounds
 
 
 def _refused(exc) -> bool:
     return getattr(exc, "status_code", None) == 403 or getattr(getattr(exc, "error", None), "code", "") in (
         "AuthorizationFailed", "LinkedAuthorizationFailed")
-
-
-def _describe(exc) -> str:
-    error = getattr(exc, "error", None)
-    code = getattr(error, "code", None) or getattr(exc, "status_code", "")
-    message = getattr(error, "message", None) or getattr(exc, "message", None) or str(exc)
-    return f"({code}) {message}"
 
 
 def _wait_seconds(timeout: float) -> float:
@@ -156,6 +171,8 @@ def _unfinished(where: str, seconds: float):
 class _NodeRoute:
     """The scale-set run command on one node; the next node when one is busy with another run command (409)."""
 
+    how = "the scale-set run command"
+
     def __init__(self, cli_ctx, mc, nodes, wait_seconds):
         self.cli_ctx, self.mc, self.nodes, self.wait_seconds = cli_ctx, mc, nodes, wait_seconds
         self.current = 0
@@ -174,7 +191,7 @@ class _NodeRoute:
                 if getattr(exc, "status_code", None) != 409 or self.current + 1 >= len(self.nodes):
                     raise
                 logger.warning("%s is running another run command (%s); using the next node.",
-                               self.where.capitalize(), _describe(exc))
+                               self.where.capitalize(), error_text(exc))
                 self.current += 1
 
 
@@ -191,16 +208,14 @@ def _nodes(cli_ctx, mc, nodepool_name=None) -> list[Node]:
     compute = cf_compute(cli_ctx)
     nrg = mc.node_resource_group
     try:
-        scale_sets = list(compute.virtual_machine_scale_sets.list(nrg))
         candidates = []
-        for vmss in scale_sets:
-            pool = (vmss.tags or {}).get("aks-managed-poolName")
+        for pool, vmss in pool_scale_sets(compute, nrg).items():
             os_disk = vmss.virtual_machine_profile.storage_profile.os_disk if vmss.virtual_machine_profile else None
-            if pool is None or (os_disk is not None and (os_disk.os_type or "Linux").lower() != "linux"):
+            if os_disk is not None and (os_disk.os_type or "Linux").lower() != "linux":
                 continue
-            if nodepool_name and pool.lower() != nodepool_name.lower():
+            if nodepool_name and pool != nodepool_name.lower():
                 continue
-            candidates.append((modes.get(pool.lower(), "User") != "System", vmss.name))
+            candidates.append((modes.get(pool, "User") != "System", vmss.name))
         nodes = []
         for _, name in sorted(candidates):
             for vm in compute.virtual_machine_scale_set_vms.list(nrg, name):
@@ -209,7 +224,7 @@ def _nodes(cli_ctx, mc, nodepool_name=None) -> list[Node]:
                     nodes.append(Node(name, vm.instance_id, computer or vm.name))
     except HttpResponseError as exc:
         if _refused(exc) or getattr(exc, "status_code", None) == 404:
-            raise RouteRefused(f"listing the scale sets of {nrg} failed: {_describe(exc)}") from None
+            raise RouteRefused(f"listing the scale sets of {nrg} failed: {error_text(exc)}") from None
         raise
     if not nodes and nodepool_name:
         raise InvalidArgumentValueError(
@@ -236,7 +251,7 @@ def _run_on_node(cli_ctx, mc, node: Node, lines, wait_seconds: float) -> str:
         result = poller.result()
     except HttpResponseError as exc:
         if _refused(exc):
-            raise RouteRefused(f"the run command on node {node.name} was refused: {_describe(exc)}") from None
+            raise RouteRefused(f"the run command on node {node.name} was refused: {error_text(exc)}") from None
         raise
     stdout, failure = script_output(result.value or [])
     if failure is not None:
@@ -269,46 +284,58 @@ def _stdout(message: str) -> str:
     return rest.rsplit("\n[stderr]", 1)[0]
 
 
-def _run_in_pod(cmd, clusters, mc, resource_group_name, cluster_name, lines, wait_seconds: float) -> str:
-    from azure.cli.command_modules.acs._polling import RunCommandLocationPolling
-    from azure.cli.core.azclierror import AzureResponseError
-    from azure.cli.core.profiles import ResourceType
-    from azure.core.exceptions import HttpResponseError
-    from azure.mgmt.core.polling.arm_polling import ARMPolling
+class _PodRoute:
+    """A short-lived pod on a node, started and deleted through AKS run command (proxy_check.node_pod)."""
 
-    request_model = cmd.get_models("RunCommandRequest", resource_type=ResourceType.MGMT_CONTAINERSERVICE,
-                                   operation_group="managed_clusters")
-    request = request_model(command=f"bash {_SCRIPT_FILE}", context=_zip({_SCRIPT_FILE: "\n".join(lines) + "\n"}))
-    if mc.aad_profile is not None and mc.aad_profile.managed:
-        # As az aks command invoke does: the command runs with the caller's identity (AKS AAD server app).
-        from azure.cli.command_modules.acs.custom import _get_dataplane_aad_token
+    how = "a pod with the node's filesystem and network, started through AKS run command"
 
-        request.cluster_token = _get_dataplane_aad_token(cmd.cli_ctx, "6dae42f8-4368-4678-94ff-3960e28e3630")
-    try:
-        poller = clusters.begin_run_command(
-            resource_group_name, cluster_name, request,
-            polling=ARMPolling(_POLL_SECONDS, lro_options={"final-state-via": "location"},
-                               lro_algorithms=[RunCommandLocationPolling()]))
-    except HttpResponseError as exc:
-        raise AzureResponseError(
-            f"AKS run command was refused too: {_describe(exc)}. Nothing was checked and nothing was written. Run "
-            "the check from a machine in the cluster's network (without --from-cluster, or --check-proxy-from "
-            "local), or allow the scale-set run command on the nodes.") from None
-    poller.wait(wait_seconds)
-    if not poller.done():
-        raise _unfinished(AKS_ROUTE, wait_seconds)
-    result = poller.result()
-    if (result.provisioning_state or "").lower() != "succeeded":
-        raise AzureResponseError(f"AKS run command ended {result.provisioning_state}: {result.reason or ''}. "
-                                 "Run the check locally instead (without --from-cluster, or --check-proxy-from "
-                                 "local) from a machine in the cluster's network.")
-    return result.logs or ""
+    def __init__(self, cmd, mc, resource_group_name, cluster_name, node, pool, pod_seconds, wait_seconds):
+        self.cmd, self.mc, self.resource_group_name, self.cluster_name = cmd, mc, resource_group_name, cluster_name
+        self.node, self.pool, self.pod_seconds, self.wait_seconds = node, pool, pod_seconds, wait_seconds
 
+    @property
+    def where(self) -> str:
+        return f"node {self.node} (pod)" if self.node else "a Linux node (pod)"
 
-def _zip(files: dict) -> str:
-    """A runCommand ``context``: base64 of a zip of the files (what az aks command invoke sends for --file)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+    def run(self, lines) -> str:
+        from azure.cli.core.azclierror import AzureResponseError, ValidationError
+
+        from azext_aksproxy.adapters.aks_command import AksCommandRefused, invoke
+        from azext_aksproxy.proxy_check import node_pod
+        from azext_aksproxy.proxy_config.findings import mask_secrets
+
+        name = node_pod.pod_name()
+        try:
+            aad_managed = self.mc.aad_profile is not None and bool(self.mc.aad_profile.managed)
+            logs = invoke(self.cmd, aad_managed, self.resource_group_name, self.cluster_name, node_pod.COMMAND,
+                          node_pod.files(name, self.node, lines, round(self.pod_seconds), self.pool),
+                          self.wait_seconds, f"the probe pod on {self.where}")
+        except AksCommandRefused as exc:
+            raise AzureResponseError(
+                f"AKS run command was refused too: {exc}. Nothing was checked and nothing was written. Run the "
+                "check from a machine in the cluster's network (without --from-cluster, or --check-proxy-from "
+                "local), or allow the scale-set run command on the nodes.") from None
+        result = node_pod.outcome(logs)
+        if result is None:
+            raise AzureResponseError(
+                f"AKS run command printed no status for the probe pod {name} on {self.where} (its output was cut "
+                f"off or the command did not run); check with `kubectl get pod {name} -n {node_pod.NAMESPACE}` "
+                "that it is gone. Nothing was written.")
+        if result.state == "refused":
+            raise ValidationError(
+                f"The probe pod on {self.where} was refused by {node_pod.refusal_cause(result.error)}: "
+                f"{mask_secrets(result.error)[:600]}. Nothing was checked and nothing was written. The pod needs "
+                "the node's network and filesystem (hostNetwork, hostPID, a hostPath volume of /), as `kubectl "
+                "debug node` does; allow that for aksproxy's pods, or run the check from a machine in the "
+                "cluster's network (without --from-cluster, or --check-proxy-from local).")
+        if result.state == "timeout":
+            raise AzureResponseError(
+                f"The probe pod on {self.where} did not finish within {self.pod_seconds:g} s (last phase "
+                f"{result.phase}: an image that cannot be pulled, or a node without room?); it was deleted and "
+                "nothing was written. Raise aksproxy.node_pod_timeout, or run the check from a machine in the "
+                "cluster's network.")
+        if result.state == "failed":
+            raise AzureResponseError(
+                f"The probe pod on {self.where} ended {result.phase}; it was deleted and nothing was written. Its "
+                f"output: {mask_secrets(logs.rsplit(node_pod.STATUS_PREFIX, 1)[0].strip())[-600:]}")
+        return logs

@@ -12,10 +12,13 @@ chain is judged the same wherever it was fetched. The script:
   trustedCa only, never the node's store, which already holds the current trustedCa;
 - writes only into a private ``mktemp -d`` directory that a trap removes, and always exits 0 (run command reports
   a failing script as a failed operation and drops its output);
-- prints one line per target, ``AKSPROXY1 <index> <curl exit> <http code> <CONNECT code> <seconds> <error> <chain>``
-  (error: base64 of curl's message; chain: base64 of gzip of the DER certificates, self-signed roots left out).
-  The VMSS run command returns only the last 4,096 bytes of output, so the longest lines come first and those cut
-  off are simply missing: :func:`parse_output` returns what is complete and the caller asks again for the rest.
+- prints one short line per target, ``AKSPROXY1 <index> <curl exit> <http code> <CONNECT code> <seconds> <error>
+  <chain>`` (error: base64 of curl's message; chain: the certificates' fingerprints, comma-separated, self-signed
+  roots left out), and each certificate once, ``AKSPROXY1 cert <fingerprint> <base64 of gzip of its DER>``, unless
+  an earlier run already brought it (``known_certificates``). Targets behind one proxy or origin share their
+  intermediates, and paths of one host their whole chain, so a hundred targets fit into two or three runs.
+  The VMSS run command returns only the last 4,096 bytes of output: records come first, certificates last, and
+  what is cut off is simply missing: :func:`parse_output` returns what is complete and the caller asks again.
 
 Pure: no azure-cli import.
 """
@@ -24,22 +27,20 @@ from __future__ import annotations
 import base64
 import binascii
 import gzip
+import hashlib
 import re
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from azext_aksproxy.proxy_config.findings import mask_secrets
 
 from ..proxy_config.bypass import NoProxy
-from . import chain as chains
-from .probe import _GATEWAY_ERRORS, Proxy, Trust, judge_chain, proxy_for
+from . import verdicts
+from .probe import _GATEWAY_ERRORS, Proxy, Trust, judge_chain, route_for
 from .results import TargetResult, TlsReport, finding
 from .targets import Target
-
-if TYPE_CHECKING:
-    from cryptography import x509
 
 RECORD = "AKSPROXY1"
 # Azure's action run command returns only the last 4,096 bytes of a script's output ("Run scripts in your Linux VM
@@ -49,8 +50,10 @@ _ERROR_BYTES = 240  # of curl's message: one line is all it ever says
 _MISSING = re.compile(rf"^{RECORD} missing((?: [\w.-]+)+)$", re.MULTILINE)
 # What the script needs; node images have them all (AgentBaker's own checks use curl and openssl), AKS run command's
 # pod image may not (Azure/AKS issue 3034: kubectl, helm, later jq, grep, awk, xargs; network tools were asked for).
-TOOLS = ("curl", "openssl", "timeout", "awk", "sed", "gzip", "base64", "mktemp", "env")
+TOOLS = ("curl", "openssl", "timeout", "awk", "sed", "gzip", "base64", "mktemp", "env", "head")
 _LINE = re.compile(rf"^{RECORD} (\d+) (\d+) (\d{{3}}) (\d{{3}}) ([0-9.]+) (\S+) (\S+)$")
+_CERT = re.compile(rf"^{RECORD} cert ([0-9a-f]{{16}}) (\S+)$", re.MULTILINE)
+_PARALLEL = 16  # probes at once on the node: a long --target list is not a flood from one node
 
 
 @dataclass(frozen=True)
@@ -80,22 +83,14 @@ class NodeRecord:
 def plan(config: Mapping[str, Any], targets: Sequence[Target]) -> list[NodeProbe]:
     """One probe per target, with the route the new config gives it (noProxy matched as Go does)."""
     no_proxy = NoProxy(config.get("noProxy") or [])
-    probes = []
-    for index, target in enumerate(targets):
-        entry = no_proxy.covering(target.host, target.port)
-        proxy = None if entry is not None else proxy_for(config, target)
-        if entry is not None:
-            probes.append(NodeProbe(index, target, "noProxy", bypass_entry=entry))
-        elif proxy is None:
-            probes.append(NodeProbe(index, target, "direct"))
-        else:
-            probes.append(NodeProbe(index, target, proxy.field, proxy))
-    return probes
+    return [NodeProbe(index, target, *route_for(config, target, no_proxy)) for index, target in enumerate(targets)]
 
 
-def build_script(probes: Sequence[NodeProbe], timeout: float, config: Mapping[str, Any]) -> list[str]:
+def build_script(probes: Sequence[NodeProbe], timeout: float, config: Mapping[str, Any],
+                 known_certificates: Mapping[str, bytes] | None = None) -> list[str]:
     """The script's lines (RunShellScript takes a list of lines). ``config`` is only read for proxy URLs, which
-    must carry no credentials: the config rules refuse them, and a script is never the place to send one."""
+    must carry no credentials: the config rules refuse them, and a script is never the place to send one.
+    ``known_certificates`` (by fingerprint) are not printed again."""
     for field in ("httpProxy", "httpsProxy"):
         url = config.get(field) or ""
         if "@" in url.split("//", 1)[-1].split("/", 1)[0]:
@@ -115,10 +110,12 @@ def build_script(probes: Sequence[NodeProbe], timeout: float, config: Mapping[st
         f"for t in {' '.join(TOOLS)}; do command -v \"$t\" >/dev/null 2>&1 || m=\"$m $t\"; done",
         f"[ -z \"$m\" ] || {{ echo \"{RECORD} missing$m\"; exit 0; }}",
         "run() { env -i PATH=\"$PATH\" HOME=\"$W\" LC_ALL=C \"$@\"; }",
+        f"known=' {' '.join(sorted(known_certificates or {}))} '",
+        f"throttle() {{ while [ \"$(jobs -rp | wc -l)\" -ge {_PARALLEL} ]; do wait -n 2>/dev/null || sleep 0.1; done; }}",
         "b64() { base64 -w0; }",
         # i url proxy-url|- tls-authority|- sni|- proxy-authority|-
         "probe() {",
-        "  local i=$1 url=$2 proxy=$3 hp=$4 sni=$5 pa=$6 np='' w rc c=- e f n s",
+        "  local i=$1 url=$2 proxy=$3 hp=$4 sni=$5 pa=$6 np='' w rc c=- e f n s d fp",
         "  local via=() ossl=()",
         "  if [ \"$proxy\" = - ]; then np='*'; else via=(--proxy \"$proxy\"); fi",
         "  if [ \"$pa\" != - ]; then ossl+=(-proxy \"$pa\"); fi",
@@ -136,10 +133,17 @@ def build_script(probes: Sequence[NodeProbe], timeout: float, config: Mapping[st
         "    while [ -f \"x.$i.$n\" ]; do",
         "      f=\"x.$i.$n\"",
         "      s=$(run openssl x509 -in \"$f\" -noout -subject -issuer -nameopt RFC2253 | sed 's/^[a-z]*=//' | uniq | wc -l)",
-        "      [ \"$n\" = 1 ] || [ \"$s\" != 1 ] && run openssl x509 -in \"$f\" -outform DER >>\"d.$i\"",
+        "      if [ \"$n\" = 1 ] || [ \"$s\" != 1 ]; then",
+        "        d=\"d.$i.$n\"",
+        "        run openssl x509 -in \"$f\" -outform DER >\"$d\"",
+        "        fp=$(run openssl dgst -sha256 -r \"$d\" | head -c 16)",
+        # Each certificate once per run, and not at all when an earlier run brought it.
+        "        case \"$known\" in *\" $fp \"*) ;; *) [ -f \"c.$fp\" ] || {",
+        f"          echo \"{RECORD} cert $fp $(gzip -9c \"$d\" | b64)\" >\"t.$fp.$i\" && mv \"t.$fp.$i\" \"c.$fp\"; }};; esac",
+        "        if [ \"$c\" = - ]; then c=$fp; else c=\"$c,$fp\"; fi",
+        "      fi",
         "      n=$((n + 1))",
         "    done",
-        "    [ -s \"d.$i\" ] && c=$(gzip -9c \"d.$i\" | b64)",
         "  fi",
         f"  e=$(head -c {_ERROR_BYTES} \"e.$i\" | b64)",
         "  [ -n \"$e\" ] || e=-",
@@ -159,9 +163,10 @@ def build_script(probes: Sequence[NodeProbe], timeout: float, config: Mapping[st
             if p.proxy.scheme != "http":
                 hp = "-"
         args = " ".join(shlex.quote(a) for a in (str(p.index), t.url, proxy_url, hp, sni, proxy_authority))
-        lines.append(f"probe {args} &")
-    # Largest records first: a run command keeps the output's tail, so what is cut off is the fewest, longest lines.
-    lines += ["wait", "for f in $(ls -S r.* 2>/dev/null); do cat \"$f\"; done", "exit 0"]
+        lines += ["throttle", f"probe {args} &"]
+    # Records first (largest first), certificates last: a run command keeps the output's tail, so the certificates
+    # survive (and are not sent again), and the records cut off come back, short, in the next run.
+    lines += ["wait", "for f in $(ls -S r.* 2>/dev/null) $(ls -S c.* 2>/dev/null); do cat \"$f\"; done", "exit 0"]
     return lines
 
 
@@ -169,8 +174,23 @@ def _authority(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def parse_output(text: str) -> dict[int, NodeRecord]:
-    """Every complete record in the output, by target index. Lines that are cut off or garbled are left out."""
+def parse_certificates(text: str) -> dict[str, bytes]:
+    """The certificates the output carries, by fingerprint (lines cut off or garbled are left out)."""
+    out = {}
+    for m in _CERT.finditer(text or ""):
+        try:
+            der = gzip.decompress(base64.b64decode(m[2], validate=True))
+        except (binascii.Error, OSError, EOFError, ValueError):
+            continue
+        if len(split_der(der)) == 1 and hashlib.sha256(der).hexdigest()[:16] == m[1]:
+            out[m[1]] = der
+    return out
+
+
+def parse_output(text: str, certificates: Mapping[str, bytes] | None = None) -> dict[int, NodeRecord]:
+    """Every complete record in the output, by target index: a record whose certificates are neither in the output
+    nor in ``certificates`` is incomplete. Lines that are cut off or garbled are left out."""
+    known = {**(certificates or {}), **parse_certificates(text)}
     records = {}
     for line in (text or "").splitlines():
         m = _LINE.match(line.strip())
@@ -178,9 +198,12 @@ def parse_output(text: str) -> dict[int, NodeRecord]:
             continue
         try:
             error = "" if m[6] == "-" else base64.b64decode(m[6], validate=True).decode("utf-8", "replace")
-            chain = () if m[7] == "-" else tuple(split_der(gzip.decompress(base64.b64decode(m[7], validate=True))))
-        except (binascii.Error, OSError, EOFError, ValueError):
+        except (binascii.Error, ValueError):
             continue
+        fingerprints = [] if m[7] == "-" else m[7].split(",")
+        if any(fp not in known for fp in fingerprints):
+            continue
+        chain = tuple(known[fp] for fp in fingerprints)
         index = int(m[1])
         records[index] = NodeRecord(index, int(m[2]), int(m[3]), int(m[4]), float(m[5]), error.strip(), chain)
     return records
@@ -214,16 +237,19 @@ def split_der(data: bytes) -> list[bytes]:
     return out
 
 
-def judge(probe: NodeProbe, record: NodeRecord | None, trust: Trust, where: str, timeout: float) -> TargetResult:
-    """The row for one target from what ``where`` (e.g. "node aks-nodepool1-1234-vmss000000") printed."""
+def judge(probe: NodeProbe, record: NodeRecord | None, trust: Trust, where: str, timeout: float,
+          runs: int = 1) -> TargetResult:
+    """The row for one target from what ``where`` (e.g. "node aks-nodepool1-1234-vmss000000") printed in ``runs``
+    run commands."""
     t = probe.target
     result = TargetResult(t, probe.via, probe.proxy.url if probe.proxy else None, where=where)
     if record is None:
         result.findings.append(finding(
-            "node-no-result", t, f"{where.capitalize()} returned no result for {t.url}: its output was lost (a "
-                                 "scale-set run command returns only the last 4,096 bytes, which a very long "
-                                 "certificate chain can exceed on its own).",
-            "Run the check again; if it persists, run it from a machine in the cluster's network (without "
+            "node-no-result", t, f"{where.capitalize()} returned no result for {t.url} in {runs} run command(s): "
+                                 "its record and certificates did not fit into what came back (a run command "
+                                 f"returns only the last {RUN_COMMAND_OUTPUT_LIMIT:,} bytes of output; a "
+                                 "certificate of about 3 KB or more never fits).",
+            "Run the check with fewer --target values, or from a machine in the cluster's network (without "
             "--from-cluster, or --check-proxy-from local)."))
         return result
     said = mask_secrets(record.error) or f"curl exit code {record.curl_exit}"
@@ -277,39 +303,24 @@ def _judge_proxied(probe: NodeProbe, p: Proxy, record: NodeRecord, result: Targe
     proxy_answer = record.connect_code if tunnel and record.connect_code not in (0, 200) else record.http_code
     what = f"CONNECT {t.authority}" if tunnel and record.connect_code not in (0, 200) else f"GET {t.url}"
     if proxy_answer == 407:
-        result.findings.append(finding(
-            "proxy-auth-required", t, f"From {where}, {p.field} {p.url} answered {what} with 407: it wants "
-                                      "credentials, and AKS has no proxy authentication.",
-            "Let the proxy accept the cluster's egress addresses without credentials."))
+        problem = verdicts.proxy_auth_required(where, p, what, "407")
     elif proxy_answer in _GATEWAY_ERRORS:
-        result.findings.append(finding(
-            "proxy-error", t, f"From {where}, {p.field} {p.url} answered {what} with {proxy_answer}: it could not "
-                              "reach the target.",
-            f"Check the proxy's DNS, firewall and route to {t.authority}, and that the target is up."))
+        problem = verdicts.proxy_error(where, p, t, what, str(proxy_answer))
     elif tunnel and record.connect_code not in (0, 200):
-        result.findings.append(finding(
-            "connect-refused", t, f"From {where}, {p.field} {p.url} refused {what}: {record.connect_code}.",
-            f"Allow CONNECT to {t.authority} in the proxy's access rules (e.g. squid's SSL_ports and http_access), "
-            f"or add {t.host} to noProxy if nodes may reach it directly."))
+        problem = verdicts.connect_refused(where, p, t, what, str(record.connect_code))
     elif record.curl_exit in (5, 7) or (record.curl_exit == 28 and record.connect_code == 0
                                          and "connect" in said.lower() and "timed out" in said.lower()):
-        result.findings.append(finding(
-            "proxy-unreachable", t, f"{where.capitalize()} cannot reach {p.field} {p.url}: {said}.",
-            f"Start the proxy or correct host and port in {p.field}, and let the nodes' subnet reach it; the "
-            "proxy must answer before the cluster uses it."))
+        problem = verdicts.proxy_unreachable(where, p, said)
     elif record.curl_exit == 35:
-        result.findings.append(finding(
-            "tls-handshake", t, f"From {where}, TLS with {t.host} through {p.field} {p.url} failed: {said}.",
-            "Check that the proxy passes TLS through or intercepts it with a certificate for the host."))
+        problem = verdicts.tls_handshake(where, f"{t.host} through {p.field} {p.url}", said)
     elif record.curl_exit == 28:
-        result.findings.append(finding(
-            "target-unreachable", t, f"From {where}, through {p.field} {p.url}, {t.url} gave no answer within "
-                                     f"{timeout:g} s (timed out).",
-            f"Check that the proxy can reach {t.host} (its firewall, DNS and route)."))
+        problem = verdicts.target_unreachable(where, p, t, f"no answer within {timeout:g} s (timed out)")
     elif record.curl_exit != 0:
-        result.findings.append(finding(
-            "target-unreachable", t, f"From {where}, through {p.field} {p.url}, {t.url} did not answer: {said}.",
-            f"Check that the proxy can reach {t.host} (its firewall, DNS and route)."))
+        problem = verdicts.target_unreachable(where, p, t, said)
+    else:
+        problem = None
+    if problem is not None:
+        result.findings.append(finding(problem.code, t, problem.message, problem.fix))
     else:
         _reached(result, record)
         _judge_tls(probe, record, result, trust, where)
@@ -336,6 +347,3 @@ def _tls_note(tls: TlsReport | None) -> str:
     return f" The chain is issued by {issuer!r} and publicly trusted."
 
 
-def trust_for(config: Mapping[str, Any], public_roots: Sequence[x509.Certificate]) -> Trust:
-    """The anchors a node judges with after the update: the public roots and the NEW trustedCa, nothing else."""
-    return Trust(public_roots, chains.trusted_ca_certificates(config.get("trustedCa")))

@@ -5,7 +5,7 @@ import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography import x509
@@ -15,9 +15,10 @@ from azext_aksproxy.proxy_config.urls import DEFAULT_PORTS
 
 from ..proxy_config.bypass import NoProxy
 from . import chain as chains
-from . import wire
+from . import verdicts, wire
 from .results import TargetResult, TlsReport, finding
 from .targets import Target
+from .verdicts import Problem
 
 _MAX_PARALLEL = 8  # the default targets all run at once; a long --target list is not a flood
 # What proxies answer when they cannot reach the target (squid: 503 ERR_CONNECT_FAIL, mitmproxy: 502). Through a
@@ -38,12 +39,6 @@ class Proxy:
         parts = urlsplit(url)
         scheme = (parts.scheme or "http").lower()
         return cls(field, mask_secrets(url), scheme, parts.hostname or "", parts.port or DEFAULT_PORTS.get(scheme, 80))
-
-
-class Problem(NamedTuple):
-    code: str
-    message: str
-    fix: str
 
 
 @dataclass(frozen=True)
@@ -68,13 +63,26 @@ def check_targets(config: Mapping[str, Any], targets: Sequence[Target], timeout:
       One TargetResult per target, in the order of ``targets``. Never raises for what the network does: a
       refused connection, a bad certificate or an unreadable chain is a finding of that target.
     """
-    trust = Trust(chains.public_roots() if public_roots is None else public_roots,
-                  chains.trusted_ca_certificates(config.get("trustedCa")))
+    trust = trust_for(config, chains.public_roots() if public_roots is None else public_roots)
     no_proxy = NoProxy(config.get("noProxy") or [])
     if not targets:
         return []
     with ThreadPoolExecutor(max_workers=min(_MAX_PARALLEL, len(targets))) as pool:
         return list(pool.map(lambda t: check_target(config, t, no_proxy, trust, timeout), targets))
+
+
+def trust_for(config: Mapping[str, Any], public_roots: Sequence[x509.Certificate]) -> Trust:
+    """The anchors a node judges with after the update: the public roots and the NEW trustedCa, nothing else."""
+    return Trust(public_roots, chains.trusted_ca_certificates(config.get("trustedCa")))
+
+
+def route_for(config: Mapping[str, Any], target: Target, no_proxy: NoProxy) -> tuple[str, Proxy | None, str | None]:
+    """How a node reaches ``target`` under ``config``: (via, proxy, the noProxy entry that sends it direct)."""
+    entry = no_proxy.covering(target.host, target.port)
+    if entry is not None:
+        return "noProxy", None, entry
+    proxy = proxy_for(config, target)
+    return (proxy.field, proxy, None) if proxy is not None else ("direct", None, None)
 
 
 def proxy_for(config: Mapping[str, Any], target: Target) -> Proxy | None:
@@ -87,12 +95,11 @@ def proxy_for(config: Mapping[str, Any], target: Target) -> Proxy | None:
 
 
 def check_target(config: Mapping[str, Any], target: Target, no_proxy: NoProxy, trust: Trust, timeout: float) -> TargetResult:
-    entry = no_proxy.covering(target.host, target.port)
+    _via, proxy, entry = route_for(config, target, no_proxy)
     if entry is not None:
         return TargetResult(target, "noProxy", findings=[finding(
             "bypass", target, f"noProxy entry {entry!r} covers {target.host}: nodes connect to it directly, not "
                               "through the proxy, so the proxy is not checked for it.")])
-    proxy = proxy_for(config, target)
     if proxy is None:
         return TargetResult(target, "direct", findings=[finding(
             "direct", target, f"The config has no proxy for {target.scheme}:// targets: nodes reach "
@@ -166,34 +173,21 @@ class _Probe:
         if squid_error:
             said += f" ({squid_error})"
         if head.status == 407:
-            self._add("proxy-auth-required", f"{p.field} {p.url} answered {what} with {said}: it wants credentials, "
-                      "and AKS has no proxy authentication.",
-                      "Let the proxy accept the cluster's egress addresses without credentials.")
+            self._add(*verdicts.proxy_auth_required(None, p, what, said))
         elif head.status in _GATEWAY_ERRORS:
-            self._add("proxy-error", f"{p.field} {p.url} answered {what} with {said}: it could not reach the target.",
-                      f"Check the proxy's DNS, firewall and route to {t.authority}, and that the target is up.")
+            self._add(*verdicts.proxy_error(None, p, t, what, said))
         else:
-            self._add("connect-refused", f"{p.field} {p.url} refused {what}: {said}.",
-                      f"Allow CONNECT to {t.authority} in the proxy's access rules (e.g. squid's SSL_ports and "
-                      f"http_access), or add {t.host} to noProxy if nodes may reach it directly.")
+            self._add(*verdicts.connect_refused(None, p, t, what, said))
 
     def _fail(self, stage: str, reason: str) -> None:
         p, t = self.proxy, self.target
         if stage == "connect":
-            self._add("proxy-unreachable", f"Cannot reach {p.field} {p.url}: {reason}.",
-                      f"Start the proxy or correct host and port in {p.field}. The proxy must answer before a "
-                      "cluster uses it; run this check from a machine in the cluster's network.")
+            self._add(*verdicts.proxy_unreachable(None, p, reason))
         elif stage in ("tls", "proxy-tls"):
             peer = "the proxy" if stage == "proxy-tls" else f"{t.host} through {p.field} {p.url}"
-            self._add("tls-handshake", f"TLS with {peer} failed: {reason}.",
-                      "Check that the proxy passes TLS through or intercepts it with a certificate for the host; "
-                      "an https:// proxy URL needs a proxy that speaks TLS on that port.")
-        elif stage == "tunnel":
-            self._add("target-unreachable", f"{p.field} {p.url} did not open a tunnel to {t.authority}: {reason}.",
-                      f"Check that the proxy accepts CONNECT and can reach {t.authority}.")
+            self._add(*verdicts.tls_handshake(None, peer, reason))
         else:
-            self._add("target-unreachable", f"Through {p.field} {p.url}, {t.url} did not answer: {reason}.",
-                      f"Check that the proxy can reach {t.host} (its firewall, DNS and route).")
+            self._add(*verdicts.target_unreachable(None, p, t, reason, tunnel=stage == "tunnel"))
 
     def _judge_chain(self, stream: wire.TlsStream, host: str, what: str) -> TlsReport:
         report, problems = judge_chain(stream.peer_chain_der(), host, self.trust, what)

@@ -253,7 +253,8 @@ CATALOGUE: dict[str, Rule] = {
     "direct-unreachable": Rule(ERROR, "noProxy (or no proxy for the scheme) sends the target direct, and the node "
                                       "cannot reach it that way", _OUTBOUND, scope=CHECK),
     "node-no-result": Rule(ERROR, "the node ran the check but its output for the target was lost",
-                           "Azure docs, action Run Commands on Linux VMs (output: the last 4,096 bytes)", scope=CHECK),
+                           "Azure docs, action Run Commands on Linux VMs (output: the last 4,096 bytes); az aks command "
+                           "invoke docs (output cut at 512 KB)", scope=CHECK),
     # the fleet (fleet.py: az aks http-proxy audit)
     "ca-expiring": Rule(WARNING, "a trustedCa certificate expires within --expiring-within days (default 30)", _TLS,
                         scope=FLEET),

@@ -170,6 +170,14 @@ class EmulatorClient:
         """Every script a run command received (VMSS or AKS), with the node's output once it has ended."""
         return self._control("GET", "/runcommands")["runs"]
 
+    def seed_pods(self, rg: str, name: str, pods: list) -> list:
+        """The pods `kubectl get pods -A` lists in the AKS run command pod (core/v1 Pod objects)."""
+        return self._control("PUT", f"/kube/{quote(rg)}/{quote(name)}/pods", pods)["pods"]
+
+    def kube_events(self, rg: str, name: str) -> list:
+        """Pod creations (allowed or refused), deletions and pods left running, of every AKS run command."""
+        return self._control("GET", f"/kube/{quote(rg)}/{quote(name)}")["events"]
+
     def finish_operations(self) -> list:
         return self._control("POST", "/operations/finish")["finished"]
 

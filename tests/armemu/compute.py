@@ -64,6 +64,13 @@ def vmss_name(cluster: Cluster, pool: dict) -> str:
     return f"aks{pool['name']}" if _is_windows(pool) else f"aks-{pool['name']}-{_suffix(cluster)}-vmss"
 
 
+def linux_node_names(cluster: Cluster) -> list:
+    """The Kubernetes node names of the cluster's running Linux scale-set instances (kubectl's view, kubectl.py)."""
+    return [f"{vmss_name(cluster, p)}{_b36(i)}" for p in cluster.pools()
+            if (p.get("type") or "VirtualMachineScaleSets") == "VirtualMachineScaleSets" and not _is_windows(p)
+            for i in range(_capacity(p))]
+
+
 def _capacity(pool: dict) -> int:
     if (pool.get("powerState") or {}).get("code", "Running") == "Stopped":
         return 0

@@ -21,7 +21,7 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING
 
-from . import model, network, proxycfg
+from . import model, network, proxycfg, runcommand
 from .state import Cluster, Store, cluster_key
 from .web import Request, Response, Router, error
 
@@ -255,6 +255,7 @@ def build_router(emu: Emulator) -> Router:
     router.add("PUT", "/_emu/vnets/{sub}/{rg}/{name}", vnet_put)
     router.add("PATCH", "/_emu/vnets/{sub}/{rg}/{name}", vnet_patch)
     router.add("GET", "/_emu/vnets", vnets_get)
+    runcommand.register_control(router, store)
     router.add("GET", "/_emu/operations", ops_get)
     router.add("POST", "/_emu/operations/finish", ops_finish)
     return router

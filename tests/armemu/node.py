@@ -40,7 +40,7 @@ def proxy_environment(http_proxy_config: dict | None) -> dict:
     return env
 
 
-def _path_without(work: str, hidden: tuple[str, ...]) -> str:
+def path_without(work: str, hidden: tuple[str, ...]) -> str:
     """A PATH of one directory linking every program on NODE_PATH except ``hidden``: an image without them."""
     bin_dir = os.path.join(work, ".image-bin")
     os.mkdir(bin_dir)
@@ -55,9 +55,9 @@ def _path_without(work: str, hidden: tuple[str, ...]) -> str:
 
 
 def run_script(argv: list[str], files: dict[str, bytes] | None = None, node_env: dict | None = None,
-               timeout: float = 5400.0, hidden_tools: tuple[str, ...] = ()) -> NodeRun:
+               timeout: float = 5400.0, hidden_tools: tuple[str, ...] = (), search_path: str | None = None) -> NodeRun:
     """Run ``argv`` (e.g. ["bash", "script.sh"]) in a new temp dir holding ``files``; the dir is removed after.
-    ``hidden_tools`` are left off the PATH, as on an image that lacks them."""
+    ``hidden_tools`` are left off the PATH, as on an image that lacks them; ``search_path``, when given, is the PATH."""
     work = tempfile.mkdtemp(prefix="armemu-node-")
     try:
         for name, data in (files or {}).items():
@@ -65,8 +65,8 @@ def run_script(argv: list[str], files: dict[str, bytes] | None = None, node_env:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "wb") as handle:
                 handle.write(data)
-        path = _path_without(work, hidden_tools) if hidden_tools else NODE_PATH
-        env = {"PATH": path, "HOME": work, "LANG": "C.UTF-8", **(node_env or {})}
+        search_path = search_path or (path_without(work, hidden_tools) if hidden_tools else NODE_PATH)
+        env = {"PATH": search_path, "HOME": work, "LANG": "C.UTF-8", **(node_env or {})}
         proc = subprocess.Popen(argv, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, start_new_session=True)
         try:

@@ -41,6 +41,12 @@ DEFAULT_CONFIG: dict = {
     "run_command_timeout_seconds": 5400.0,
     # programs the AKS run command pod's image lacks (runcommand.py): its contents are not documented
     "aks_command_pod_missing_tools": [],
+    # kubectl in the AKS run command pod (kubectl.py): the run command pod's image (a guess: not documented), what
+    # refuses the pods it creates (null, "PodSecurity", "Gatekeeper", "RBAC"), and how they behave ("run"; "fail":
+    # the container exits 1; "hang": the pod stays Pending, as with an image that cannot be pulled)
+    "aks_command_pod_image": "mcr.microsoft.com/aks/command/runtime:master.250101.1",
+    "kube_admission": None,
+    "kube_pod_behaviour": "run",
     # Today's AKS (since 2025-10-12) reimages every pool as part of a cluster PUT that changes the proxy config;
     # false = the older service: the PUT changes the pools' model only and a node image upgrade rolls it out.
     "proxy_change_reimages": True,
@@ -140,6 +146,8 @@ class Store:
             self.role_assignments: dict = {}
             self.run_commands: dict = {}  # id -> runcommand.RunRecord
             self.vnets: dict = {}  # VNet id lower -> network.seed_vnet record
+            self.kube_pods: dict = {}  # "sub/rg/name" -> pods kubectl lists (runcommand.py)
+            self.kube_events: dict = {}  # "sub/rg/name" -> pod creations, refusals, deletions
             for name, loc in SEED_RESOURCE_GROUPS:
                 self.put_resource_group(name, loc)
 

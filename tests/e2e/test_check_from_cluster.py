@@ -156,32 +156,125 @@ def test_no_proxy_target_the_node_cannot_reach_directly_is_refused(az_ext, clust
     assert HIDDEN not in (log.read_text()[seen:] if log.exists() else "")  # the node went direct, not via squid
 
 
-def test_intercepted_chains_that_overflow_the_output_limit_are_asked_for_again(az_ext, cluster, env, tmp_path,
-                                                                                 mitm, https_origin):
+def test_a_chain_shared_by_many_targets_comes_back_once(az_ext, cluster, env, tmp_path, mitm, https_origin):
     targets = [f"{https_origin.url}p{i}" for i in range(12)]
     config = write_config(tmp_path, mitm.url, trustedCa=b64_pem(mitm_ca_pem(mitm)))
     r = check(az_ext, config, env, *targets)
     assert r.ok, r
     assert [row["target"] for row in r.json] == [https_origin.url, *targets]  # the required endpoint first
     assert all(row["code"] == "reached" and row["tls"]["trustedBy"] == "trustedCa" for row in r.json)
-    runs = cluster.run_commands()
-    assert len(runs) >= 2  # 12 intercepted chains do not fit into one run command's 4,096 bytes
-    assert len(runs[0]["stdout"].encode()) > 4096  # the first round's output was cut: the rest asked again
+    (run,) = cluster.run_commands()  # 12 intercepted chains once overflowed one run command's 4,096 bytes
+    assert len(run["stdout"].encode()) < 4096 and run["stdout"].count(" cert ") == 1
 
 
-def test_node_route_forbidden_by_lockdown_falls_back_to_aks_run_command(az_ext, emu, env, tmp_path, squid_proxy,
-                                                                          https_origin):
-    emu.seed_cluster("rg1", "c1", properties={"nodeResourceGroupProfile": {"restrictionLevel": "ReadOnly"}})
-    r = check(az_ext, write_config(tmp_path, squid_proxy.url), env, https_origin.url)
+@pytest.mark.parametrize("locked", [False, True], ids=["scale-set run command", "probe pod"])
+def test_a_hundred_targets_each_get_a_row_in_a_few_runs(az_ext, emu, env, tmp_path, mitm, https_origin, locked):
+    emu.seed_cluster("rg1", "c1", properties=LOCKED if locked else {})
+    targets = [f"{https_origin.url}t{i}" for i in range(100)]
+    config = write_config(tmp_path, mitm.url, trustedCa=b64_pem(mitm_ca_pem(mitm)))
+    r = check(az_ext, config, env, *targets)
     assert r.ok, r
-    (row,) = r.json
-    assert row["code"] == "reached" and row["ranOn"] == "AKS run command pod"
+    assert [row["target"] for row in r.json] == [https_origin.url, *targets]
+    assert all(row["code"] == "reached" and row["tls"]["trustedBy"] == "trustedCa" for row in r.json)
+    runs = [run for run in emu.run_commands() if run["kind"] == ("aks" if locked else "vmss")]
+    if locked:
+        assert len(runs) == 1  # AKS run command returns up to 512 KB
+    else:
+        assert 2 <= len(runs) <= 3  # each certificate comes once: 101 short records fit into a few 4,096-byte tails
+        assert len(runs[0]["stdout"].encode()) > 4096  # the first output was cut: the rest asked again
+
+
+LOCKED = {"nodeResourceGroupProfile": {"restrictionLevel": "ReadOnly"}}
+NODE = "aks-nodepool1-"
+
+
+def pod_events(emu):
+    return emu.kube_events("rg1", "c1")
+
+
+def assert_pod_deleted(emu):
+    """One probe pod was created on a node and deleted; nothing else was created or left behind."""
+    events = pod_events(emu)
+    created = [e for e in events if e["verb"] == "create" and e["allowed"]]
+    assert len(created) >= 1 and all(e["namespace"] == "default" for e in created)
+    deleted = {(e["namespace"], e["name"]) for e in events if e["verb"] == "delete"}
+    assert {(e["namespace"], e["name"]) for e in created} == deleted
+    assert not [e for e in events if e["verb"] == "left-running"]
+    return created
+
+
+def test_locked_node_resource_group_gets_a_verdict_from_a_pod_on_a_node(az_ext, emu, env, tmp_path, squid_proxy,
+                                                                         https_origin, hidden_origin):
+    emu.seed_cluster("rg1", "c1", properties=LOCKED,
+                     http_proxy_config={"httpProxy": f"http://127.0.0.1:{free_port()}/"})
+    emu.configure(aks_command_pod_missing_tools=["curl", "openssl"])  # the run command pod's image has neither
+    hidden = f"https://{HIDDEN}:{hidden_origin.port}/"
+    r = check(az_ext, write_config(tmp_path, squid_proxy.url), env, hidden)
+    assert r.ok, r
+    rows = r.json
+    assert [row["code"] for row in rows] == ["reached", "reached"]
+    for row in rows:
+        assert row["ranOn"].startswith(f"node {NODE}") and row["ranOn"].endswith("vmss000000 (pod)")
+        assert row["message"].startswith(f"From {row['ranOn']}: reached through httpsProxy")
     assert "AuthorizationFailed" in r.stderr and "through AKS run command" in r.stderr
     vmss_run, aks_run = node_runs(emu)
     assert vmss_run["status"] == 403 and vmss_run["response"]["error"]["code"] == "AuthorizationFailed"
     assert aks_run["path"].lower().endswith("/managedclusters/c1/runcommand") and aks_run["status"] == 202
-    assert aks_run["body"]["command"] == "bash aksproxy-check.sh"
+    assert aks_run["body"]["command"] == "bash aksproxy-node-pod.sh"
     assert cluster_writes(emu) == []
+    (created,) = assert_pod_deleted(emu)
+    pod = created["pod"]
+    spec = pod["spec"]
+    assert created["node"] == row["ranOn"].split()[1] == spec["nodeName"]
+    assert spec["hostNetwork"] and spec["hostPID"] and spec["volumes"][0]["hostPath"]["path"] == "/"
+    assert spec["containers"][0]["image"] == emu.config()["aks_command_pod_image"]  # the run command pod's own
+    assert spec["containers"][0]["command"][:2] == ["chroot", "/host"]
+    assert pod["metadata"]["annotations"]["kubernetes.azure.com/no-http-proxy-vars"] == "true"
+    assert f"CONNECT {HIDDEN}:{hidden_origin.port}" in (squid_proxy.workdir / "access.log").read_text()
+
+
+@pytest.mark.parametrize("admission, cause, said", [
+    ("PodSecurity", "Pod Security admission", 'violates PodSecurity "baseline:latest": host namespaces'),
+    ("Gatekeeper", "Azure Policy (Gatekeeper)", 'admission webhook "validation.gatekeeper.sh" denied the request'),
+    ("RBAC", "Kubernetes RBAC", 'cannot create resource "pods"'),
+])
+def test_a_refused_probe_pod_fails_closed_naming_the_cause(az_ext, emu, env, tmp_path, squid_proxy, https_origin,
+                                                          admission, cause, said):
+    emu.seed_cluster("rg1", "c1", properties=LOCKED)
+    emu.configure(kube_admission=admission)
+    r = check(az_ext, write_config(tmp_path, squid_proxy.url), env, https_origin.url)
+    assert r.rc == 1 and r.json is None, r
+    assert f"The probe pod on node {NODE}" in r.stderr and f"was refused by {cause}: " in r.stderr
+    assert said in r.stderr and "Nothing was checked and nothing was written" in r.stderr
+    assert cluster_writes(emu) == []
+    events = pod_events(emu)
+    assert [(e["verb"], e["allowed"]) for e in events] == [("create", False)]  # refused: no pod, nothing to delete
+
+
+@pytest.mark.parametrize("behaviour, said", [
+    ("fail", "ended Failed; it was deleted and nothing was written"),
+    ("hang", "did not finish within 3 s (last phase Pending"),
+])
+def test_the_probe_pod_is_deleted_when_it_fails_or_times_out(az_ext, emu, env, tmp_path, squid_proxy, https_origin,
+                                                             behaviour, said):
+    emu.seed_cluster("rg1", "c1", properties=LOCKED)
+    emu.configure(kube_pod_behaviour=behaviour)
+    r = check(az_ext, write_config(tmp_path, squid_proxy.url), {**env, "AZURE_AKSPROXY_NODE_POD_TIMEOUT": "3"},
+              https_origin.url)
+    assert r.rc == 1 and r.json is None, r
+    assert said in r.stderr, r.stderr
+    assert cluster_writes(emu) == []
+    assert_pod_deleted(emu)
+
+
+def test_the_probe_pod_is_deleted_after_a_failing_probe(az_ext, emu, env, tmp_path, https_origin):
+    emu.seed_cluster("rg1", "c1", properties=LOCKED)
+    dead = f"http://127.0.0.1:{free_port()}/"
+    r = check(az_ext, write_config(tmp_path, dead), env, https_origin.url)
+    assert r.rc == 1, r
+    (row,) = r.json
+    assert row["code"] == "proxy-unreachable" and row["ranOn"].endswith("(pod)")
+    assert_pod_deleted(emu)
 
 
 def test_from_cluster_needs_the_cluster(az_ext, env, tmp_path, squid_proxy):
@@ -217,22 +310,24 @@ def test_update_check_proxy_from_a_node_lets_a_good_update_through(az_ext, clust
     assert writes[0]["body"]["properties"]["httpProxyConfig"] == json.loads(config.read_text())
 
 
+def test_update_check_proxy_on_a_locked_cluster_probes_from_a_pod_then_writes(az_ext, emu, env, tmp_path,
+                                                                                squid_proxy):
+    emu.seed_cluster("rg1", "c1", properties=LOCKED)
+    config = write_config(tmp_path, squid_proxy.url)
+    r = update(az_ext, config, env)
+    assert r.ok, r
+    assert "--check-proxy: 1 target(s) checked from node aks-nodepool1-" in r.stderr and "(pod)" in r.stderr
+    writes = cluster_writes(emu)
+    assert [w["method"] for w in writes] == ["PUT"]
+    assert node_runs(emu)[-1]["seq"] < writes[0]["seq"]
+    assert_pod_deleted(emu)
+
+
 def test_update_check_proxy_from_local_does_not_touch_the_nodes(az_ext, cluster, env, tmp_path, squid_proxy):
     r = update(az_ext, write_config(tmp_path, squid_proxy.url), env, "--check-proxy-from", "local")
     assert r.ok, r
     assert "--check-proxy: 1 target(s) checked from this machine, none failed." in r.stderr
     assert node_runs(cluster) == [] and cluster.run_commands() == []
-
-
-def test_aks_run_command_pod_without_curl_fails_closed_saying_why(az_ext, emu, env, tmp_path, squid_proxy,
-                                                                  https_origin):
-    emu.seed_cluster("rg1", "c1", properties={"nodeResourceGroupProfile": {"restrictionLevel": "ReadOnly"}})
-    emu.configure(aks_command_pod_missing_tools=["curl", "openssl"])
-    r = check(az_ext, write_config(tmp_path, squid_proxy.url), env, https_origin.url)
-    assert r.rc == 1, r
-    assert "cannot run in the AKS run command pod: it has no curl, openssl" in r.stderr
-    assert "without --from-cluster" in r.stderr and r.json is None
-    assert cluster_writes(emu) == []
 
 
 def test_a_node_busy_with_another_run_command_is_skipped_for_the_next(az_ext, cluster, env, tmp_path, squid_proxy,
@@ -305,5 +400,6 @@ def test_both_routes_refused_is_an_error_that_says_what_to_do(az_ext, emu, env, 
     r = check(az_ext, write_config(tmp_path, squid_proxy.url), env)
     assert r.rc == 1 and r.json is None, r
     assert "AKS run command was refused too: (RunCommandDisabled)" in r.stderr
+    assert emu.kube_events("rg1", "c1") == []
     assert "from a machine in the cluster's network" in r.stderr
     assert [w["status"] for w in node_runs(emu)] == [403, 400] and cluster_writes(emu) == []

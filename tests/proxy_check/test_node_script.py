@@ -7,6 +7,7 @@ import trustme
 
 from azext_aksproxy.proxy_check import node_probe as np
 from azext_aksproxy.proxy_check import parse_targets
+from azext_aksproxy.proxy_check.probe import trust_for
 from tests.armemu.node import run_script
 from tests.proxies import b64_pem, free_port, mitm_ca_pem, squid, tls_front
 
@@ -29,7 +30,7 @@ def run_on_node(config, urls, public_roots, tmp_path, node_env=None, hidden_tool
     assert run.exit_code == 0 and not run.timed_out, run
     assert list(temp.iterdir()) == []  # the script's working directory is gone
     records = np.parse_output(run.stdout)
-    return [np.judge(p, records.get(p.index), np.trust_for(config, public_roots), WHERE, 5) for p in probes], run
+    return [np.judge(p, records.get(p.index), trust_for(config, public_roots), WHERE, 5) for p in probes], run
 
 
 def test_new_config_is_used_not_the_nodes_current_proxy(squid_proxy, https_origin, public_roots, tmp_path):

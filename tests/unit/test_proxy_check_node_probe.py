@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import shlex
 
 import pytest
@@ -12,6 +13,7 @@ from cryptography import x509
 from azext_aksproxy.proxy_check import CODES, parse_targets
 from azext_aksproxy.proxy_check import node_probe as np
 from azext_aksproxy.proxy_check.chain import load_pem_certificates
+from azext_aksproxy.proxy_check.probe import trust_for
 
 PROXY = "http://proxy.contoso.com:3128/"
 
@@ -20,9 +22,19 @@ def probes(config, *urls):
     return np.plan(config, parse_targets(urls))
 
 
-def der_chain(*certs: bytes) -> str:
-    ders = b"".join(x509.load_pem_x509_certificate(c).public_bytes(serialization_der()) for c in certs)
-    return base64.b64encode(gzip.compress(ders)).decode()
+class Chain(str):
+    """A record's chain field (fingerprints) that also knows the certificate lines the node prints for it."""
+
+    cert_lines: list
+
+
+def der_chain(*certs: bytes) -> Chain:
+    ders = [x509.load_pem_x509_certificate(c).public_bytes(serialization_der()) for c in certs]
+    fps = [hashlib.sha256(d).hexdigest()[:16] for d in ders]
+    chain = Chain(",".join(fps))
+    chain.cert_lines = [f"{np.RECORD} cert {fp} {base64.b64encode(gzip.compress(d)).decode()}"
+                        for fp, d in zip(fps, ders)]
+    return chain
 
 
 def serialization_der():
@@ -34,7 +46,8 @@ def serialization_der():
 def line(index, rc=0, code=200, connect=200, seconds="0.012", error="-", chain="-"):
     if error != "-":
         error = base64.b64encode(error.encode()).decode()
-    return f"{np.RECORD} {index} {rc} {code:03d} {connect:03d} {seconds} {error} {chain}"
+    certs = "".join(c + "\n" for c in getattr(chain, "cert_lines", []))
+    return f"{certs}{np.RECORD} {index} {rc} {code:03d} {connect:03d} {seconds} {error} {chain}"
 
 
 def test_routes_follow_the_new_config_and_go_no_proxy_rules():
@@ -65,7 +78,11 @@ def test_script_uses_only_the_given_config_and_leaves_nothing_behind():
     assert probe_lines[0][:7] == ["probe", "0", "https://mcr.microsoft.com:443/", PROXY, "mcr.microsoft.com:443",
                                   "mcr.microsoft.com", "proxy.contoso.com:3128"]
     assert probe_lines[1][1:6] == ["1", "https://10.0.0.1:8443/x", PROXY, "10.0.0.1:8443", "-"]  # no SNI for an IP
-    assert lines[-3:] == ["wait", "for f in $(ls -S r.* 2>/dev/null); do cat \"$f\"; done", "exit 0"]
+    assert lines[-3:] == ["wait", "for f in $(ls -S r.* 2>/dev/null) $(ls -S c.* 2>/dev/null); do cat \"$f\"; done",
+                          "exit 0"]
+    assert "known='  '" in text
+    known = np.build_script(probes(config, "https://mcr.microsoft.com/"), 7, config, {"00112233aabbccdd": b""})
+    assert "known=' 00112233aabbccdd '" in known  # certificates an earlier run brought are not printed again
 
 
 def test_script_refuses_proxy_credentials():
@@ -85,14 +102,19 @@ def test_parser_keeps_complete_records_and_drops_cut_or_garbled_lines():
     ca = trustme.CA()
     leaf = ca.issue_cert("mcr.microsoft.com")
     chain = der_chain(leaf.cert_chain_pems[0].bytes(), ca.cert_pem.bytes())
-    full = "\n".join([line(0, chain=chain), line(1, rc=7, code=0, connect=0, error="curl: (7) refused"),
-                      line(2, chain=chain)])
-    cut = full[len(line(0, chain=chain)) // 2:]  # what a 4 KB tail keeps: the first record's end only
+    records_text = "\n".join([line(0, chain=str(chain)), line(1, rc=7, code=0, connect=0, error="curl: (7) refused"),
+                              line(2, chain=str(chain))])
+    full = "\n".join(chain.cert_lines) + "\n" + records_text
+    cut = full[len(chain.cert_lines[0]) // 2:]  # what a 4 KB tail keeps: the first certificate's end only
+    assert list(np.parse_certificates(cut)) == [str(chain).split(",")[1]]
     records = np.parse_output(cut)
-    assert sorted(records) == [1, 2]
+    assert sorted(records) == [1]  # the others name a certificate that was cut off
     assert records[1].curl_exit == 7 and records[1].error == "curl: (7) refused"
+    records = np.parse_output(cut, np.parse_certificates(full))  # the next run knows it
+    assert sorted(records) == [0, 1, 2]
     assert len(records[2].chain_der) == 2 and records[2].seconds == 0.012
-    assert np.parse_output(line(3, chain="bm90Z3ppcA==")) == {}  # not gzip
+    bad = f"{np.RECORD} cert {str(chain).split(',')[0]} bm90Z3ppcA=="  # not gzip
+    assert np.parse_certificates(bad) == {} and np.parse_output(bad + "\n" + line(3, chain=str(chain))) == {}
     assert np.parse_output("AKSPROXY1 4 0 200") == {}
 
 
@@ -119,7 +141,7 @@ def pki():
 def verdict(config, url, record_line, roots, where="node aks-np-1-vmss000000"):
     (p,) = probes(config, url)
     record = np.parse_output(record_line).get(0)
-    return np.judge(p, record, np.trust_for(config, roots), where, 5)
+    return np.judge(p, record, trust_for(config, roots), where, 5)
 
 
 def test_verdicts_map_curl_outcomes_to_the_local_checks_codes(pki):

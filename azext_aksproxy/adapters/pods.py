@@ -1,0 +1,38 @@
+"""`az aks http-proxy pods`: the pods still on other proxy settings than the cluster's, read through AKS run command
+(`kubectl get pods -A -o json` in the run command's pod) and compared by :mod:`azext_aksproxy.proxy_check.pods`."""
+import json
+
+from knack.log import get_logger
+
+logger = get_logger(__name__)
+
+LIST_PODS = "kubectl get pods -A -o json"
+_WAIT_SECONDS = 300.0  # AKS run command alone takes 20 s or more to start a command
+
+
+def http_proxy_pods(cmd, client, resource_group_name, name):
+    from azure.cli.core.azclierror import AzureResponseError
+
+    from azext_aksproxy.adapters.aks_command import AksCommandRefused, invoke
+    from azext_aksproxy.adapters.azure_reads import model_with_vnets, raw_cluster
+    from azext_aksproxy.proxy_check.pods import stale_pods
+    from azext_aksproxy.proxy_config.arm import properties
+
+    model = model_with_vnets(cmd.cli_ctx, raw_cluster(client, resource_group_name, name))
+    props = properties(model.cluster)
+    logger.warning("Listing the cluster's pods through AKS run command (%s)...", LIST_PODS)
+    try:
+        logs = invoke(cmd, bool((props.get("aadProfile") or {}).get("managed")), resource_group_name, name,
+                      LIST_PODS, {}, _WAIT_SECONDS, LIST_PODS)
+    except AksCommandRefused as exc:
+        raise AzureResponseError(f"AKS run command was refused: {exc}. The pods were not listed; nothing was "
+                                 "written.") from None
+    try:
+        # The logs hold stdout then stderr (kubectl's warnings): the list is the first JSON object.
+        items = json.JSONDecoder().raw_decode(logs, logs.index("{"))[0]["items"]
+    except (ValueError, KeyError, TypeError):
+        raise AzureResponseError(
+            f"`{LIST_PODS}` did not return a readable pod list ({len(logs):,} bytes came back; AKS run command "
+            "returns at most 512 KB, which a cluster with many pods exceeds). Nothing was written. Run the command "
+            "with kubectl where the API server can be reached.") from None
+    return stale_pods(items, model.stored, model.user_no_proxy()).to_dict()
