@@ -182,10 +182,18 @@ class ProxyAwareUpdateDecorator(_ProxyConfigContextMixin, core.AKSManagedCluster
         )
 
         fetched = self._model.cluster
-        fields = self._model.changed_fields(properties(mc.as_dict()).get("httpProxyConfig"))
+        sent = properties(mc.as_dict()).get("httpProxyConfig")
+        fields = self._model.changed_fields(sent)
         if self._reimage_fields is not None:
             self._reimage_fields[:] = fields
         if not fields:
+            return
+        if not self._model.certain_fields(sent):
+            # Only CIDRs that may be an unread VNet's space go: the service may see no change at all. Say so; the
+            # disruption policy is left to the service rather than refused here (never stricter than AKS).
+            logger.warning("This update may change noProxy (see the warning above): if those CIDRs are the VNet's, "
+                           "AKS adds them back and reimages nothing; if they are yours, AKS reimages every node "
+                           "pool: %s.", describe_pools(reimaged_pools(fetched)))
             return
         rg, name = self.context.get_resource_group_name(), self.context.get_name()
         gate = disruption_gate(self.cmd.cli_ctx, rg, name, fetched)

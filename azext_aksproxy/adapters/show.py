@@ -49,7 +49,7 @@ def http_proxy_diff(cmd, client, resource_group_name, name, config):
     findings = with_cluster_advice(result.findings, model, result.config) + cluster_findings(model, result.config)
     warn(findings)  # the notices; the refusals end the command below, after the diff is printed
     gate = (disruption_gate(cmd.cli_ctx, resource_group_name, name, model.cluster)
-            if model.changed_fields(result.config) else None)
+            if model.certain_fields(result.config) else None)
     doc = diff_document(model, result.config, resource_group=resource_group_name, name=name, config_path=config,
                         findings=findings, gate=gate)
     refusals = [f.message for f in findings if f.is_error]

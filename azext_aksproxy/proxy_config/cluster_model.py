@@ -120,6 +120,7 @@ class NoProxyChange(FieldChange):
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
     aks_added: tuple[str, ...] = ()
+    uncertain: bool = False  # the only change: removing CIDRs that may be an unread VNet's space (AKS re-adds it)
 
     def to_dict(self) -> dict[str, Any]:
         return {**super().to_dict(), "added": list(self.added), "removed": list(self.removed)}
@@ -313,8 +314,9 @@ class ClusterModel:
                     "itself (its address space could not be read).")
         action = "keep" if not added and not removed else "change"
         aks = tuple(e for e in self._stored_no_proxy() if self.aks_adds(e) and _key(e) not in after_keys)
+        uncertain = bool(removed) and not added and set(maybe_aks) == set(removed)
         return NoProxyChange("noProxy", action, before, after, () if action == "keep" else ROLLOUT["noProxy"], note,
-                             tuple(added), tuple(removed), aks)
+                             tuple(added), tuple(removed), aks, uncertain)
 
     def changed_fields(self, new: Mapping[str, Any] | None) -> list[str]:
         """The fields an update with ``new`` changes (empty: nothing the user set changes, so AKS reimages nothing).
@@ -322,6 +324,14 @@ class ClusterModel:
         if new is None:
             return []
         return [c.field for c in self.changes(new) if c.action != "keep"]
+
+    def certain_fields(self, new: Mapping[str, Any] | None) -> list[str]:
+        """``changed_fields`` less a noProxy change that may be none at all (only CIDRs that may be an unread VNet's
+        space removed): whether AKS reimages for that cannot be told here, so it is announced, never refused."""
+        if new is None:
+            return []
+        return [c.field for c in self.changes(new)
+                if c.action != "keep" and not (isinstance(c, NoProxyChange) and c.uncertain)]
 
     def config_to_send(self, new: Mapping[str, Any]) -> dict[str, Any]:
         """The httpProxyConfig the PUT carries for ``new``: the stored one exactly when nothing the user set changes

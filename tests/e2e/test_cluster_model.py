@@ -133,8 +133,15 @@ def test_a_refused_vnet_read_is_one_clear_line_and_nothing_else_degrades(az_ext,
     assert r.ok, r
     lines = [line for line in r.stderr.splitlines() if "Could not read the address space of VNet" in line]
     assert len(lines) == 1 and vnet.lower() in lines[0].lower() and "AuthorizationFailed" in lines[0], r.stderr
-    # Only that VNet's CIDR keeps the cautious wording; the update itself goes on.
+    # Only that VNet's CIDR keeps the cautious wording; the update itself goes on, saying it may reimage.
     assert "10.42.0.0/16 may be the address space of VNet vnet1" in r.stderr
+    assert "This update may change noProxy" in r.stderr and "AKS reimages every node pool as part" not in r.stderr
+    # Under Block the service decides: a change that may be none is not refused here.
+    emu.seed_cluster(RG, "c9", pools=[{"name": "nodepool1", "vnetSubnetID": subnet_id}], http_proxy_config=FILE,
+                     properties=BLOCK)
+    blocked = az_ext.az("aks", "update", "-g", RG, "-n", "c9", "--http-proxy-config", write(tmp_path, FILE),
+                        "-o", "none")
+    assert blocked.ok and "OperationBlockedByNodeDisruptionPolicy" not in blocked.stderr, blocked
     s = az_ext.az("aks", "http-proxy", "show", "-g", RG, "-n", NAME)
     assert s.ok and s.json["possiblyAksAddedNoProxy"] == ["10.42.0.0/16"] and s.json["userNoProxy"] == FILE["noProxy"]
     assert [v["id"].lower() for v in s.json["unreadVnets"]] == [vnet.lower()]

@@ -149,3 +149,13 @@ def test_vnet_reads_are_needed_only_where_they_change_an_answer():
     assert not ClusterModel(own_cidr.cluster, read).needs_vnet_reads
     assert ClusterModel(own_cidr.cluster, read).user_no_proxy() == [*USER, "192.168.0.0/16"]
     assert not ClusterModel(cluster(MANAGED)).needs_vnet_reads  # a managed VNet's space is known
+
+
+def test_a_change_that_may_be_none_is_uncertain_not_certain():
+    stored = [*USER, *AKS_FIXED, "10.42.0.0/16", "10.244.0.0/16", "10.0.0.0/16", FQDN]
+    refused = {vnet("vnet1"): VnetSpace(vnet("vnet1"), error="(AuthorizationFailed) no read access")}
+    model = ClusterModel(cluster(stored, subnets=[SUBNET.format("vnet1", "a")]), refused)
+    assert model.changed_fields(file_config()) == ["noProxy"] and model.certain_fields(file_config()) == []
+    # an entry of the user's makes it certain; another field is certain on its own
+    assert model.certain_fields(file_config(noProxy=[".only"])) == ["noProxy"]
+    assert model.certain_fields(file_config(httpsProxy="http://other:3128/")) == ["httpsProxy"]
