@@ -143,7 +143,8 @@ def synthetic_rollout() -> dict:
                 cluster(3, "ten-percent", "failed", reimaged=2, error="(ReimageFailed) pool system: node not ready"),
                 cluster(4, "rest", "pending"), cluster(5, "rest", "pending", nodes=5),
                 cluster(6, "rest", "held", reason="Block: the node disruption policy refuses the reimage"),
-                cluster(7, "rest", "unchanged"), cluster(8, "rest", "drifted")]
+                cluster(7, "rest", "unchanged"), cluster(8, "rest", "drifted"),
+                cluster(9, "rest", "gone", nodes=0, reason="the cluster no longer exists")]
     return {"schema": SCHEMA, "kind": "rollout", "title": "Rollout new-ca", "generatedAt": NOW.isoformat(),
             "horizonDays": 30, "subscriptions": [{"subscriptionId": "sub-1", "subscription": "prod", "error": None}],
             "clusters": clusters, "findings": [], "certificates": [],
@@ -157,7 +158,7 @@ def test_rollout_stages_progress_held_and_failed():
     document = synthetic_rollout()
     s = summary(document)
     assert s["states"] == {"done": 2, "running": 1, "pending": 2, "failed": 1, "held": 1, "drifted": 1,
-                           "unchanged": 1}
+                           "gone": 1, "unchanged": 1}
     assert s["nodesReimaged"] == 3 + 3 + 1 + 2
     # running (3-1) + failed (3-2) + pending (3 + 5); held, drifted, unchanged and done: none
     assert s["nodesToReimage"] == 2 + 1 + 8
@@ -166,7 +167,7 @@ def test_rollout_stages_progress_held_and_failed():
         assert count(page, f"state-{state}") == s["states"].get(state, 0)
     stages = re.findall(r'<tr data-stage="([^"]+)"><td>[^<]+</td><td>([^<]*)</td><td class="num">(\d+/\d+)</td>',
                         page)
-    assert stages == [("canary", "canary", "1/1"), ("ten-percent", "g1, g2", "1/3"), ("rest", "all", "1/5")]
+    assert stages == [("canary", "canary", "1/1"), ("ten-percent", "g1, g2", "1/3"), ("rest", "all", "1/6")]
     held = page.split('id="held"')[1].split("</table>")[0]
     assert "aks-6" in held and "Block: the node disruption policy refuses the reimage" in held and "aks-3" not in held
     failed = page.split('id="failed"')[1].split("</table>")[0]
