@@ -97,13 +97,7 @@ def load_arguments(self, _):
                    help="With --from-cluster: run on a node of this Linux node pool (pools in other subnets may "
                         "reach the proxy differently). Default: the system pool's first running node.")
     with self.argument_context("aks http-proxy audit") as c:
-        c.argument("subscriptions", options_list=["--subscriptions"], nargs="+",
-                   help="Space-separated ids or names of the subscriptions to audit. Default: the current "
-                        "subscription.")
-        c.argument("all_subscriptions", options_list=["--all-subscriptions"], action="store_true",
-                   help="Audit every subscription the signed-in identity can see.")
-        c.argument("resource_group_name", options_list=["--resource-group", "-g"], required=False,
-                   help="Only the clusters in resource groups of this name.")
+        _fleet_selection(c, "audit", "Audit")
         c.argument("config", options_list=["--config", "--http-proxy-config"], type=file_type,
                    help="A reference HTTP proxy config file: every cluster whose config differs from it is "
                         "reported field by field (config-drift), noProxy entries AKS adds ignored.")
@@ -124,13 +118,7 @@ def load_arguments(self, _):
         c.argument("plan_file", options_list=["--plan-file", "-f"],
                    help="The rollout plan (JSON): written by `rollout plan`, read by `rollout apply` and `status`.")
     with self.argument_context("aks http-proxy rollout plan") as c:
-        c.argument("subscriptions", options_list=["--subscriptions"], nargs="+",
-                   help="Space-separated ids or names of the subscriptions to select from. Default: the current "
-                        "subscription.")
-        c.argument("all_subscriptions", options_list=["--all-subscriptions"], action="store_true",
-                   help="Select from every subscription the signed-in identity can see.")
-        c.argument("resource_group_name", options_list=["--resource-group", "-g"], required=False,
-                   help="Only the clusters in resource groups of this name.")
+        _fleet_selection(c, "select from", "Select from")
         c.argument("cluster_names", options_list=["--names"], nargs="+", help="Only the clusters of these names.")
         c.argument("tags", options_list=["--tags"], nargs="+",
                    help="Only the clusters with these tags: key=value (that value) or key (any value).")
@@ -184,3 +172,13 @@ def load_arguments(self, _):
                    help="Clusters that may fail before the rollout halts. Default: 0 (the first failure halts).")
         c.argument("timeout", options_list=["--timeout"], type=float,
                    help="Seconds per cluster for the check, the write and the reimage. Default: 10800.")
+
+
+def _fleet_selection(c, verb: str, capitalised: str) -> None:
+    """The subscriptions and resource group a fleet command reads, as audit and rollout plan both take them."""
+    c.argument("subscriptions", options_list=["--subscriptions"], nargs="+",
+               help=f"Space-separated ids or names of the subscriptions to {verb}. Default: the current subscription.")
+    c.argument("all_subscriptions", options_list=["--all-subscriptions"], action="store_true",
+               help=f"{capitalised} every subscription the signed-in identity can see.")
+    c.argument("resource_group_name", options_list=["--resource-group", "-g"], required=False,
+               help="Only the clusters in resource groups of this name.")
