@@ -154,8 +154,8 @@ def test_rollout_section_in_chromium(browser, tmp_path):
     page = browser.open(path.as_uri())
     widths = page.evaluate("Array.from(document.querySelectorAll('#stages tr[data-stage=\"rest\"] .bar span'))"
                            ".map(s => [s.className, Math.round(s.getBoundingClientRect().width)])")
-    assert [c for c, _ in widths] == ["st-pending", "st-held", "st-drifted", "st-unchanged"]
-    assert widths[0][1] > widths[1][1] > 0  # 2 pending of 5 against 1 held
+    assert [c for c, _ in widths] == ["st-pending", "st-held", "st-drifted", "st-gone", "st-unchanged"]
+    assert widths[0][1] > widths[1][1] > 0  # 2 pending of 6 against 1 held
     page.evaluate("const s = document.getElementById('state-filter'); s.value = 'held'; "
                   "s.dispatchEvent(new Event('change'))")
     assert visible_rows(page) == ["aks-6"]

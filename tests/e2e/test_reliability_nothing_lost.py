@@ -135,6 +135,8 @@ def test_an_update_of_a_rich_cluster_changes_http_proxy_config_and_nothing_else(
             assert "trustedCa" not in r.stderr
             compared = count_leaves(before)
     t.observed(f"aksproxy changed {changed['aksproxy']}; stock changed {changed['stock']}")
+    # The service gives the cluster and its pools new eTags on every write (AKS docs, "Use eTags in AKS").
+    changed = {name: [p for p in leaves if not p.endswith(".eTag")] for name, leaves in changed.items()}
     ours, stock = ([p for p in changed[n] if not p.startswith("$.properties.httpProxyConfig.")]
                    for n in ("aksproxy", "stock"))
     assert ours == stock  # aksproxy changes nothing stock az does not change with the same file
