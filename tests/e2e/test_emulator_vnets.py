@@ -113,7 +113,8 @@ def test_stock_az_network_vnet_show_reads_a_seeded_vnet_and_a_refused_one(az_sto
     assert r.json["addressSpace"]["addressPrefixes"] == ["10.42.0.0/16"]
     assert r.json["subnets"][0]["addressPrefix"] == "10.42.1.0/24"
     (read,) = [e for e in emu.journal() if "/Microsoft.Network/" in e["path"]]
-    assert read["query"].get("api-version") == NET_API and read["status"] == 200
+    # az 2.91's aaz command sends 2025-07-01, az 2.85's 2024-07-01: the emulator answers any api-version.
+    assert read["query"].get("api-version") in (NET_API, "2024-07-01") and read["status"] == 200
     emu.deny_vnet_read(vnet_path(SUB_ID, "rg1", "hub"))
     r = az_stock.az("network", "vnet", "show", "-g", "rg1", "-n", "hub", "-o", "json")
     assert r.rc != 0 and "(AuthorizationFailed)" in r.stderr and "Microsoft.Network/virtualNetworks/read" in r.stderr
