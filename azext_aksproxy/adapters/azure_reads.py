@@ -63,11 +63,11 @@ class ArmReader:
         config = getattr(self._client(), "_config", None)
         return getattr(config, "api_version", None) or FALLBACK_CLUSTERS_API_VERSION
 
-    def get(self, path: str, api_version: str) -> dict:
-        """One resource's JSON (ReadError when ARM refuses it)."""
-        return self._body(f"{path}?api-version={api_version}", "an ARM resource")
+    def get(self, path: str, api_version: str, *, missing_ok: bool = False):
+        """One resource's JSON (ReadError when ARM refuses it); None for a 404 when ``missing_ok``."""
+        return self._body(f"{path}?api-version={api_version}", "an ARM resource", missing_ok)
 
-    def _body(self, url: str, expected: str) -> dict:
+    def _body(self, url: str, expected: str, missing_ok: bool = False):
         from azure.core.exceptions import AzureError
         from azure.core.rest import HttpRequest
 
@@ -75,6 +75,8 @@ class ArmReader:
             response = self._client().send_request(HttpRequest("GET", url))
         except AzureError as exc:
             raise ReadError(f"{type(exc).__name__}: {error_text(exc)}") from exc
+        if missing_ok and response.status_code == 404:
+            return None
         if response.status_code >= 400:
             raise ReadError(_arm_error(response))
         try:
@@ -233,32 +235,20 @@ def node_models(cli_ctx, cluster: dict):
 # ---- the node disruption window ------------------------------------------------------------------------------
 
 
-def maintenance_window(cli_ctx, resource_group_name: str, name: str):
+def maintenance_window(cli_ctx, cluster: dict, reader: ArmReader | None = None):
     """(the aksManagedNodeOSUpgradeSchedule configuration as JSON or None when there is none, "") or (None, why it
-    could not be read)."""
-    from azure.core.exceptions import (
-        AzureError,
-        HttpResponseError,
-        ResourceNotFoundError,
-    )
-
-    from azext_aksproxy._client_factory import cf_maintenance_configurations
+    could not be read). Read by the cluster's id, so a cluster of any subscription can be asked."""
     from azext_aksproxy.rollout.pools import NODE_OS_WINDOW
 
+    arm = reader or ArmReader(cli_ctx)
     try:
-        config = cf_maintenance_configurations(cli_ctx).get(resource_group_name, name, NODE_OS_WINDOW)
-        return config.as_dict(), ""
-    except ResourceNotFoundError:
-        return None, ""
-    except HttpResponseError as ex:
-        if ex.status_code == 404:
-            return None, ""
-        return None, error_text(ex)
-    except AzureError as ex:
-        return None, error_text(ex)
+        return arm.get(f"{cluster['id']}/maintenanceConfigurations/{NODE_OS_WINDOW}", arm.clusters_api_version,
+                       missing_ok=True), ""
+    except ReadError as exc:
+        return None, str(exc)
 
 
-def disruption_gate(cli_ctx, resource_group_name: str, name: str, cluster: dict):
+def disruption_gate(cli_ctx, cluster: dict, reader: ArmReader | None = None):
     """The node disruption gate for a reimage now; the window is read only when the policy depends on it."""
     from azext_aksproxy.proxy_config.arm import properties
     from azext_aksproxy.proxy_config.x509ext import aware_now
@@ -267,6 +257,6 @@ def disruption_gate(cli_ctx, resource_group_name: str, name: str, cluster: dict)
 
     props = properties(cluster)
     policy = str((props.get("nodeDisruptionProfile") or {}).get("nodeDisruptionPolicy") or "")
-    config, unreadable = (maintenance_window(cli_ctx, resource_group_name, name)
+    config, unreadable = (maintenance_window(cli_ctx, cluster, reader)
                           if policy.lower() == IN_WINDOW.lower() else (None, ""))
     return gate(cluster, config, aware_now(), unreadable)

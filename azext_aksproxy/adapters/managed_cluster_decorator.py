@@ -196,7 +196,7 @@ class ProxyAwareUpdateDecorator(_ProxyConfigContextMixin, core.AKSManagedCluster
                            "pool: %s.", describe_pools(reimaged_pools(fetched)))
             return
         rg, name = self.context.get_resource_group_name(), self.context.get_name()
-        gate = disruption_gate(self.cmd.cli_ctx, rg, name, fetched)
+        gate = disruption_gate(self.cmd.cli_ctx, fetched)
         changed = ", ".join(fields)
         if gate.allowed is False:
             raise ValidationError(

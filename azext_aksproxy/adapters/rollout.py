@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from knack.log import get_logger
 
 from azext_aksproxy.adapters.audit import _read, _targets
-from azext_aksproxy.adapters.azure_reads import ArmReader, ReadError
+from azext_aksproxy.adapters.azure_reads import ArmReader, ReadError, disruption_gate
 
 logger = get_logger(__name__)
 
@@ -32,41 +32,6 @@ FLEET_API_VERSION = "2025-03-01"  # Fleet Manager's stable REST API
 
 
 # ---- reads ------------------------------------------------------------------------------------------------------
-
-
-def _get(arm: ArmReader, path: str, api_version: str):
-    """The resource's JSON, or None when it does not exist (404); ReadError for any other failure."""
-    from azure.core.exceptions import AzureError
-    from azure.core.rest import HttpRequest
-
-    from azext_aksproxy.adapters.azure_reads import _arm_error
-
-    try:
-        response = arm._client().send_request(HttpRequest("GET", f"{path}?api-version={api_version}"))
-    except AzureError as exc:
-        raise ReadError(f"{type(exc).__name__}: {exc.message}") from exc
-    if response.status_code == 404:
-        return None
-    if response.status_code >= 400:
-        raise ReadError(_arm_error(response))
-    return response.json()
-
-
-def _gate(arm: ArmReader, cluster: dict):
-    """The node disruption gate for a reimage now; the window is read only when the policy depends on it."""
-    from azext_aksproxy.proxy_config.arm import properties
-    from azext_aksproxy.proxy_config.x509ext import aware_now
-    from azext_aksproxy.rollout.pools import IN_WINDOW, NODE_OS_WINDOW, disruption_gate
-
-    policy = str((properties(cluster).get("nodeDisruptionProfile") or {}).get("nodeDisruptionPolicy") or "")
-    config, unreadable = None, ""
-    if policy.lower() == IN_WINDOW.lower():
-        try:
-            config = _get(arm, f"{cluster['id']}/maintenanceConfigurations/{NODE_OS_WINDOW}",
-                          arm.clusters_api_version)
-        except ReadError as exc:
-            unreadable = str(exc)
-    return disruption_gate(cluster, config, aware_now(), unreadable)
 
 
 class _Vnets:
@@ -194,7 +159,7 @@ def _fleet_members(cmd, arm: ArmReader, fleet_name, fleet_resource_group, fleet_
     fleet_id = f"/subscriptions/{sub}/resourceGroups/{fleet_resource_group}/providers/{FLEET_TYPE}/{fleet_name}"
     try:
         members = [m for page in arm.pages(fleet_id + "/members", FLEET_API_VERSION) for m in page]
-        strategy_doc = _get(arm, f"{fleet_id}/updateStrategies/{fleet_strategy}", FLEET_API_VERSION) \
+        strategy_doc = arm.get(f"{fleet_id}/updateStrategies/{fleet_strategy}", FLEET_API_VERSION, missing_ok=True) \
             if fleet_strategy else None
     except ReadError as exc:
         raise AzureResponseError(f"Could not read fleet {fleet_name}: {exc}") from None
@@ -299,7 +264,7 @@ def http_proxy_rollout_plan(cmd, plan_file, subscriptions=None, all_subscription
         if not changed:
             action, reason, disruption = plans.UNCHANGED, "the edit changes nothing here", {}
         else:
-            gate = _gate(arm, cluster)
+            gate = disruption_gate(arm.cli_ctx, cluster, arm)
             disruption = gate.to_dict()
             action, reason = (plans.HELD, gate.reason) if gate.allowed is False else (plans.CHANGE, "")
         entries.append((cluster, plans.PlannedCluster(
@@ -378,7 +343,7 @@ def _read_states(arm: ArmReader, vnets: _Vnets, plan):
 
     def one(entry):
         try:
-            return entry, _get(arm, entry.id, arm.clusters_api_version), ""
+            return entry, arm.get(entry.id, arm.clusters_api_version, missing_ok=True), ""
         except ReadError as exc:
             return entry, None, str(exc)
 
@@ -478,7 +443,7 @@ class _ClusterRun:
 
         deadline = time.monotonic() + self.timeout
         try:
-            cluster = _get(self.arm, self.entry.id, self.arm.clusters_api_version)
+            cluster = self.arm.get(self.entry.id, self.arm.clusters_api_version, missing_ok=True)
         except ReadError as exc:
             return states.FAILED, f"could not be read: {exc}"
         model = self.vnets.model(cluster) if cluster else None
@@ -491,7 +456,7 @@ class _ClusterRun:
             return self._follow(deadline)
         if state != states.PENDING:
             return state, why
-        gate = _gate(self.arm, cluster)
+        gate = disruption_gate(self.arm.cli_ctx, cluster, self.arm)
         if gate.allowed is False:
             return states.HELD, gate.reason
         if not self.skip_check:
@@ -580,7 +545,7 @@ class _ClusterRun:
 
         while time.monotonic() < deadline:
             try:
-                cluster = _get(self.arm, self.entry.id, self.arm.clusters_api_version)
+                cluster = self.arm.get(self.entry.id, self.arm.clusters_api_version, missing_ok=True)
             except ReadError as exc:
                 return states.FAILED, f"could not be read while following it: {exc}"
             left = _fields_left(self.vnets.model(cluster), dict(self.entry.after)) if cluster else []

@@ -48,7 +48,7 @@ def http_proxy_diff(cmd, client, resource_group_name, name, config):
     # The file's notices (the in-cluster advice naming this cluster's network), then the cluster's.
     findings = with_cluster_advice(result.findings, model, result.config) + cluster_findings(model, result.config)
     warn(findings)  # the notices; the refusals end the command below, after the diff is printed
-    gate = (disruption_gate(cmd.cli_ctx, resource_group_name, name, model.cluster)
+    gate = (disruption_gate(cmd.cli_ctx, model.cluster)
             if model.certain_fields(result.config) else None)
     doc = diff_document(model, result.config, resource_group=resource_group_name, name=name, config_path=config,
                         findings=findings, gate=gate)
