@@ -24,6 +24,7 @@ from knack.log import get_logger
 
 from azext_aksproxy._client_factory import cf_compute
 from azext_aksproxy.adapters.azure_reads import error_text, pool_scale_sets
+from azext_aksproxy.proxy_config.arm import agent_pools, properties
 
 logger = get_logger(__name__)
 
@@ -55,10 +56,11 @@ def check_from_cluster(cmd, resource_group_name, cluster_name, config, targets, 
     """TargetResults for ``targets``, probed through ``config`` from a node of the cluster; from a node of
     ``nodepool_name`` when given."""
     from azext_aksproxy._client_factory import cf_managed_clusters
+    from azext_aksproxy.adapters.azure_reads import raw_cluster
     from azext_aksproxy.proxy_check import node_probe
     from azext_aksproxy.proxy_check.probe import trust_for
 
-    mc = cf_managed_clusters(cmd.cli_ctx).get(resource_group_name, cluster_name)
+    mc = raw_cluster(cf_managed_clusters(cmd.cli_ctx), resource_group_name, cluster_name)
     probes = node_probe.plan(config, targets)
     trust = trust_for(config, public_roots)
     progress = cmd.cli_ctx.get_progress_controller()
@@ -201,12 +203,12 @@ def _nodes(cli_ctx, mc, nodepool_name=None) -> list[Node]:
     from azure.cli.core.azclierror import InvalidArgumentValueError
     from azure.core.exceptions import HttpResponseError
 
-    modes = {p.name.lower(): (p.mode or "User") for p in (mc.agent_pool_profiles or [])}
+    modes = {str(p.get("name")).lower(): (p.get("mode") or "User") for p in agent_pools(mc)}
     if nodepool_name and nodepool_name.lower() not in modes:
         raise InvalidArgumentValueError(
             f"--nodepool-name {nodepool_name}: the cluster has no such node pool; it has {', '.join(sorted(modes))}.")
     compute = cf_compute(cli_ctx)
-    nrg = mc.node_resource_group
+    nrg = properties(mc).get("nodeResourceGroup")
     try:
         candidates = []
         for pool, vmss in pool_scale_sets(compute, nrg).items():
@@ -243,7 +245,7 @@ def _run_on_node(cli_ctx, mc, node: Node, lines, wait_seconds: float) -> str:
     compute = cf_compute(cli_ctx)
     try:
         poller = compute.virtual_machine_scale_set_vms.begin_run_command(
-            mc.node_resource_group, node.vmss, node.instance_id,
+            properties(mc).get("nodeResourceGroup"), node.vmss, node.instance_id,
             run_command_input(command_id="RunShellScript", script=list(lines)))
         poller.wait(wait_seconds)
         if not poller.done():
@@ -306,7 +308,7 @@ class _PodRoute:
 
         name = node_pod.pod_name()
         try:
-            aad_managed = self.mc.aad_profile is not None and bool(self.mc.aad_profile.managed)
+            aad_managed = bool((properties(self.mc).get("aadProfile") or {}).get("managed"))
             logs = invoke(self.cmd, aad_managed, self.resource_group_name, self.cluster_name, node_pod.COMMAND,
                           node_pod.files(name, self.node, lines, round(self.pod_seconds), self.pool),
                           self.wait_seconds, f"the probe pod on {self.where}")
