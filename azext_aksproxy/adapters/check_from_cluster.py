@@ -208,7 +208,7 @@ def _nodes(cli_ctx, mc, nodepool_name=None) -> list[Node]:
         raise InvalidArgumentValueError(
             f"--nodepool-name {nodepool_name}: the cluster has no such node pool; it has {', '.join(sorted(modes))}.")
     compute = cf_compute(cli_ctx)
-    nrg = properties(mc).get("nodeResourceGroup")
+    nrg = str(properties(mc).get("nodeResourceGroup") or "")
     try:
         candidates = []
         for pool, vmss in pool_scale_sets(compute, nrg).items():
