@@ -46,7 +46,6 @@ ROLLOUT = {
     "trustedCa": ("nodes",),
     "enabled": ("pods", "nodes"),
 }
-FIELDS = ("httpProxy", "httpsProxy", "noProxy", "trustedCa", "enabled")
 
 
 @dataclass(frozen=True)

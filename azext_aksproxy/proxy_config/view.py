@@ -93,11 +93,16 @@ def show_document(cluster: Mapping[str, Any] | ClusterModel, resource_group: str
 
 
 def no_proxy_by_origin(model: ClusterModel) -> dict[str, Any]:
-    """``userNoProxy``, ``aksAddedNoProxy`` (the VNet's address space included where it was read) and
+    """``userNoProxy``, ``aksAddedNoProxy`` (the VNet's address space included where it was read) with
+    ``aksAddedNoProxySources`` (why and on what public source), and
     ``possiblyAksAddedNoProxy`` (CIDRs that may be the space of a VNet that could not be read, named in
     ``unreadVnets``)."""
     split = model.no_proxy_by_origin()
+    listed = {e.lower() for e in split["aksAdded"]}
     out: dict[str, Any] = {"userNoProxy": split["user"], "aksAddedNoProxy": split["aksAdded"],
+                           # why AKS adds each of them, and the public source that says so
+                           "aksAddedNoProxySources": [e.to_dict() for e in model.aks_added
+                                                      if e.value.lower() in listed],
                            "possiblyAksAddedNoProxy": split["possiblyAksAdded"]}
     if model.unread_vnets:
         out["unreadVnets"] = [{"id": v.vnet_id, "error": v.error} for v in model.unread_vnets]

@@ -81,6 +81,8 @@ def test_diff_keeps_every_field_and_show_lists_the_vnet_space_as_aks_added(az_ex
     assert s.ok, s
     assert s.json["userNoProxy"] == FILE["noProxy"]
     assert space in s.json["aksAddedNoProxy"] and s.json["possiblyAksAddedNoProxy"] == []
+    (vnet_source,) = [e for e in s.json["aksAddedNoProxySources"] if e["value"] == space]
+    assert "VNet" in vnet_source["why"] and vnet_source["source"]
     # generate --from-cluster writes the user's part, which diff shows unchanged
     g = az_ext.az("aks", "http-proxy", "generate", "--from-cluster", "-g", RG, "-n", NAME)
     assert g.ok and g.json["noProxy"] == FILE["noProxy"], g

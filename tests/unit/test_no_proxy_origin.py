@@ -68,6 +68,8 @@ def test_show_answers_what_was_set_without_the_aks_entries():
     doc = show_document(recorded_cluster(), "clitest000001", {})
     assert doc["userNoProxy"] == [] and doc["possiblyAksAddedNoProxy"] == ["10.42.0.0/16"]
     assert FQDN in doc["aksAddedNoProxy"] and len(doc["noProxy"]) == 9
+    sources = {e["value"]: e for e in doc["aksAddedNoProxySources"]}
+    assert set(sources) == set(doc["aksAddedNoProxy"]) and all(e["why"] and e["source"] for e in sources.values())
 
 
 def test_user_config_round_trips_through_diff_with_no_change():
