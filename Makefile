@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: venv wheel wheelhouse demo test lint check bench clean proxies newest-az browser
+.PHONY: venv wheel wheelhouse release demo test lint check bench clean proxies newest-az browser
 
 $(BIN)/az: requirements-dev.txt
 	$(PY) -m venv $(VENV)
@@ -15,6 +15,15 @@ venv: $(BIN)/az
 wheel: venv
 	rm -rf dist build
 	$(BIN)/python setup.py --quiet bdist_wheel
+
+# A release to host anywhere static: the wheel and dist/index.json (azure-cli-extensions' index shape) naming it at
+# RELEASE_BASE_URL/<wheel>. Users then run `az config set extension.index_url=<where index.json is>/index.json` and
+# `az extension add --name aksproxy`. docs/development.md, "Releasing".
+RELEASE_BASE_URL ?=
+release:
+	@test -n "$(RELEASE_BASE_URL)" || { echo "set RELEASE_BASE_URL: where the wheel will be downloaded from" >&2; exit 2; }
+	$(MAKE) wheel
+	$(BIN)/python -m tools.release --base-url "$(RELEASE_BASE_URL)" --dist dist
 
 demo: wheel
 	$(BIN)/python -m tests.demo

@@ -1,9 +1,12 @@
 """aksproxy: validated AKS HTTP proxy configuration for the Azure CLI."""
+import re
 from pathlib import Path
 
 from setuptools import find_packages, setup
 
-VERSION = "0.1.0"
+# The version is written once, in azext_aksproxy/_version.py; read as text so building never imports the package.
+VERSION = re.search(r'^VERSION = "([^"]+)"$', Path(__file__).with_name("azext_aksproxy").joinpath("_version.py")
+                    .read_text(encoding="utf-8"), re.MULTILINE).group(1)
 
 setup(
     name="aksproxy",
