@@ -79,7 +79,10 @@ lint: venv
 	$(BIN)/mypy --python-version 3.10 azext_aksproxy/proxy_config azext_aksproxy/proxy_check azext_aksproxy/rollout \
 		azext_aksproxy/report azext_aksproxy/fleet_rollout
 
+# Every GitHub Actions workflow in .github/workflows and in the docs through actionlint, the Azure Pipelines
+# examples against their schema's keys (tests/workflows.py; tests/unit/test_workflows.py shows a broken one caught).
 check: lint
+	$(BIN)/python -m tests.workflows
 	$(BIN)/python -m pytest -q -n 2 tests/unit
 
 test: lint wheel proxies browser wheelhouse $(OLDEST)/bin/az newest-az

@@ -62,9 +62,7 @@ def site(tmp_path):
 def session(emulator, tmp_path, site):
     if not any(WHEELHOUSE.glob("jsonschema-*.whl")):
         pytest.fail(f"{WHEELHOUSE} has no jsonschema wheel: run `make wheelhouse` (part of `make test`)")
-    az = AzSession(emulator, tmp_path / "az", login=False)
-    az.az("config", "set", f"extension.index_url={site.url}/index.json", check=True)
-    return az
+    return AzSession(emulator, tmp_path / "az", login=False)
 
 
 def next_version(version: str) -> str:
@@ -85,6 +83,7 @@ def logged_extension_versions(az: AzSession) -> set[str]:
 
 def test_add_update_and_remove_by_name_from_a_hosted_index(session, site, extension_wheel, tmp_path):
     assert extension_wheel.name == f"aksproxy-{VERSION}-py3-none-any.whl"
+    session.az("config", "set", f"extension.index_url={site.url}/index.json", check=True)  # the README's way
     site.publish(extension_wheel)
     added = session.az("extension", "add", "--name", "aksproxy", "--yes", env=OFFLINE_PIP)
     assert added.ok, added
@@ -121,8 +120,11 @@ def test_az_refuses_a_wheel_whose_sha256_is_not_the_indexs(session, site, extens
         for item in src.infolist():
             dst.writestr(item, src.read(item))
         dst.writestr("azext_aksproxy/planted.py", "print('not the released code')\n")
-    refused = session.az("extension", "add", "--name", "aksproxy", "--yes", env=OFFLINE_PIP)
+    # The index named by the environment, as the pipelines in docs/fleet-rollout.md name it.
+    refused = session.az("extension", "add", "--name", "aksproxy", "--yes",
+                         env={**OFFLINE_PIP, "AZURE_EXTENSION_INDEX_URL": f"{site.url}/index.json"})
     assert refused.rc != 0
     assert "checksum of the extension does not match" in refused.stderr
     assert installed_version(session) is None
     assert not (session.extension_dir / "aksproxy").exists()
+    assert f"/{extension_wheel.name}" in site.requested  # fetched, then refused
