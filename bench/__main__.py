@@ -123,7 +123,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("which", nargs="?", default="all", choices=["all"], help="all benchmarks (the default)")
     ap.add_argument("--quick", action="store_true", help="a few repetitions: check the benchmarks run")
     ap.add_argument("--json", type=Path, help="also write machine and figures to this JSON file")
-    ap.add_argument("--markdown", type=Path, help="also write the figures as a Markdown table (for the README)")
+    ap.add_argument("--markdown", type=Path, help="also write the figures as a Markdown table (for docs/performance.md)")
     return run_all(ap.parse_args(argv), names)
 
 

@@ -1,7 +1,8 @@
-"""README's table of finding codes, rendered from the catalogue (azext_aksproxy/proxy_config/findings.py).
+"""The table of finding codes in docs/rules.md (linked from the README), rendered from the catalogue
+(azext_aksproxy/proxy_config/findings.py).
 
-    python -m tests.readme_catalogue            # rewrite the table in README.md
-    python -m tests.readme_catalogue --check    # exit 1 when README.md's table differs (also a unit test)
+    python -m tests.readme_catalogue            # rewrite the table in docs/rules.md
+    python -m tests.readme_catalogue --check    # exit 1 when docs/rules.md's table differs (also a unit test)
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from azext_aksproxy.proxy_config.findings import CATALOGUE
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+PAGE = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
 START, END = "<!-- catalogue:start -->", "<!-- catalogue:end -->"
 
 
@@ -23,7 +24,7 @@ def render() -> str:
 
 def replaced(text: str) -> str:
     if START not in text or END not in text:
-        raise ValueError(f"README.md has no {START} ... {END} section")
+        raise ValueError(f"{PAGE.name} has no {START} ... {END} section")
     head, _, rest = text.partition(START)
     _, _, tail = rest.partition(END)
     return f"{head}{START}\n{render()}\n{END}{tail}"
@@ -31,14 +32,14 @@ def replaced(text: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="compare with README.md; write nothing")
+    parser.add_argument("--check", action="store_true", help="compare with docs/rules.md; write nothing")
     args = parser.parse_args(argv)
-    text = README.read_text(encoding="utf-8")
+    text = PAGE.read_text(encoding="utf-8")
     new = replaced(text)
     if args.check:
-        print("README.md catalogue up to date" if new == text else "README.md catalogue differs from the code")
+        print("docs/rules.md catalogue up to date" if new == text else "docs/rules.md catalogue differs from the code")
         return 0 if new == text else 1
-    README.write_text(new, encoding="utf-8")
+    PAGE.write_text(new, encoding="utf-8")
     return 0
 
 

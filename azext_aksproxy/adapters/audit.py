@@ -3,7 +3,7 @@
 Reads each subscription's clusters with ARM's managedClusters list (one request per page of clusters, not one per
 cluster; pages followed by nextLink), several subscriptions at a time, through the SDK client's pipeline: az's
 authentication, user agent and --debug logging, and azure-core's retries of 429/5xx honouring Retry-After. Why ARM
-list rather than Azure Resource Graph: README, "Fleet audit". The rules are the pure core's
+list rather than Azure Resource Graph: docs/audit-and-report.md, "Fleet audit". The rules are the pure core's
 (proxy_config/fleet.py); this module only reads and reports.
 """
 from __future__ import annotations

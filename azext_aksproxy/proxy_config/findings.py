@@ -32,7 +32,7 @@ class Finding:
     """One thing a rule found: where (JSON path), what (message, masked value) and how to fix it."""
 
     severity: str  # ERROR or WARNING
-    code: str  # stable rule id, e.g. "url-scheme"; documented in the README
+    code: str  # stable rule id, e.g. "url-scheme"; documented in docs/rules.md
     path: str  # JSON path into the file, e.g. "$.noProxy[3]"; "$" for the file itself
     message: str
     fix: str
@@ -126,7 +126,7 @@ _OUTBOUND = ("AKS docs, outbound network and FQDN rules (the endpoints nodes mus
              "fails bootstrap (AgentBaker CSE exit code 50)")
 _GO_TLS = "Go crypto/x509 (the nodes' and Kubernetes' TLS clients): RFC 5280 path validation"
 
-# Every code a rule can emit: the stable, documented surface (README's table is tested against it). Adding a rule
+# Every code a rule can emit: the stable, documented surface (docs/rules.md's table is tested against it). Adding a rule
 # is one line here.
 CATALOGUE: dict[str, Rule] = {
     # reading the file (load.py)

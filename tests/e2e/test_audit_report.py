@@ -1,6 +1,6 @@
 """az aks http-proxy audit --report through the real az against the emulator's mixed fleet, the HTML file opened in
 headless Chromium (Debian's, `make browser`): the DOM's counts, the expired CA marked, a filter typed into the page
-that narrows the table, a sort; a screenshot kept in build/report/ (the README's docs/img/fleet-report.png)."""
+that narrows the table, a sort; a screenshot kept in build/report/ (docs/audit-and-report.md's docs/img/fleet-report.png)."""
 from __future__ import annotations
 
 import json

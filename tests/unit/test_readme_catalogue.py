@@ -1,4 +1,4 @@
-"""README's table of finding codes is the catalogue: every code, its severity, scope, summary and source."""
+"""The table of finding codes in docs/rules.md is the catalogue: every code, its severity, scope, summary and source."""
 from __future__ import annotations
 
 from azext_aksproxy.proxy_config import CATALOGUE
@@ -6,12 +6,12 @@ from tests import readme_catalogue
 
 
 def test_the_readme_table_is_the_catalogue():
-    text = readme_catalogue.README.read_text(encoding="utf-8")
+    text = readme_catalogue.PAGE.read_text(encoding="utf-8")
     assert readme_catalogue.replaced(text) == text, "run: python -m tests.readme_catalogue"
 
 
 def test_every_code_has_one_row_with_its_source():
-    table = readme_catalogue.README.read_text(encoding="utf-8").split(readme_catalogue.START)[1]
+    table = readme_catalogue.PAGE.read_text(encoding="utf-8").split(readme_catalogue.START)[1]
     for code, rule in CATALOGUE.items():
         rows = [line for line in table.splitlines() if line.startswith(f"| `{code}` |")]
         assert len(rows) == 1, code
