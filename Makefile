@@ -20,9 +20,12 @@ wheel: venv
 # RELEASE_BASE_URL/<wheel>. Users then run `az config set extension.index_url=<where index.json is>/index.json` and
 # `az extension add --name aksproxy`. docs/development.md, "Releasing".
 RELEASE_BASE_URL ?=
-release:
-	@test -n "$(RELEASE_BASE_URL)" || { echo "set RELEASE_BASE_URL: where the wheel will be downloaded from" >&2; exit 2; }
-	$(MAKE) wheel
+ifneq ($(filter release,$(MAKECMDGOALS)),)
+ifeq ($(RELEASE_BASE_URL),)
+$(error set RELEASE_BASE_URL: the URL the wheel will be downloaded from, without its file name)
+endif
+endif
+release: wheel
 	$(BIN)/python -m tools.release --base-url "$(RELEASE_BASE_URL)" --dist dist
 
 demo: wheel
