@@ -169,9 +169,15 @@ def load_arguments(self, _):
                         "is what catches a proxy the nodes cannot use before AKS reimages them: skip it only when "
                         "the nodes cannot run it (no run command allowed) and the config was proven another way.")
         c.argument("allowed_failures", options_list=["--allowed-failures"], type=int,
-                   help="Clusters that may fail before the rollout halts. Default: 0 (the first failure halts).")
+                   help="Clusters that may fail in this run before it halts. A strategy's stage and group "
+                        "maxAllowedFailures are budgets of their own: a failure beyond any one budget halts. "
+                        "Default: 0 (the first failure halts).")
         c.argument("timeout", options_list=["--timeout"], type=float,
                    help="Seconds per cluster for the check, the write and the reimage. Default: 10800.")
+        c.argument("approve", options_list=["--approve"], nargs="+",
+                   help="Pass the strategy's Approval gates at these points, in this run only: STAGE:before, "
+                        "STAGE:after, STAGE/GROUP:before or STAGE/GROUP:after (as the plan and a stopped apply "
+                        "name them). Without it apply stops before a gate with exit code 7.")
 
 
 def _fleet_selection(c, verb: str, capitalised: str) -> None:

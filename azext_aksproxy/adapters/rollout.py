@@ -29,6 +29,10 @@ DEFAULT_TIMEOUT_SECONDS = 3 * 3600  # per cluster: check, write, reimage
 _MC = "/providers/Microsoft.ContainerService/managedClusters"
 FLEET_TYPE = "Microsoft.ContainerService/fleets"
 FLEET_API_VERSION = "2025-03-01"  # Fleet Manager's stable REST API
+# Update strategies are read in the version that carries every field aksproxy honours or refuses (gates, stage
+# maxConcurrency, ScheduledStart, maxAllowedFailures, memberSelector): Fleet answers a GET in the version asked for,
+# so an older one would leave out the gates without a word.
+FLEET_STRATEGY_API_VERSION = "2026-06-02-preview"
 
 
 # ---- reads ------------------------------------------------------------------------------------------------------
@@ -159,8 +163,8 @@ def _fleet_members(cmd, arm: ArmReader, fleet_name, fleet_resource_group, fleet_
     fleet_id = f"/subscriptions/{sub}/resourceGroups/{fleet_resource_group}/providers/{FLEET_TYPE}/{fleet_name}"
     try:
         members = [m for page in arm.pages(fleet_id + "/members", FLEET_API_VERSION) for m in page]
-        strategy_doc = arm.get(f"{fleet_id}/updateStrategies/{fleet_strategy}", FLEET_API_VERSION, missing_ok=True) \
-            if fleet_strategy else None
+        strategy_doc = arm.get(f"{fleet_id}/updateStrategies/{fleet_strategy}", FLEET_STRATEGY_API_VERSION,
+                               missing_ok=True) if fleet_strategy else None
     except ReadError as exc:
         raise AzureResponseError(f"Could not read fleet {fleet_name}: {exc}") from None
     if fleet_strategy and strategy_doc is None:
@@ -306,7 +310,16 @@ def http_proxy_rollout_plan(cmd, plan_file, subscriptions=None, all_subscription
     except OSError as exc:
         raise FileOperationError(f"--plan-file {plan_file}: {exc}") from None
     logger.warning("Plan written to %s: %s", plan_file, plan.summary())
+    _say_gates(plan)
     return [_plan_row(plan, c) for c in plan.clusters]
+
+
+def _say_gates(plan) -> None:
+    """The strategy's gates and budgets, as the plan holds them: what apply will stop at and count."""
+    from azext_aksproxy.fleet_rollout.gates import summary
+
+    for line in summary(plan):
+        logger.warning("Rollout gate or budget: %s", line)
 
 
 def _plan_row(plan, c) -> dict:
@@ -571,6 +584,32 @@ class _ClusterRun:
         return states.DONE, "written; every pool runs the new config"
 
 
+def _approvals(plan, approve):
+    """--approve values as the plan's gate points; an unknown one is refused before anything is read."""
+    from azure.cli.core.azclierror import InvalidArgumentValueError
+
+    from azext_aksproxy.fleet_rollout.gates import GateError, approvals
+
+    try:
+        return approvals(plan, approve or [])
+    except GateError as exc:
+        raise InvalidArgumentValueError(f"{exc} Nothing was written.") from None
+
+
+def _gate_message(holds, summary: str) -> str:
+    """What the run stopped at, and how each gate is passed."""
+    from datetime import UTC, datetime
+
+    lines = [f"Rollout waiting at {len(holds)} gate(s), nothing behind them started: {summary}."]
+    for hold in holds:
+        if hold.until is None:
+            lines.append(f"  {hold.describe()}: approve it by applying again with --approve {hold.point.address}")
+        else:
+            due = datetime.fromtimestamp(hold.until, UTC).isoformat()
+            lines.append(f"  {hold.describe()}: not before {due}; apply again then")
+    return "\n".join(lines)
+
+
 def _retry_after(exc) -> float | None:
     try:
         return float(exc.response.headers.get("Retry-After"))
@@ -579,11 +618,12 @@ def _retry_after(exc) -> float | None:
 
 
 def http_proxy_rollout_apply(cmd, plan_file, stage=None, yes=False, skip_check=False, allowed_failures=0,
-                             timeout=DEFAULT_TIMEOUT_SECONDS):
+                             timeout=DEFAULT_TIMEOUT_SECONDS, approve=None):
     from azure.cli.core.azclierror import InvalidArgumentValueError, ValidationError
 
     from azext_aksproxy.adapters.reporting import exit_after_output, format_findings
     from azext_aksproxy.fleet_rollout import run as states
+    from azext_aksproxy.fleet_rollout.gates import EXIT_GATE
     from azext_aksproxy.fleet_rollout.plan import CHANGE
     from azext_aksproxy.proxy_config import check_document
 
@@ -597,6 +637,7 @@ def http_proxy_rollout_apply(cmd, plan_file, stage=None, yes=False, skip_check=F
             problems.append(format_findings(errors, f"{_cluster_label(c.id)}: the plan's after-config is invalid"))
     if problems:
         raise ValidationError("The plan file holds invalid configs; nothing was written.\n" + "\n".join(problems))
+    approved = _approvals(plan, approve)
     if stage:
         from azext_aksproxy.fleet_rollout.plan import PlanError
 
@@ -635,7 +676,7 @@ def http_proxy_rollout_apply(cmd, plan_file, stage=None, yes=False, skip_check=F
     # the node check and the scale set reads use the current subscription's clients (--subscription included)
     current_subscription = str(Profile(cli_ctx=cmd.cli_ctx).get_subscription(
         cmd.cli_ctx.data.get("subscription_id"))["id"])
-    scheduler = states.Scheduler(plan, dict(initial), run_stages, allowed_failures)
+    scheduler = states.Scheduler(plan, dict(initial), run_stages, allowed_failures, approved=approved)
     results: dict[str, tuple[str, str, float]] = {}
     done_events: list[tuple[str, str, str, float]] = []
     wake = threading.Condition()
@@ -666,7 +707,7 @@ def http_proxy_rollout_apply(cmd, plan_file, stage=None, yes=False, skip_check=F
                     break
                 if not step.start:
                     if step.wait_until is not None:
-                        logger.warning("Rollout: soaking until the next stage (%.0f s)",
+                        logger.warning("Rollout: %s (%.0f s)", step.why or "soaking until the next stage",
                                        step.wait_until - time.monotonic())
                     wake.wait(timeout=None if step.wait_until is None else
                               max(0.0, step.wait_until - time.monotonic()))
@@ -692,6 +733,8 @@ def http_proxy_rollout_apply(cmd, plan_file, stage=None, yes=False, skip_check=F
             state, why, _ = read[c.id.lower()]
             if c.stage in run_stages and state in (states.PENDING, states.RUNNING) and scheduler.halted:
                 why = "not started: the rollout halted"
+            elif c.stage in run_stages and state in (states.PENDING, states.RUNNING) and scheduler.waiting_at:
+                why = f"not started: waiting at {scheduler.waiting_at[0].describe()}"
             elif c.stage not in run_stages:
                 why = f"{why} (stage not run)"
             rows.append(_row(plan, c, state, why))
@@ -701,9 +744,12 @@ def http_proxy_rollout_apply(cmd, plan_file, stage=None, yes=False, skip_check=F
         counts[row["state"]] = counts.get(row["state"], 0) + 1
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
     if code == states.EXIT_HALTED:
+        budget = f"; {scheduler.halt_reason}" if scheduler.halt_reason else ""
         exit_after_output(cmd.cli_ctx, f"Rollout halted after {scheduler.failures} failure(s) (allowed "
-                                       f"{allowed_failures}): {summary}. Fix the cause, then plan again or apply the "
-                                       "same plan to continue.", code)
+                                       f"{allowed_failures}{budget}): {summary}. Fix the cause, then plan again or "
+                                       "apply the same plan to continue.", code)
+    elif code == EXIT_GATE:
+        exit_after_output(cmd.cli_ctx, _gate_message(scheduler.waiting_at, summary), code)
     elif code == states.EXIT_HELD:
         exit_after_output(cmd.cli_ctx, f"Rollout finished with clusters not done: {summary}.", code)
     else:

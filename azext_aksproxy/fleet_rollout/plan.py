@@ -5,19 +5,31 @@ names no cluster is a clear error before anything is written. Per cluster it hol
 apply refuses a cluster that changed since, and its PUT carries ``If-Match``), the user config before (proxy URLs
 masked) and after (written verbatim: validate's rules refuse credentials in proxy URLs, and trustedCa holds public
 certificates only), the fields that change, the pools and nodes AKS will reimage, the disruption verdict and the
-stage and group it runs in.
+stage and group it runs in. Version 2 also holds the strategy's gates (a ScheduledStart gate with the time this plan
+fixed, ``notBefore``), failure budgets and stage concurrency; a plan without them is written as version 1, and both
+are read (an older aksproxy refuses version 2 rather than roll past gates it cannot see).
 """
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from ..proxy_config.findings import mask_secrets
-from .strategy import Group, Stage, StrategyError, parse_concurrency
+from .strategy import (
+    Group,
+    Stage,
+    StrategyError,
+    fix_schedules,
+    read_group,
+    read_stage_extras,
+)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # the newest this aksproxy writes and reads
+PLAIN_SCHEMA_VERSION = 1  # written when no stage carries gates, budgets or a stage concurrency
+READ_VERSIONS = (PLAIN_SCHEMA_VERSION, SCHEMA_VERSION)
 KIND = "aksproxy.httpProxyRolloutPlan"
 CHANGE, UNCHANGED, HELD = "change", "unchanged", "held"
 ACTIONS = (CHANGE, UNCHANGED, HELD)
@@ -99,7 +111,8 @@ class Plan:
         raise PlanError(f"the plan has no stage {name!r}; its stages: {', '.join(s.name for s in self.stages)}.")
 
     def to_document(self) -> dict[str, Any]:
-        return {"schemaVersion": SCHEMA_VERSION, "kind": KIND, "created": self.created, "edit": list(self.edit),
+        version = SCHEMA_VERSION if any(s.has_extras() for s in self.stages) else PLAIN_SCHEMA_VERSION
+        return {"schemaVersion": version, "kind": KIND, "created": self.created, "edit": list(self.edit),
                 "stages": [s.to_dict() for s in self.stages], "totals": self.totals(),
                 "clusters": [c.to_dict(self.stages[c.stage].name) for c in self.clusters]}
 
@@ -131,25 +144,10 @@ def parse_plan(text: str, source: str = "the plan file") -> Plan:
         raise PlanError(f"{source} is not a rollout plan (a JSON object).")
     if doc.get("kind") != KIND:
         raise PlanError(f"{source} is not an aksproxy rollout plan (kind {doc.get('kind')!r}).")
-    if doc.get("schemaVersion") != SCHEMA_VERSION:
+    if doc.get("schemaVersion") not in READ_VERSIONS:
         raise PlanError(f"{source} has schemaVersion {doc.get('schemaVersion')!r}; this aksproxy reads version "
-                        f"{SCHEMA_VERSION}. Plan again with this version.")
-    stages = []
-    for i, raw in enumerate(_need(doc, "stages", list, "$")):
-        where = f"$.stages[{i}]"
-        if not isinstance(raw, Mapping):
-            raise PlanError(f"{where} is not an object.")
-        groups = []
-        for j, g in enumerate(_need(raw, "groups", list, where)):
-            if not isinstance(g, Mapping):
-                raise PlanError(f"{where}.groups[{j}] is not an object.")
-            try:
-                parse_concurrency(g.get("maxConcurrency"))
-            except StrategyError as exc:
-                raise PlanError(f"{where}.groups[{j}]: {exc}") from None
-            groups.append(Group(_need(g, "name", str, f"{where}.groups[{j}]"), str(g["maxConcurrency"])))
-        wait = _need(raw, "afterStageWaitInSeconds", int, where)
-        stages.append(Stage(_need(raw, "name", str, where), tuple(groups), max(0, wait)))
+                        f"{' or '.join(map(str, READ_VERSIONS))}. Plan again with this version.")
+    stages = [_stage(raw, f"$.stages[{i}]") for i, raw in enumerate(_need(doc, "stages", list, "$"))]
     if not stages:
         raise PlanError(f"{source} has no stage.")
     stage_of = {s.name.lower(): i for i, s in enumerate(stages)}
@@ -188,13 +186,42 @@ def parse_plan(text: str, source: str = "the plan file") -> Plan:
     return Plan(tuple(stages), tuple(clusters), tuple(str(e) for e in edit), str(doc.get("created") or ""))
 
 
+def _stage(raw: Any, where: str) -> Stage:
+    if not isinstance(raw, Mapping):
+        raise PlanError(f"{where} is not an object.")
+    groups: list[Group] = []
+    for j, g in enumerate(_need(raw, "groups", list, where)):
+        if not isinstance(g, Mapping):
+            raise PlanError(f"{where}.groups[{j}] is not an object.")
+        _need(g, "name", str, f"{where}.groups[{j}]")
+        if "maxConcurrency" not in g:
+            raise PlanError(f"{where}.groups[{j}].maxConcurrency is missing.")
+        try:
+            groups.append(read_group(g, f"{where}.groups[{j}]", in_plan=True))
+        except StrategyError as exc:
+            raise PlanError(str(exc)) from None
+    wait = _need(raw, "afterStageWaitInSeconds", int, where)
+    stage = Stage(_need(raw, "name", str, where), tuple(groups), max(0, wait))
+    try:
+        return read_stage_extras(raw, where, stage, in_plan=True)
+    except StrategyError as exc:
+        raise PlanError(str(exc)) from None
+
+
 def build_plan(stages: Sequence[Stage], clusters: Sequence[PlannedCluster], edit: Sequence[str],
                created: str) -> Plan:
-    """The plan, clusters in stage order (then as given), stages that got no cluster dropped."""
+    """The plan, clusters in stage order (then as given), stages that got no cluster dropped, ScheduledStart gates
+    fixed to their first time at or after ``created``."""
     used = sorted({c.stage for c in clusters})
     renumber = {old: new for new, old in enumerate(used)}
     ordered = sorted(clusters, key=lambda c: c.stage)
-    return Plan(tuple(stages[i] for i in used),
+    kept = [stages[i] for i in used]
+    if any(s.has_extras() for s in kept):
+        moment = datetime.fromisoformat(created) if created else None
+        if moment is None or moment.tzinfo is None:
+            raise PlanError("a plan with gates needs its creation time (with a UTC offset).")
+        kept = [fix_schedules(s, moment) for s in kept]
+    return Plan(tuple(kept),
                 tuple(PlannedCluster(c.id, c.etag, renumber[c.stage], c.group, c.action, c.before, c.after,
                                      c.changed_fields, c.pools, c.disruption, c.reason) for c in ordered),
                 tuple(edit), created)

@@ -16,14 +16,18 @@ apply sees the same):
 Scheduling follows Fleet's update runs: stages one after the other, the groups of a stage side by side, at most
 maxConcurrency clusters of a group at once, afterStageWaitInSeconds (soak) after a stage in which something was
 written. A failure beyond the allowed-failures budget halts the run: running clusters are followed to their end,
-no new cluster starts, no later stage starts.
+no new cluster starts, no later stage starts. A strategy's own rules come from gates.py: a stage's maxConcurrency
+caps its groups together, its and its groups' maxAllowedFailures are budgets of their own, and a gate not passed
+stops the run before what it guards (exit 7).
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .gates import EXIT_GATE, Budgets, Hold, RunGates
 from .plan import HELD as PLANNED_HELD
 from .plan import UNCHANGED as PLANNED_UNCHANGED
 from .plan import Plan, PlannedCluster
@@ -39,6 +43,9 @@ FAILURES = frozenset({FAILED, DRIFTED})  # what counts against the allowed-failu
 EXIT_DONE = 0  # every cluster of the stages run is done or unchanged
 EXIT_HALTED = 4  # a failure beyond the budget halted the run
 EXIT_HELD = 5  # nothing halted, but clusters were held, gone, or failed within the budget: look at them
+# EXIT_GATE (7, gates.py): stopped before a gate not passed.
+# A ScheduledStart gate due within this many seconds is waited for; a later one stops the run (exit 7).
+GATE_WAIT_SECONDS = 900.0
 
 _BUSY = ("updating", "upgrading", "creating", "scaling", "starting", "stopping", "upgradingnodeimageversion")
 
@@ -85,6 +92,7 @@ class Step:
     start: tuple[str, ...] = ()
     wait_until: float | None = None
     finished: bool = False
+    why: str = ""  # why it waits, when not for a running cluster or a soak
 
 
 @dataclass
@@ -99,8 +107,16 @@ class Scheduler:
     _stage_pos: int = 0
     _wrote_in_stage: bool = False
     _soak_until: float | None = None
+    approved: frozenset[str] = frozenset()  # gate points passed on the command line (gates.approvals)
+    clock: Callable[[], float] = time.time  # wall clock for ScheduledStart gates (next()'s ``now`` is monotonic)
+    waiting_at: list[Hold] = field(default_factory=list)  # the gates that stopped the run (exit 7)
+    halt_reason: str = ""  # a stage's or group's budget that halted it
 
     def __post_init__(self) -> None:
+        self._gates = RunGates(self.plan, self.states, self.approved, frozenset({DONE, RUNNING, FAILED}))
+        self._budgets = Budgets(self.plan)
+        self._failed = {k for k, s in self.states.items() if s == FAILED}  # failed in an earlier run
+        self._check_budgets()
         self._by_id = {c.id.lower(): c for c in self.plan.clusters}
         self._limits: dict[tuple[int, str], int] = {}
         for index, stage in enumerate(self.plan.stages):
@@ -124,10 +140,16 @@ class Scheduler:
             start = []
             busy = {key: sum(1 for r in self.running if (self._by_id[r].stage, self._by_id[r].group.lower()) == key)
                     for key in self._limits}
+            stage_room, held = self._stage_room(stage), []
             for c in waiting:
                 key = (c.stage, c.group.lower())
-                if busy[key] < self._limits[key]:
+                if busy[key] < self._limits[key] and stage_room > 0:
+                    holds = self._gates.holds(c, self.clock())
+                    if holds:
+                        held.extend(holds)
+                        continue
                     busy[key] += 1
+                    stage_room -= 1
                     start.append(c.id)
             if start:
                 self.running.update(s.lower() for s in start)
@@ -137,8 +159,10 @@ class Scheduler:
                 return Step()  # wait for one to end
             if self.halted:
                 return Step(finished=True)
-            if waiting:  # cannot happen: a free slot always exists when nothing runs
-                raise AssertionError("scheduler stuck")
+            if waiting:  # nothing runs, so a slot is free: gates hold what waits
+                if not held:
+                    raise AssertionError("scheduler stuck")
+                return self._at_gates(now, held)
             self._stage_pos += 1
             soak = self.plan.stages[stage].after_wait_seconds
             if self._wrote_in_stage and soak and self._stage_pos < len(self.stages):
@@ -146,7 +170,29 @@ class Scheduler:
                 self._soak_until = now + soak
                 return Step(wait_until=self._soak_until)
             self._wrote_in_stage = False
+        if not self.halted and len(self.plan.stages) - 1 in self.stages:
+            self.waiting_at = _distinct(self._gates.final_holds(self.clock()))
         return Step(finished=True)
+
+    def _stage_room(self, stage: int) -> int:
+        """How many more clusters the stage's own maxConcurrency lets start (across its groups)."""
+        size = sum(1 for c in self.plan.clusters if c.stage == stage)
+        limit = self.plan.stages[stage].limit(size)
+        return size if limit is None else limit - sum(1 for r in self.running if self._by_id[r].stage == stage)
+
+    def _at_gates(self, now: float, held: list[Hold]) -> Step:
+        """Wait for a ScheduledStart gate due soon (only such gates hold); else stop before the gates (exit 7)."""
+        wall = self.clock()
+        if all(h.until is not None for h in held) and min(h.until or 0 for h in held) - wall <= GATE_WAIT_SECONDS:
+            due = min(h.until or 0 for h in held)
+            return Step(wait_until=now + max(0.0, due - wall), why=f"waiting for {held[0].describe()}")
+        self.waiting_at = _distinct(held)
+        return Step(finished=True)
+
+    def _check_budgets(self) -> None:
+        reason = self._budgets.exceeded(self._failed)
+        if reason:
+            self.halted, self.halt_reason = True, reason
 
     def ended(self, cluster_id: str, state: str) -> None:
         """A started cluster reached ``state`` (one of FINAL)."""
@@ -157,14 +203,26 @@ class Scheduler:
             self.failures += 1
             if self.failures > self.allowed_failures:
                 self.halted = True
+            self._failed.add(key)
+            self._check_budgets()
 
     def exit_code(self) -> int:
         covered = [self.states[c.id.lower()] for c in self.plan.clusters if c.stage in self.stages]
         if self.halted:
             return EXIT_HALTED
+        if self.waiting_at:
+            return EXIT_GATE
         if any(s not in (DONE, UNCHANGED) for s in covered):
             return EXIT_HELD
         return EXIT_DONE
+
+
+def _distinct(holds: Iterable[Hold]) -> list[Hold]:
+    out: list[Hold] = []
+    for hold in holds:
+        if hold not in out:
+            out.append(hold)
+    return out
 
 
 def earlier_stages_open(plan: Plan, states: Mapping[str, str], stage: int) -> list[PlannedCluster]:

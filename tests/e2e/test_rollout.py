@@ -303,9 +303,9 @@ def test_bad_input_is_refused_with_zero_writes(az_ext, fast, env, tmp_path):
     assert r.ok, r
     doc = json.loads(path.read_text())
     other = tmp_path / "other.json"
-    other.write_text(json.dumps({**doc, "schemaVersion": 2}))
+    other.write_text(json.dumps({**doc, "schemaVersion": 3}))
     r = apply(az_ext, other, env)
-    assert r.rc == 1 and "schemaVersion 2; this aksproxy reads version 1" in r.stderr, r
+    assert r.rc == 1 and "schemaVersion 3; this aksproxy reads version 1 or 2" in r.stderr, r
     broken = tmp_path / "broken.json"
     broken.write_text(path.read_text()[:-40])
     r = apply(az_ext, broken, env)

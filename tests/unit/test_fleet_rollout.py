@@ -175,7 +175,7 @@ def _broken(mutate) -> str:
 
 
 @pytest.mark.parametrize("mutate, message", [
-    (lambda d: d.update(schemaVersion=2), "schemaVersion 2; this aksproxy reads version 1"),
+    (lambda d: d.update(schemaVersion=3), "schemaVersion 3; this aksproxy reads version 1 or 2"),
     (lambda d: d.update(kind="other"), "not an aksproxy rollout plan"),
     (lambda d: d["clusters"][0].pop("eTag"), r"\$.clusters\[0\].eTag is missing"),
     (lambda d: d["clusters"][1].update(stage="nope"), "stage 'nope' is not one of"),
