@@ -18,6 +18,7 @@ strategies, read-only:
 
     GET .../resourceGroups/{rg}/providers/Microsoft.ContainerService/fleets/{fleet}/members             paged
     GET .../resourceGroups/{rg}/providers/Microsoft.ContainerService/fleets/{fleet}/updateStrategies/{name}
+        (validated when seeded, answered in the api-version asked for: fleet_strategy.py)
  Seeding: POST /_emu/fleet (see `seed`), which also accepts the seed subscription's id: those clusters go
 to the full store (control.seed_cluster).
 """
@@ -31,7 +32,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import control, model, network
+from . import control, fleet_strategy, model, network
 from .operations import page
 from .state import SUBSCRIPTION_ID, TENANT_ID, Store
 from .web import Request, Response, error, not_found, rg_not_found
@@ -98,6 +99,8 @@ class Fleet:
         (api-version 2025-03-01) returns them."""
         sub = str(spec.get("subscriptionId") or SUBSCRIPTION_ID).lower()
         rg, name = spec["resourceGroup"], spec["name"]
+        for u in spec.get("updateStrategies") or []:
+            fleet_strategy.validate(u["strategy"])
         fleet_id = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{FLEET_TYPE}/{name}"
         members = [{"id": f"{fleet_id}/members/{m['name']}", "name": m["name"], "type": f"{FLEET_TYPE}/members",
                     "properties": {"clusterResourceId": m["clusterResourceId"], "provisioningState": "Succeeded",
@@ -124,6 +127,10 @@ class Fleet:
             if route == "members":
                 return page(emu.store, req, fleet["members"])
             found = fleet["strategies"].get(hit.group("name").lower())
+            if found:
+                version = req.query.get("api-version", "")
+                found = {**found, "properties": {**found["properties"], "strategy": fleet_strategy.project(
+                    found["properties"]["strategy"], version)}}
             return Response(200, found) if found else not_found(f"{FLEET_TYPE}/updateStrategies", hit.group("name"),
                                                                  hit.group("rg"))
         return None

@@ -1,7 +1,11 @@
 """The emulator's fleet subscriptions over plain HTTP: bulk seeding, GET /subscriptions, the managedClusters lists
-with nextLink paging, one cluster's GET, ARM's 404s, read-only writes, reset."""
+with nextLink paging, one cluster's GET, ARM's 404s, read-only writes, reset; Fleet Manager update strategies
+validated as the spec does and answered in the api-version asked for."""
 from __future__ import annotations
 
+import pytest
+
+from tests.armemu.client import EmulatorError
 from tests.armemu.fixtures import local
 from tests.armemu.state import SUBSCRIPTION_ID
 from tests.fleet import mixed_fleet, subscription_id
@@ -142,3 +146,29 @@ def test_the_sdk_pager_reads_a_fleet_subscription(emulator, emu):
     pages = [e for e in emu.journal() if e["path"].endswith(LIST)]
     # Every page, the nextLink ones included, carries the SDK's own api-version (it differs between az releases).
     assert len(pages) > 2 and {e["query"]["api-version"] for e in pages} == {sdk._config.api_version}
+
+
+def test_fleet_update_strategies_validated_and_answered_in_the_version_asked(emu):
+    friday = {"displayName": "friday", "type": "ScheduledStart",
+              "scheduledStartConfiguration": {"startDay": "Friday", "startTime": "18:00", "utcOffset": "-05:00"}}
+    strategy = {"stages": [
+        {"name": "canary", "maxConcurrency": "2", "maxAllowedFailures": 0, "beforeGates": [friday],
+         "afterGates": [{"displayName": "ok", "type": "Approval"}],
+         "groups": [{"name": "canary", "maxConcurrency": "50%", "memberSelector": {"byLabel": "ring=0"}}]}]}
+    emu.seed_fleet_manager("fleets", "f1", members=[], update_strategies=[{"name": "s", "strategy": strategy}])
+    path = (f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/fleets/providers/Microsoft.ContainerService/fleets/f1/"
+            "updateStrategies/s")
+    stages = {v: emu.arm("GET", path, api_version=v)[2]["properties"]["strategy"]["stages"][0]
+              for v in ("2025-03-01", "2025-04-01-preview", "2025-10-01-preview", "2026-06-02-preview")}
+    assert stages["2026-06-02-preview"] == strategy["stages"][0]
+    assert stages["2025-10-01-preview"] == {"name": "canary", "maxConcurrency": "2", "afterGates": [
+        {"displayName": "ok", "type": "Approval"}], "beforeGates": [],
+        "groups": [{"name": "canary", "maxConcurrency": "50%"}]}
+    assert "maxConcurrency" not in stages["2025-04-01-preview"] and stages["2025-04-01-preview"]["afterGates"]
+    assert set(stages["2025-03-01"]) == {"name", "groups"} and stages["2025-03-01"]["groups"] == [{"name": "canary"}]
+    for bad in ({"stages": [{**strategy["stages"][0], "afterGates": [friday]}]},  # ScheduledStart after: refused
+                {"stages": [{"name": "Canary", "groups": [{"name": "g"}]}]},
+                {"stages": [{"name": "c", "groups": [{"name": "g", "maxConcurrency": "0"}]}]},
+                {"stages": [{"name": "c", "groups": [{"name": "g"}], "rollback": True}]}):
+        with pytest.raises(EmulatorError, match="400"):
+            emu.seed_fleet_manager("fleets", "f2", members=[], update_strategies=[{"name": "s", "strategy": bad}])
