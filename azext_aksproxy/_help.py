@@ -386,7 +386,10 @@ long-summary: >
     never overwritten); follow AKS's reimage to the end. A failure halts: running clusters are followed, no new
     one starts, no later stage starts. Held clusters are never written; 409 and 429 are waited out. Done clusters
     are not written again and a cluster mid-reimage is followed, so after Ctrl-C or a lost machine the same plan is
-    applied again. Exit codes: 0 done, 4 halted, 5 held/gone/failed within --allowed-failures.
+    applied again. A Fleet strategy's gates stop it before what they guard: an Approval gate until a run passes it
+    with --approve STAGE[/GROUP]:before|after, a ScheduledStart gate until its time; a stage's and a group's
+    maxAllowedFailures are budgets beside --allowed-failures. Exit codes: 0 done, 4 halted, 5 held/gone/failed
+    within the budgets, 7 waiting at a gate.
 examples:
   - name: Apply every stage.
     text: az aks http-proxy rollout apply --plan-file add-ca.json --yes -o table
@@ -394,6 +397,8 @@ examples:
     text: az aks http-proxy rollout apply --plan-file add-ca.json --stage stage-1 --yes
   - name: Let up to 2 clusters fail before halting.
     text: az aks http-proxy rollout apply --plan-file add-ca.json --allowed-failures 2 --yes
+  - name: Pass the strategy's Approval gate after the canary stage (the run before stopped there with exit code 7).
+    text: az aks http-proxy rollout apply --plan-file plan.json --approve canary:after --yes
 """
 
 helps["aks http-proxy rollout status"] = """
