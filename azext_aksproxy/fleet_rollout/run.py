@@ -146,7 +146,7 @@ class Scheduler:
                 if busy[key] < self._limits[key] and stage_room > 0:
                     holds = self._gates.holds(c, self.clock())
                     if holds:
-                        held.extend(holds)
+                        held.append(holds)
                         continue
                     busy[key] += 1
                     stage_room -= 1
@@ -180,13 +180,16 @@ class Scheduler:
         limit = self.plan.stages[stage].limit(size)
         return size if limit is None else limit - sum(1 for r in self.running if self._by_id[r].stage == stage)
 
-    def _at_gates(self, now: float, held: list[Hold]) -> Step:
-        """Wait for a ScheduledStart gate due soon (only such gates hold); else stop before the gates (exit 7)."""
+    def _at_gates(self, now: float, held: list[list[Hold]]) -> Step:
+        """``held``: the gates holding each waiting cluster. Wait when a cluster held only by ScheduledStart gates
+        can start soon; else stop before the gates (exit 7)."""
         wall = self.clock()
-        if all(h.until is not None for h in held) and min(h.until or 0 for h in held) - wall <= GATE_WAIT_SECONDS:
-            due = min(h.until or 0 for h in held)
-            return Step(wait_until=now + max(0.0, due - wall), why=f"waiting for {held[0].describe()}")
-        self.waiting_at = _distinct(held)
+        opens = [max(h.until or 0.0 for h in holds) for holds in held if all(h.until is not None for h in holds)]
+        soonest = min(opens, default=None)
+        if soonest is not None and soonest - wall <= GATE_WAIT_SECONDS:
+            gate = next(h for holds in held for h in holds if h.until == soonest)
+            return Step(wait_until=now + max(0.0, soonest - wall), why=f"waiting for {gate.describe()}")
+        self.waiting_at = _distinct(h for holds in held for h in holds)
         return Step(finished=True)
 
     def _check_budgets(self) -> None:

@@ -283,3 +283,21 @@ def test_a_failure_of_an_earlier_run_counts_against_the_stage_budget():
     s = scheduler(p, {IDS[0]: run.FAILED}, allowed=5)
     assert s.halted and "stage s1 holds 1 failed" in s.halt_reason
     assert s.next(0).finished and s.exit_code() == run.EXIT_HALTED
+
+
+def test_a_group_due_soon_is_waited_for_while_another_waits_for_its_approval():
+    ten_past = {"type": "ScheduledStart",
+                "scheduledStartConfiguration": {"startDay": "Monday", "startTime": "12:10", "utcOffset": "+00:00"}}
+    stages = strategy.parse_strategy({"stages": [{"name": "s", "groups": [
+        {"name": "a", "beforeGates": [APPROVAL]}, {"name": "b", "beforeGates": [ten_past]}]}]})
+    p = gated_plan(stages, [planned(0, 0, "a"), planned(1, 0, "b")])
+    clock = Clock(CREATED)
+    s = scheduler(p)
+    s.clock = clock
+    step = s.next(5)
+    assert step.wait_until == 605 and "before group b of stage s (s/b:before)" in step.why
+    clock.now += 600
+    assert s.next(605).start == (IDS[1],)
+    s.ended(IDS[1], run.DONE)
+    assert s.next(700).finished and [h.point.address for h in s.waiting_at] == ["s/a:before"]
+    assert s.exit_code() == 7
