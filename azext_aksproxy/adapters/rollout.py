@@ -598,7 +598,9 @@ def _approvals(plan, approve):
 
 def _gate_message(holds, summary: str) -> str:
     """What the run stopped at, and how each gate is passed."""
-    from datetime import UTC, datetime
+    from datetime import datetime
+
+    from azext_aksproxy.proxy_config.x509ext import UTC
 
     lines = [f"Rollout waiting at {len(holds)} gate(s), nothing behind them started: {summary}."]
     for hold in holds:

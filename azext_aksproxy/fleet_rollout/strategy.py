@@ -18,6 +18,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from ..proxy_config.x509ext import UTC
+
 DEFAULT_STAGES = "1,10%,rest"
 REST = "rest"
 _CONCURRENCY = re.compile(r"^\s*(\d+)\s*(%?)\s*$")
@@ -59,7 +61,7 @@ class ScheduledStart:
             timedelta(days=(DAYS.index(self.start_day) - local.weekday()) % 7)
         if at < local:
             at += timedelta(days=7)
-        return at.astimezone(timezone.utc)  # noqa: UP017 - 3.10 has no datetime.UTC
+        return at.astimezone(UTC)
 
     def to_dict(self) -> dict[str, str]:
         return {"startDay": self.start_day, "startTime": self.start_time, "utcOffset": self.utc_offset}
