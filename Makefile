@@ -80,7 +80,7 @@ lint: venv
 	$(BIN)/ruff check .
 	# Checked against Python 3.10's standard library: az runs on 3.10, and the pure packages use nothing newer.
 	$(BIN)/mypy --python-version 3.10 azext_aksproxy/proxy_config azext_aksproxy/proxy_check azext_aksproxy/rollout \
-		azext_aksproxy/report azext_aksproxy/fleet_rollout
+		azext_aksproxy/report azext_aksproxy/fleet_rollout azext_aksproxy/iac
 
 # Every GitHub Actions workflow in .github/workflows and in the docs through actionlint, the Azure Pipelines
 # examples against their schema's keys (tests/workflows.py; tests/unit/test_workflows.py shows a broken one caught).

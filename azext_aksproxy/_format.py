@@ -3,11 +3,13 @@ from collections import OrderedDict
 
 
 def findings_table_format(result):
-    return [
-        OrderedDict([("Severity", f["severity"]), ("Code", f["code"]), ("Path", f["path"]),
-                     ("Message", f["message"]), ("Fix", f["fix"])])
-        for f in result or []
-    ]
+    """validate's rows; a template's or plan's rows also name their resource."""
+    def cells(f):
+        resource = [("Resource", f["resource"])] if "resource" in f else []
+        return OrderedDict([("Severity", f["severity"]), ("Code", f["code"]), *resource, ("Path", f["path"]),
+                            ("Message", f["message"]), ("Fix", f["fix"])])
+
+    return [cells(f) for f in result or []]
 
 
 def node_image_table_format(result):

@@ -117,14 +117,27 @@ short-summary: Check, inspect, write and roll out AKS HTTP proxy configurations 
 
 helps["aks http-proxy validate"] = """
 type: command
-short-summary: Check an HTTP proxy config file offline, as aks create/update would.
+short-summary: Check an HTTP proxy config file, ARM/Bicep template or Terraform plan offline, as aks create/update would.
 long-summary: >
     Prints every finding (severity, code, JSON path, message, fix, and the public source the rule rests on). Exits
-    0 when there is no error; with --strict, warnings fail too. A noProxy without .svc and .cluster.local gets a
-    warning: pods' requests to in-cluster services would go to the proxy. With --resource-group and --name, also
-    checks the cluster (Windows or availability-set node pools), announces what an update with this file would
-    remove, and names the cluster's service CIDR and Istio add-on in the in-cluster advice.
+    0 when there is no error; with --strict (--fail-on warning), warnings fail too. A noProxy without .svc and
+    .cluster.local gets a warning: pods' requests to in-cluster services would go to the proxy. With
+    --resource-group and --name, also checks the cluster (Windows or availability-set node pools, the monitoring
+    add-on's limits), announces what an update with this file would remove, and names the cluster's service CIDR
+    and Istio add-on in the in-cluster advice.
+    --template checks every managedClusters resource of an ARM template (nested deployments and agentPools child
+    resources included; a .bicep file through the Bicep CLI when it is installed), parameters resolved from
+    --parameters then defaultValue; an expression aksproxy cannot evaluate exactly is reported as not checked
+    (not-evaluated), never guessed. --terraform-plan checks the JSON of a Terraform plan (azurerm_kubernetes_cluster,
+    azapi managedClusters) and announces the reimage an update of the proxy config causes, or says when the only
+    difference is the noProxy entries AKS adds itself. Rows name the resource and the path in the file.
 examples:
+  - name: Check an ARM template with its parameters file before deploying it.
+    text: az aks http-proxy validate --template azuredeploy.json --parameters azuredeploy.parameters.json
+  - name: Check a Bicep file (needs the Bicep CLI installed, az bicep install), one parameter given inline.
+    text: az aks http-proxy validate --template main.bicep --parameters proxyHost=proxy.contoso.com
+  - name: Stop a Terraform plan before apply on any warning, reimages included.
+    text: terraform show -json tfplan > plan.json && az aks http-proxy validate --terraform-plan plan.json --fail-on warning -o table
   - name: Validate a file in a CI pipeline.
     text: az aks http-proxy validate --config proxy.json
   - name: Show the findings as a table, failing on warnings too.
@@ -178,6 +191,9 @@ long-summary: >
     .cluster.local (said on stderr) so that pods reach in-cluster services directly; --no-in-cluster-suffixes
     leaves them out. --from-cluster -g -n writes a cluster's current config instead: noProxy without the entries
     AKS adds by itself, so that az aks http-proxy diff of the file against the cluster shows no change.
+    --format writes the same config for a template (arm: a template whose managedClusters resource carries it as
+    properties.httpProxyConfig; bicep: the httpProxyConfig object) or Terraform (terraform: the azurerm
+    http_proxy_config block, which has no enabled attribute).
 examples:
   - name: Print a config with a custom CA to stdout.
     text: az aks http-proxy generate --http-proxy http://proxy.contoso.com:3128/ --no-proxy localhost 127.0.0.1 .contoso.com --trusted-ca-file proxy-ca.pem
@@ -189,6 +205,12 @@ examples:
     text: az aks http-proxy generate --from-cluster -g MyResourceGroup -n MyManagedCluster --output-file proxy.json
   - name: Leave .svc and .cluster.local out of noProxy.
     text: az aks http-proxy generate --http-proxy http://proxy.contoso.com:3128/ --no-in-cluster-suffixes
+  - name: Write the config as an azurerm http_proxy_config block for Terraform.
+    text: az aks http-proxy generate --http-proxy http://proxy.contoso.com:3128/ --trusted-ca-file proxy-ca.pem --format terraform
+  - name: Write a cluster's config as a Bicep httpProxyConfig object (noProxy without AKS's entries).
+    text: az aks http-proxy generate --from-cluster -g MyResourceGroup -n MyManagedCluster --format bicep
+  - name: Write an ARM template carrying the config, which validate --template reads back.
+    text: az aks http-proxy generate --http-proxy http://proxy.contoso.com:3128/ --format arm --output-file proxy-template.json
 """
 
 helps["aks http-proxy diff"] = """

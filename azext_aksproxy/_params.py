@@ -38,7 +38,22 @@ def load_arguments(self, _):
         c.argument("resource_group_name", required=False,
                    help="With --name, also check the cluster (node pools, what the update would remove).")
         c.argument("name", required=False)
-        c.argument("strict", action="store_true", help="Treat warnings as errors (non-zero exit).")
+        c.argument("strict", action="store_true", help="Treat warnings as errors (non-zero exit); --fail-on warning.")
+        c.argument("config", options_list=["--config", "--http-proxy-config"], type=file_type,
+                   help="Path to the HTTP proxy config JSON file.")
+        c.argument("template", options_list=["--template"], type=file_type,
+                   help="An ARM template (or a .bicep file, compiled when the Bicep CLI is installed): every "
+                        "Microsoft.ContainerService/managedClusters resource, nested deployments included.")
+        c.argument("parameters", options_list=["--parameters", "-p"], nargs="+", action="append",
+                   help="With --template, as az deployment group create takes them: a parameters file, JSON "
+                        "(@FILE) or NAME=VALUE pairs; repeatable. Then each parameter's defaultValue.")
+        c.argument("terraform_plan", options_list=["--terraform-plan"], type=file_type,
+                   help="The JSON of a Terraform plan (terraform show -json PLAN > plan.json): every "
+                        "azurerm_kubernetes_cluster and azapi managedClusters resource, and the reimage an update "
+                        "of the proxy config causes.")
+        c.argument("fail_on", options_list=["--fail-on"], arg_type=get_enum_type(["error", "warning", "never"]),
+                   help="Exit non-zero (after printing the rows) when a finding of this severity or above is "
+                        "found; never: always exit 0 unless the input itself is unreadable. Default: error.")
     with self.argument_context("aks http-proxy show") as c:
         c.argument("show_ca_blob", options_list=["--show-ca-blob"], action="store_true",
                    help="Also print trustedCa's base64 value (by default only the decoded certificates).")
@@ -68,6 +83,11 @@ def load_arguments(self, _):
         c.argument("from_cluster", options_list=["--from-cluster"], action="store_true",
                    help="Write the config of the cluster given by -g/-n as your file: noProxy without the entries AKS "
                         "adds by itself, so that az aks http-proxy diff against the cluster shows no change.")
+        c.argument("output_format", options_list=["--format"],
+                   arg_type=get_enum_type(["json", "arm", "bicep", "terraform"]),
+                   help="json: the config file (--http-proxy-config); arm: an ARM template whose managedClusters "
+                        "resource carries it as properties.httpProxyConfig; bicep: the httpProxyConfig object in "
+                        "Bicep; terraform: an azurerm http_proxy_config block. Default: json.")
         c.argument("resource_group_name", required=False, help="With --from-cluster: the cluster's resource group.")
         c.argument("name", required=False, help="With --from-cluster: the cluster's name.")
     with self.argument_context("aks http-proxy upgrade-nodes") as c:

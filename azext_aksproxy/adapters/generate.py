@@ -124,7 +124,7 @@ def _from_cluster(cmd, resource_group_name, name, other_options):
 
 def http_proxy_generate(cmd, http_proxy=None, https_proxy=None, no_proxy=None, trusted_ca_files=None, enabled=None,
                         output_file=None, overwrite_existing=False, no_in_cluster_suffixes=False, from_cluster=False,
-                        resource_group_name=None, name=None):
+                        resource_group_name=None, name=None, output_format="json"):
     from azext_aksproxy.proxy_config import check_document
 
     if (resource_group_name or name) and not from_cluster:
@@ -143,9 +143,45 @@ def http_proxy_generate(cmd, http_proxy=None, https_proxy=None, no_proxy=None, t
         result = check_document(doc, source="generated config")
         raise_for_errors(result.findings, "Cannot generate the config", f"nothing was written ({_PATH_TO_OPTION})")
         config = result.config  # canonical: what validate and aks update would send (noProxy de-duplicated)
-    if not output_file:
-        return config
-    _write(output_file, json.dumps(config, indent=2) + "\n", overwrite_existing)
-    logger.warning("Wrote %s. Check it against a cluster with: az aks http-proxy diff -g RG -n NAME --config %s",
-                   output_file, output_file)
+    return _output(config, output_format or "json", output_file, overwrite_existing)
+
+
+_CHECK_HINT = {
+    "json": "Check it against a cluster with: az aks http-proxy diff -g RG -n NAME --config {0}",
+    "arm": "Merge its properties.httpProxyConfig into your template; check that with: az aks http-proxy validate "
+           "--template YOUR_TEMPLATE",
+    "bicep": "Paste it into your cluster resource's properties; check the result with: az aks http-proxy validate "
+             "--template main.bicep",
+    "terraform": "Paste it into your azurerm_kubernetes_cluster; check the plan with: terraform show -json PLAN > "
+                 "plan.json && az aks http-proxy validate --terraform-plan plan.json",
+}
+
+
+def _output(config, output_format, output_file, overwrite_existing):
+    """The config in --format: json and arm as az output (or the file), bicep and terraform as text."""
+    import sys
+
+    from azext_aksproxy.iac import render
+
+    if output_format == "arm":
+        from azext_aksproxy.adapters.azure_reads import FALLBACK_CLUSTERS_API_VERSION
+
+        value = render.arm_template(config, FALLBACK_CLUSTERS_API_VERSION)
+    else:
+        value = config
+    if output_format in ("json", "arm"):
+        text = json.dumps(value, indent=2) + "\n"
+    elif output_format == "bicep":
+        text = render.bicep_object(config)
+    else:
+        text, notes = render.terraform_block(config)
+        for note in notes:
+            logger.warning("%s", note)
+    if output_file:
+        _write(output_file, text, overwrite_existing)
+        logger.warning("Wrote %s. %s", output_file, _CHECK_HINT[output_format].format(output_file))
+        return None
+    if output_format in ("json", "arm"):
+        return value
+    sys.stdout.write(text)  # not JSON: printed as it is, ready to paste
     return None

@@ -120,7 +120,12 @@ class ProxyAwareCreateDecorator(_ProxyConfigContextMixin, core.AKSManagedCluster
                     _availability_set_finding(), "--vm-set-type AvailabilitySet with --http-proxy-config")
             if self._proxy_check:
                 self._proxy_check(config.as_dict())
-        return super().construct_mc_profile_default(bypass_restore_defaults)
+        mc = super().construct_mc_profile_default(bypass_restore_defaults)
+        if self.context.raw_param.get("http_proxy_config"):
+            from azext_aksproxy.proxy_config.addons import addon_findings
+
+            warn(addon_findings(mc.as_dict(), self.context.get_http_proxy_config().as_dict()))
+        return mc
 
 
 def _availability_set_finding():
@@ -216,6 +221,7 @@ class ProxyAwareUpdateDecorator(_ProxyConfigContextMixin, core.AKSManagedCluster
         self._record(core_hook.UPDATE_PROXY)
         new = self.context.get_http_proxy_config() if self.context.raw_param.get("http_proxy_config") else None
         if new is not None:
+            from azext_aksproxy.proxy_config.addons import addon_findings
             from azext_aksproxy.proxy_config.cluster import (
                 update_findings,
                 with_cluster_advice,
@@ -223,7 +229,8 @@ class ProxyAwareUpdateDecorator(_ProxyConfigContextMixin, core.AKSManagedCluster
 
             model, config = self._model, new.as_dict()
             advice = self.context.get_intermediate(_IN_CLUSTER_ADVICE) or []
-            warn(with_cluster_advice(advice, model, config) + update_findings(model, config))
+            warn(with_cluster_advice(advice, model, config) + update_findings(model, config)
+                 + addon_findings(model.cluster, config))
             # A PUT without "enabled" could silently re-enable a disabled proxy: keep the cluster's state.
             if (model.enabled is False and config.get("enabled") is None
                     and not self.context.raw_param.get("enable_http_proxy")):

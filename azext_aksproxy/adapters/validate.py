@@ -1,8 +1,48 @@
-"""`az aks http-proxy validate`: the file's findings, and with -g/-n the cluster's, for people and CI."""
+"""`az aks http-proxy validate`: the file's findings, and with -g/-n the cluster's, for people and CI; or a
+template's or Terraform plan's (adapters/templates.py)."""
 from azext_aksproxy.adapters.reporting import exit_after_output
 
 
-def http_proxy_validate(cmd, config, resource_group_name=None, name=None, strict=False):
+def _fail_on(strict, fail_on):
+    from azure.cli.core.azclierror import MutuallyExclusiveArgumentError
+
+    if strict and fail_on not in (None, "warning"):
+        raise MutuallyExclusiveArgumentError(f"--strict is --fail-on warning; drop it or --fail-on {fail_on}.")
+    return fail_on or ("warning" if strict else "error")
+
+
+def _one_input(config, template, terraform_plan, parameters, resource_group_name, name):
+    from azure.cli.core.azclierror import (
+        MutuallyExclusiveArgumentError,
+        RequiredArgumentMissingError,
+    )
+
+    given = [opt for opt, value in (("--config", config), ("--template", template),
+                                    ("--terraform-plan", terraform_plan)) if value]
+    if not given:
+        raise RequiredArgumentMissingError("Give what to validate: --config FILE, --template FILE or "
+                                           "--terraform-plan FILE.")
+    if len(given) > 1:
+        raise MutuallyExclusiveArgumentError(f"Validate one thing at a time: {' and '.join(given)} were given.")
+    if parameters and not template:
+        raise MutuallyExclusiveArgumentError("--parameters go with --template.")
+    if (resource_group_name or name) and not config:
+        raise MutuallyExclusiveArgumentError("-g/-n compare a --config file with a cluster; a template or plan "
+                                             "names its own clusters.")
+
+
+def http_proxy_validate(cmd, config=None, resource_group_name=None, name=None, strict=False, template=None,
+                        parameters=None, terraform_plan=None, fail_on=None):
+    _one_input(config, template, terraform_plan, parameters, resource_group_name, name)
+    fail_on = _fail_on(strict, fail_on)
+    if template:
+        from azext_aksproxy.adapters.templates import validate_template
+
+        return validate_template(cmd, template, parameters, fail_on)
+    if terraform_plan:
+        from azext_aksproxy.adapters.templates import validate_plan
+
+        return validate_plan(cmd, terraform_plan, fail_on)
     from azext_aksproxy.proxy_config import check_file
 
     result = check_file(config)
@@ -16,8 +56,8 @@ def http_proxy_validate(cmd, config, resource_group_name=None, name=None, strict
 
         model = cluster_model(cmd.cli_ctx, resource_group_name, name)
         findings = with_cluster_advice(findings, model, result.config) + cluster_findings(model, result.config)
-    errors = [f for f in findings if f.is_error or strict]
-    if errors:
-        exit_after_output(cmd.cli_ctx, f"{config}: {len(errors)} finding(s) fail validation"
+    failing = [f for f in findings if fail_on == "warning" or (fail_on == "error" and f.is_error)]
+    if failing:
+        exit_after_output(cmd.cli_ctx, f"{config}: {len(failing)} finding(s) fail validation"
                                        f"{' (--strict)' if strict else ''}.")
     return [f.to_dict() for f in findings]

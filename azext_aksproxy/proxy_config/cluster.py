@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .addons import addon_findings
 from .arm import agent_pools, properties
 from .cluster_model import ClusterModel, NoProxyChange, model_of
 from .findings import Finding, error_at, warning_at
@@ -108,8 +109,10 @@ def enabled_findings(cluster: Cluster, new: Mapping[str, Any]) -> list[Finding]:
 
 def cluster_findings(cluster: Cluster, new: Mapping[str, Any] | None) -> list[Finding]:
     """What the cluster says about an update with ``new`` (None when the file itself was refused): its unsupported
-    pools (errors), then what the update would remove and the proxy's enabled state (warnings)."""
+    pools (errors), then what the update would remove, the proxy's enabled state and the monitoring add-on's
+    limits (warnings)."""
     findings = pool_findings(cluster)
     if new is not None:
         findings += update_findings(cluster, new) + enabled_findings(cluster, new)
+        findings += addon_findings(model_of(cluster).cluster, new)
     return findings

@@ -14,6 +14,7 @@ WARNING = "warning"
 CLUSTER = "cluster"  # scope of the rules that need the cluster as well as the file
 FLEET = "fleet"  # scope of the rules of `az aks http-proxy audit` (fleet.py)
 CHECK = "check"  # scope of what `az aks http-proxy check` and --check-proxy report (proxy_check/results.py)
+TEMPLATE = "template"  # scope of the rules on ARM/Bicep templates and Terraform plans (azext_aksproxy/iac)
 INFO = "info"  # a checked target that is fine: the check reports every target, good ones included
 
 # userinfo in anything URL-like ("scheme://user:pass@host"); masked wherever a value is echoed. Greedy up to the
@@ -124,6 +125,16 @@ _PUT = f"{_SPEC}: a PUT replaces httpProxyConfig as a whole"
 _ENABLED = f"{_SPEC}: enabled defaults to true (api-version 2026-01-01)"
 _OUTBOUND = ("AKS docs, outbound network and FQDN rules (the endpoints nodes must reach); a node that cannot reach them "
              "fails bootstrap (AgentBaker CSE exit code 50)")
+_MONITORING = f"{_DOCS} (monitoring add-on section: custom metrics and recommended alerts not supported with a trusted certificate)"
+_MONITOR_NET = ("Azure Monitor docs, network firewall requirements for monitoring Kubernetes clusters "
+                "(learn.microsoft.com/azure/azure-monitor/containers/kubernetes-monitoring-firewall): HTTPS proxy "
+                "and private cluster combination not supported")
+_ARM_EXPR = ("ARM template functions and expressions (learn.microsoft.com/azure/azure-resource-manager/templates/"
+             "template-expressions): values are computed by the deployment")
+_AZURERM_DRIFT = ("hashicorp/terraform-provider-azurerm#24188 (open since 2023-12): no diff suppression of the noProxy "
+                  "entries AKS adds; Terraform docs, lifecycle ignore_changes")
+_REIMAGE = ("AKS docs, HTTP proxy (updating the proxy config reimages the node pools); AKS release notes "
+            "2025-10-12")
 _GO_TLS = "Go crypto/x509 (the nodes' and Kubernetes' TLS clients): RFC 5280 path validation"
 
 # Every code a rule can emit: the stable, documented surface (docs/rules.md's table is tested against it). Adding a rule
@@ -224,6 +235,20 @@ CATALOGUE: dict[str, Rule] = {
     "proxy-stays-disabled": Rule(WARNING, "the cluster's proxy is disabled and the file does not enable it",
                                  _ENABLED, scope=CLUSTER),
     "update-disables-proxy": Rule(WARNING, "the file disables the cluster's enabled proxy", _ENABLED, scope=CLUSTER),
+    "monitoring-trusted-ca": Rule(WARNING, "the monitoring add-on with a trustedCa: custom metrics and recommended "
+                                           "alerts are not supported", _MONITORING, scope=CLUSTER),
+    "monitoring-private-https-proxy": Rule(WARNING, "the monitoring add-on on a private cluster behind an HTTPS proxy, "
+                                                    "which Azure Monitor does not support", _MONITOR_NET, scope=CLUSTER),
+    # templates and plans (azext_aksproxy/iac: validate --template, --terraform-plan)
+    "not-evaluated": Rule(WARNING, "a template expression or plan value aksproxy cannot evaluate exactly: not checked",
+                          _ARM_EXPR, scope=TEMPLATE),
+    "enabled-string": Rule(WARNING, "enabled written as the string \"true\"/\"false\" (as the AKS docs' ARM sample "
+                                    "does); the API's type is boolean", f"{_SPEC}; {_DOCS} (ARM template sample)",
+                           scope=TEMPLATE),
+    "plan-reimages": Rule(WARNING, "the plan changes a cluster's proxy config: AKS reimages every node pool",
+                          _REIMAGE, scope=TEMPLATE),
+    "plan-aks-no-proxy-only": Rule(WARNING, "the plan's only proxy change is the noProxy entries AKS adds itself "
+                                            "(the azurerm drift)", _AZURERM_DRIFT, scope=TEMPLATE),
     # the proxy check (proxy_check/: az aks http-proxy check, --check-proxy)
     "reached": Rule(INFO, "the target answered through the proxy, and its certificate chain is trusted", _OUTBOUND,
                     scope=CHECK),

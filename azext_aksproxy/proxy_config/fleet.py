@@ -14,6 +14,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from .addons import addon_findings
 from .certs import EXPIRY_NOTICE_DAYS, aware_now, describe_bundle
 from .cluster import pool_findings
 from .cluster_model import ClusterModel, NoProxyChange, VnetSpace, is_cidr, model_of
@@ -95,7 +96,7 @@ def cluster_findings(cluster: Mapping[str, Any] | ClusterModel, *, reference: Ma
                 False))
         else:
             # The service refuses Windows and availability-set pools only while a proxy is in effect.
-            findings += pool_findings(model)
+            findings += pool_findings(model) + addon_findings(model.cluster, config)
     if reference is not None:
         findings += drift_findings(model, reference)
     return findings

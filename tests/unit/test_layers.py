@@ -13,7 +13,7 @@ import pytest
 import azext_aksproxy
 
 PACKAGE = Path(azext_aksproxy.__file__).parent
-PURE_PACKAGES = ("proxy_config", "proxy_check", "rollout", "report", "fleet_rollout")
+PURE_PACKAGES = ("proxy_config", "proxy_check", "rollout", "report", "fleet_rollout", "iac")
 WIRING = {"__init__.py", "_loader.py", "commands.py", "_params.py", "_help.py", "_format.py", "_client_factory.py"}
 VERSION_MODULE = "_version.py"  # the version, which setup.py reads as text: neither wiring nor a rule
 PURE_MODULES = sorted(str(p.relative_to(PACKAGE)) for name in PURE_PACKAGES for p in (PACKAGE / name).rglob("*.py"))
