@@ -157,12 +157,34 @@ def _cluster(res: Mapping[str, Any], scope: Scope, path: str) -> ClusterDecl:
                                        pool_path, pool_path))
     for key in ADDON_PROPERTIES:
         if _get(props, key) is not None:
-            value = value_at(_get(props, key), scope, f"{props_path}.{key}")
-            if isinstance(value, Unknown):
-                cluster.unknowns.append(value)
-            else:
-                cluster.properties[key] = value
+            value = _lenient(_get(props, key), scope, f"{props_path}.{key}")
+            # Only the switches the add-on rules read matter (an add-on's config may hold resourceId()).
+            cluster.unknowns += [u for u in _unknowns(value) if u.path.lower().endswith(_SWITCHES)]
+            cluster.properties[key] = value
     return cluster
+
+
+_SWITCHES = (".enabled", ".enableprivatecluster", ".containerinsights")
+
+
+def _lenient(raw: Any, scope: Scope, path: str) -> Any:
+    """``raw`` evaluated where it can be, each part that cannot an :class:`Unknown`."""
+    if isinstance(raw, dict):
+        return {k: _lenient(v, scope, _child_path(path, k)) for k, v in raw.items()}
+    if isinstance(raw, list):
+        return [_lenient(v, scope, _child_path(path, i)) for i, v in enumerate(raw)]
+    value = value_at(raw, scope, path)
+    return value
+
+
+def _unknowns(value: Any) -> list[Unknown]:
+    if isinstance(value, Unknown):
+        return [value]
+    if isinstance(value, dict):
+        return [u for v in value.values() for u in _unknowns(v)]
+    if isinstance(value, list):
+        return [u for v in value for u in _unknowns(v)]
+    return []
 
 
 def _pool(name: Any, props: Mapping[str, Any], scope: Scope, path: str, props_path: str) -> PoolDecl:

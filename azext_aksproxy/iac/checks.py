@@ -33,10 +33,10 @@ def not_checked(unknown: Unknown, what: str = "") -> Finding:
 
 def cluster_rows(cluster: ClusterDecl, now: datetime | None = None) -> list[dict[str, Any]]:
     """Every finding for one declared cluster, as rows naming the resource."""
-    findings, config = config_findings(cluster, now)
-    findings += _pool_findings(cluster.pools) + [not_checked(u) for u in cluster.unknowns]
-    if config is not None and not cluster.unknowns:
-        findings += [_rebase(cluster, f) for f in addon_findings({"properties": cluster.properties}, config)]
+    findings, config, written = config_findings(cluster, now)
+    findings += _pool_findings(cluster.pools) + [not_checked(u, " (monitoring add-on rules)") for u in cluster.unknowns]
+    if written is not None and not cluster.unknowns:  # the add-on rules read only which keys are set
+        findings += [_rebase(cluster, f) for f in addon_findings({"properties": cluster.properties}, written)]
     if cluster.before is not None:
         findings += reimage_findings(cluster, config)
     return [row(cluster.name, cluster.where, f) for f in findings]
@@ -46,16 +46,19 @@ def row(resource: str, where: str, finding: Finding) -> dict[str, Any]:
     return {"resource": resource, "address": where, **finding.to_dict()}
 
 
-def config_findings(cluster: ClusterDecl, now: datetime | None) -> tuple[list[Finding], dict[str, Any] | None]:
+def config_findings(cluster: ClusterDecl, now: datetime | None) -> tuple[list[Finding], dict[str, Any] | None,
+                                                                        dict[str, Any] | None]:
     """The config rules on the declared httpProxyConfig; values not evaluated are reported, never guessed, and the
-    findings that only their absence would cause are left out. Returns the findings and the canonical config."""
+    findings that only their absence would cause are left out. Returns the findings, the canonical config (None
+    when an error was found) and the config as written (the known values, REST keys as written)."""
     raw = cluster.config
     if raw is None:
-        return [], None
+        return [], None, None
     if isinstance(raw, Unknown):
-        return [not_checked(raw, " (the whole httpProxyConfig)")], None
+        return [not_checked(raw, " (the whole httpProxyConfig)")], None, None
     if not isinstance(raw, dict):
-        return [_rebase(cluster, f) for f in check_document(raw, source=cluster.where, now=now).findings], None
+        shape = check_document(raw, source=cluster.where, now=now).findings
+        return [_rebase(cluster, f) for f in shape], None, None
     doc: dict[str, Any] = {}
     findings: list[Finding] = []
     unknown_keys: set[str] = set()
@@ -75,7 +78,7 @@ def config_findings(cluster: ClusterDecl, now: datetime | None) -> tuple[list[Fi
     result = check_document(doc, source=cluster.where, now=now)
     skipped = _consequences_of(unknown_keys)
     findings += [_rebase(cluster, f, index_maps) for f in result.findings if f.code not in skipped]
-    return [_mask(cluster, f) for f in findings], (result.config if result.ok else None)
+    return [_mask(cluster, f) for f in findings], (result.config if result.ok else None), doc
 
 
 def _consequences_of(unknown_keys: set[str]) -> set[str]:
