@@ -136,4 +136,16 @@ def test_monitoring_add_on_with_trusted_ca_warns_in_validate_with_the_cluster_an
     assert r.rc == 0 and "monitoring-trusted-ca" in [f["code"] for f in r.json], r
     audit = az_ext.az("aks", "http-proxy", "audit")
     assert "monitoring-trusted-ca" in [row["code"] for row in audit.json], audit
+    diff = az_ext.az("aks", "http-proxy", "diff", "-g", "rg1", "-n", "c1", "--config", path)
+    assert diff.rc == 0 and "custom metrics and recommended alerts" in diff.stderr, diff
     assert emu.writes() == []
+
+
+def test_update_with_a_trusted_ca_on_a_monitored_cluster_warns(az_ext, emu, tmp_path):
+    emu.seed_cluster("rg1", "c1", http_proxy_config={"httpProxy": PROXY, "noProxy": [".svc", ".cluster.local"]},
+                     properties={"addonProfiles": {"omsagent": {"enabled": True, "config": {}}}})
+    config = {"httpProxy": PROXY, "noProxy": [".svc", ".cluster.local"], "trustedCa": ca_b64()}
+    r = az_ext.az("aks", "update", "-g", "rg1", "-n", "c1", "--http-proxy-config", write(tmp_path, "p.json", config),
+                  "-o", "none")
+    assert r.rc == 0, r
+    assert "custom metrics and recommended alerts are not supported" in r.stderr
