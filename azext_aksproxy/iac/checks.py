@@ -153,7 +153,7 @@ def reimage_findings(cluster: ClusterDecl, config: dict[str, Any] | None) -> lis
     """A plan's update of the proxy config: the reimage it causes (as `az aks update` announces it), or, where the
     only difference is the noProxy entries AKS adds itself, that drift said in those words."""
     model = ClusterModel(cluster.before or {})
-    if config is None or not model.has_proxy:
+    if config is None:
         return []
     before_raw = [str(e) for e in (model.stored or {}).get("noProxy") or []]
     fields = model.changed_fields(config)

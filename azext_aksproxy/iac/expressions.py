@@ -121,13 +121,19 @@ def _bool(value: Any) -> bool:
     raise NotEvaluated(f"bool() of {type(value).__name__}")
 
 
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{(\d+)(:[^}]*)?\}")
+
+
 def _format(fmt: Any, *args: Any) -> str:
+    """.NET composite formatting as ARM's format() does it: {0}, and {{ }} for literal braces."""
     def one(match: re.Match[str]) -> str:
+        if match.group(1) is None:
+            return match.group(0)[0]
         index = int(match.group(1))
         if match.group(2) or index >= len(args):
             raise NotEvaluated("format() with a format specifier or a missing argument")
         return _str(args[index])
-    return re.sub(r"\{(\d+)(:[^}]*)?\}", one, str(fmt)).replace("{{", "{").replace("}}", "}")
+    return _PLACEHOLDER.sub(one, str(fmt))
 
 
 def _concat(*args: Any) -> Any:

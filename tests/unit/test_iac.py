@@ -41,6 +41,7 @@ def codes(result) -> list[tuple[str, str]]:
     ("[union(createArray('a', 'b'), createArray('b', 'c'))]", ["a", "b", "c"]),
     ("[split('a,b', ',')]", ["a", "b"]),
     ("[concat('it''s')]", "it's"),
+    ("[format('{{0}} {0}', 'x')]", "{0} x"),
 ])
 def test_expressions_aksproxy_evaluates_exactly(text, expected):
     scope = Scope({"host": "proxy.contoso.com"}, {"cfg": {"httpProxy": "http://p:1/", "noProxy": ["a", ".svc"]}})
@@ -162,6 +163,13 @@ def test_plan_update_where_only_aks_entries_differ_says_so_with_the_way_out():
     row = result.rows[0]
     assert "entries AKS adds" in row["message"] and "24188" in row["message"]
     assert "ignore_changes" in row["fix"] and "konnectivity" in row["message"]
+
+
+def test_plan_update_that_adds_a_proxy_to_a_cluster_without_one_announces_the_reimage():
+    before = P.cluster_values()
+    before["http_proxy_config"] = []
+    result = plan_rows(P.plan(P.change(["update"], before, P.cluster_values())))
+    assert [r["code"] for r in result.rows] == ["plan-reimages"]
 
 
 def test_plan_no_op_and_delete_announce_nothing():
