@@ -38,12 +38,13 @@ def cf_container_service(cli_ctx, *_):
     return get_container_service_client(cli_ctx)
 
 
-def cf_compute(cli_ctx, *_):
-    """Microsoft.Compute: the scale sets and instances of a cluster's node resource group, their run command."""
+def cf_compute(cli_ctx, *_, subscription_id=None):
+    """Microsoft.Compute: the scale sets and instances of a cluster's node resource group, their run command; in
+    ``subscription_id`` when given (a cluster's own subscription), else the current one."""
     from azure.cli.core.commands.client_factory import get_mgmt_service_client
     from azure.cli.core.profiles import ResourceType
 
-    return get_mgmt_service_client(cli_ctx, ResourceType.MGMT_COMPUTE)
+    return get_mgmt_service_client(cli_ctx, ResourceType.MGMT_COMPUTE, subscription_id=subscription_id)
 
 
 def cf_managed_clusters_in(cli_ctx, subscription_id):

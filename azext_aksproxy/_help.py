@@ -410,8 +410,14 @@ long-summary: >
     are not written again and a cluster mid-reimage is followed, so after Ctrl-C or a lost machine the same plan is
     applied again. A Fleet strategy's gates stop it before what they guard: an Approval gate until a run passes it
     with --approve STAGE[/GROUP]:before|after, a ScheduledStart gate until its time; a stage's and a group's
-    maxAllowedFailures are budgets beside --allowed-failures. Exit codes: 0 done, 4 halted, 5 held/gone/failed
-    within the budgets, 7 waiting at a gate.
+    maxAllowedFailures are budgets beside --allowed-failures. Done means the nodes run the new config (their scale
+    sets' latestModelApplied, read in each cluster's own subscription); scale sets that cannot be read leave a
+    cluster unverified, never done. A cluster that failed in an earlier run counts against the budgets and holds
+    every later stage until named with --accept-failed or written again with --retry-failed. On SIGTERM or at
+    --stop-after nothing more starts, writes already sent are recorded, and the command exits 6: apply the same plan
+    again to resume. A drifted cluster (changed since the plan, found at the read or by a 412) is never written and
+    counts as a failure. Exit codes: 0 done, 4 halted, 5 held/gone/unverified/drifted or failed within the budgets,
+    6 stopped, 7 waiting at a gate.
 examples:
   - name: Apply every stage.
     text: az aks http-proxy rollout apply --plan-file add-ca.json --yes -o table
@@ -421,11 +427,17 @@ examples:
     text: az aks http-proxy rollout apply --plan-file add-ca.json --allowed-failures 2 --yes
   - name: Pass the strategy's Approval gate after the canary stage (the run before stopped there with exit code 7).
     text: az aks http-proxy rollout apply --plan-file plan.json --approve canary:after --yes
+  - name: In a CI job limited to 6 hours, stop starting clusters after 5 h 30 min (exit 6); the next job resumes.
+    text: az aks http-proxy rollout apply --plan-file add-ca.json --stop-after 5h30m --yes
+  - name: Go on past a canary whose failure you accept (the others of its stage and the later stages run).
+    text: az aks http-proxy rollout apply --plan-file add-ca.json --accept-failed /subscriptions/SUB/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters/canary --yes
+  - name: Check and write again the clusters that failed before (after fixing the cause).
+    text: az aks http-proxy rollout apply --plan-file add-ca.json --retry-failed --yes
 """
 
 helps["aks http-proxy rollout status"] = """
 type: command
-short-summary: Each planned cluster's state read from Azure now (done, running, pending, failed, held, drifted, unchanged, gone).
+short-summary: Each planned cluster's state read from Azure now (done, running, pending, failed, unverified, held, drifted, unchanged, gone).
 examples:
   - name: Where the rollout stands.
     text: az aks http-proxy rollout status --plan-file add-ca.json -o table

@@ -198,6 +198,16 @@ def load_arguments(self, _):
                    help="Pass the strategy's Approval gates at these points, in this run only: STAGE:before, "
                         "STAGE:after, STAGE/GROUP:before or STAGE/GROUP:after (as the plan and a stopped apply "
                         "name them). Without it apply stops before a gate with exit code 7.")
+        c.argument("accept_failed", options_list=["--accept-failed"], nargs="+",
+                   help="Clusters failed, drifted or unverified before this run whose state you accept: they no "
+                        "longer count against --allowed-failures nor hold later stages. ARM ids or "
+                        "SUBSCRIPTION_ID/RESOURCE_GROUP/NAME; a name that is not in the plan is refused.")
+        c.argument("retry_failed", options_list=["--retry-failed"], action="store_true",
+                   help="Check and write again the clusters of the stages run that failed before this run (If-Match "
+                        "on the eTag this run reads: a cluster changed meanwhile is never overwritten).")
+        c.argument("stop_after", options_list=["--stop-after"],
+                   help="Stop starting clusters after this long (90m, 5h30m, 45s or seconds) and exit 6, "
+                        "resumable, as on SIGTERM: fit a CI job's maximum duration.")
 
 
 def _fleet_selection(c, verb: str, capitalised: str) -> None:

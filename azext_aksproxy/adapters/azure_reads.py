@@ -208,8 +208,10 @@ def pool_scale_sets(compute, node_resource_group: str) -> dict:
 
 
 def node_models(cli_ctx, cluster: dict):
-    """({pool name lower: NodeModel}, "") or (None, why they could not be read)."""
+    """({pool name lower: NodeModel}, "") or (None, why they could not be read). Read in the cluster's own
+    subscription (from its id), whichever is current."""
     from azure.core.exceptions import AzureError
+    from knack.util import CLIError
 
     from azext_aksproxy._client_factory import cf_compute
     from azext_aksproxy.proxy_config.arm import properties
@@ -218,8 +220,10 @@ def node_models(cli_ctx, cluster: dict):
     node_rg = properties(cluster).get("nodeResourceGroup")
     if not node_rg:
         return None, "the cluster names no node resource group"
+    parts = str(cluster.get("id") or "").strip("/").split("/")
+    subscription = parts[1] if len(parts) > 1 and parts[0].lower() == "subscriptions" else None
     try:
-        compute = cf_compute(cli_ctx)
+        compute = cf_compute(cli_ctx, subscription_id=subscription)
         pools = {pool: scale_set.name for pool, scale_set in pool_scale_sets(compute, node_rg).items()}
 
         def count(scale_set_name: str) -> NodeModel:
@@ -227,7 +231,8 @@ def node_models(cli_ctx, cluster: dict):
             return NodeModel(len(vms), sum(1 for vm in vms if vm.latest_model_applied))
 
         return dict(zip(pools, _concurrently(count, list(pools.values())))), ""
-    except AzureError as ex:  # no access, throttled past az's retries, a broken connection: unknown, not fatal
+    except (AzureError, CLIError) as ex:  # no access, throttled past az's retries, a broken connection, a
+        # subscription az's profile does not hold: unknown, not fatal
         logger.info("Could not read the scale sets of %s: %s", node_rg, error_text(ex))
         return None, f"{node_rg}: {error_text(ex)}"
 

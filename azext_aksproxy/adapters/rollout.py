@@ -22,10 +22,12 @@ logger = get_logger(__name__)
 
 DEFAULT_GROUP_TAG = "aksproxy-rollout-group"  # the cluster tag that names a cluster's update group
 PARALLEL_READS = 8  # cluster GETs at once when reading a plan's clusters back (apply, status)
+READ_CHUNK = 64  # clusters whose JSON is held at once while their states are worked out
 POLL_SECONDS = 2.0  # following a cluster AKS is rolling (resumed apply) and waiting out a 409
 # A 409 without Retry-After (azure-core waits out those with one): waits doubling from the first to the last.
 CONFLICT_WAITS_SECONDS = (2.0, 30.0)
 DEFAULT_TIMEOUT_SECONDS = 3 * 3600  # per cluster: check, write, reimage
+STOPPED_WHILE_ROLLING = "written; AKS goes on rolling it out after the stop: apply the same plan again to follow it"
 _MC = "/providers/Microsoft.ContainerService/managedClusters"
 FLEET_TYPE = "Microsoft.ContainerService/fleets"
 FLEET_API_VERSION = "2025-03-01"  # Fleet Manager's stable REST API
@@ -349,10 +351,13 @@ def _load_plan(plan_file):
 
 
 def _read_states(arm: ArmReader, vnets: _Vnets, plan):
-    """{cluster id lower: (state, why, cluster JSON or None)}, every planned cluster read now."""
+    """{cluster id lower: (state, why, its eTag now or "")}, every planned cluster read now, READ_CHUNK at a
+    time (PARALLEL_READS GETs at once), each distinct VNet once; a cluster's JSON is dropped once its state is
+    known, so the memory of a read stays flat in the number of clusters."""
     from azure.cli.core.azclierror import AzureResponseError
 
-    from azext_aksproxy.fleet_rollout.run import observed_state
+    from azext_aksproxy.adapters.rollout_resume import verify_done
+    from azext_aksproxy.fleet_rollout.run import etag_text, observed_state
 
     def one(entry):
         try:
@@ -360,16 +365,23 @@ def _read_states(arm: ArmReader, vnets: _Vnets, plan):
         except ReadError as exc:
             return entry, None, str(exc)
 
+    states, broken = {}, []
     with ThreadPoolExecutor(max_workers=PARALLEL_READS) as pool:
-        results = list(pool.map(one, plan.clusters))
-    broken = [f"{_cluster_label(e.id)}: {err}" for e, _, err in results if err]
+        for first in range(0, len(plan.clusters), READ_CHUNK):
+            results = list(pool.map(one, plan.clusters[first:first + READ_CHUNK]))
+            broken += [f"{_cluster_label(e.id)}: {err}" for e, _, err in results if err]
+            if broken:
+                continue  # the rest is read only to name every cluster that cannot be
+            vnets.read([c for _, c, _ in results if c])
+            chunk = {}
+            for entry, cluster, _ in results:
+                left = _fields_left(vnets.model(cluster), dict(entry.after)) if cluster else []
+                chunk[entry.id.lower()] = (*observed_state(entry, cluster, left), cluster)
+            verify_done(arm.cli_ctx, chunk)  # done means the nodes run it: read in the cluster's own subscription
+            states.update({key: (state, why, etag_text(cluster.get("eTag")) if cluster else "")
+                           for key, (state, why, cluster) in chunk.items()})
     if broken:
         raise AzureResponseError("Could not read every planned cluster; nothing was written:\n  " + "\n  ".join(broken))
-    vnets.read([c for _, c, _ in results if c])
-    states = {}
-    for entry, cluster, _ in results:
-        left = _fields_left(vnets.model(cluster), dict(entry.after)) if cluster else []
-        states[entry.id.lower()] = (*observed_state(entry, cluster, left), cluster)
     return states
 
 
@@ -444,12 +456,16 @@ class _ClusterRun:
     """One cluster of the plan: re-read, gate, proxy check from a node, PUT with If-Match, follow the reimage."""
 
     def __init__(self, cmd, arm: ArmReader, vnets: _Vnets, entry, skip_check: bool, timeout: float,
-                 progress: _Progress, current_subscription: str) -> None:
+                 progress: _Progress, current_subscription: str, stop: threading.Event | None = None,
+                 retry_etag: str | None = None) -> None:
         self.cmd, self.arm, self.vnets, self.entry = cmd, arm, vnets, entry
         self.current_subscription = current_subscription
         self.skip_check, self.timeout, self.progress = skip_check, timeout, progress
         self.label = _cluster_label(entry.id)
         self.cluster: dict | None = None
+        self.stop = stop or threading.Event()
+        self.retry_etag = retry_etag  # --retry-failed: the eTag this run read, the only one it writes over
+        self.phase = "reading"  # then "writing" once its PUT is being sent, "written" once AKS accepted it
 
     def run(self) -> tuple[str, str]:
         from azext_aksproxy.fleet_rollout import run as states
@@ -463,20 +479,46 @@ class _ClusterRun:
         state, why = states.observed_state(self.entry, cluster,
                                            _fields_left(model, dict(self.entry.after)) if model else [])
         self.cluster = cluster  # its node resource group, for the check of the nodes at the end
+        if self.retry_etag is not None and state in (states.FAILED, states.DONE):
+            return self._retry(cluster, model, state, deadline)
         if state == states.RUNNING:
             self.progress.say(self.label, "the new config is already written; following AKS's rollout",
                               "reimaging")
             return self._follow(deadline)
+        if state == states.DONE:
+            return self._verified()
         if state != states.PENDING:
             return state, why
+        return self._prove_and_write(cluster, model, deadline, self.entry.etag)
+
+    def _retry(self, cluster: dict, model, state: str, deadline: float) -> tuple[str, str]:
+        """--retry-failed: written again only as this run read it (If-Match on that eTag)."""
+        from azext_aksproxy.fleet_rollout import run as states
+
+        now = states.etag_text(cluster.get("eTag"))
+        if now != states.etag_text(self.retry_etag):
+            return states.DRIFTED, (f"changed since this run read it (eTag {states.etag_text(self.retry_etag)} -> "
+                                    f"{now}); never overwritten: plan again")
+        if state == states.DONE:  # its nodes may have caught up since the start
+            verdict = self._verified()
+            if verdict[0] != states.FAILED:
+                return verdict
+        self.progress.say(self.label, "failed before: checking and writing it again", "retrying")
+        return self._prove_and_write(cluster, model, deadline, self.retry_etag)
+
+    def _prove_and_write(self, cluster: dict, model, deadline: float, etag: str) -> tuple[str, str]:
+        from azext_aksproxy.fleet_rollout import run as states
+
         gate = disruption_gate(self.arm.cli_ctx, cluster, self.arm)
         if gate.allowed is False:
             return states.HELD, gate.reason
+        if self.stop.is_set():
+            return states.PENDING, "not written: the run stopped before its check"
         if not self.skip_check:
             failed = self._check()
             if failed:
                 return states.FAILED, failed
-        return self._write(model.config_to_send(dict(self.entry.after)), deadline)
+        return self._write(model.config_to_send(dict(self.entry.after)), deadline, etag)
 
     def _check(self) -> str:
         """'' when the proxy check from one of the cluster's nodes passed through the new config; else why not."""
@@ -502,7 +544,7 @@ class _ClusterRun:
 
         return cf_managed_clusters_in(self.cmd.cli_ctx, self.entry.subscription)
 
-    def _write(self, config: dict, deadline: float) -> tuple[str, str]:
+    def _write(self, config: dict, deadline: float, etag: str) -> tuple[str, str]:
         from azure.core import MatchConditions
         from azure.core.exceptions import AzureError, HttpResponseError
 
@@ -515,36 +557,54 @@ class _ClusterRun:
         while True:
             try:
                 mc = client.get(rg, name)
-                if states.etag_text(mc.e_tag) != states.etag_text(self.entry.etag):
-                    return states.DRIFTED, (f"changed since the plan (eTag {states.etag_text(self.entry.etag)} -> "
+                if states.etag_text(mc.e_tag) != states.etag_text(etag):
+                    return states.DRIFTED, (f"changed since it was read (eTag {states.etag_text(etag)} -> "
                                             f"{states.etag_text(mc.e_tag)}); never overwritten: plan again")
                 mc.http_proxy_config = self._proxy_model(config)
+                if self.stop.is_set():  # a write is sent whole or not at all
+                    return states.PENDING, "not written: the run stopped before its write"
                 self.progress.say(self.label, f"writing {', '.join(self.entry.changed_fields)} "
-                                              f"(If-Match {states.etag_text(self.entry.etag)})", "writing")
-                poller = client.begin_create_or_update(rg, name, mc, etag=self.entry.etag,
+                                              f"(If-Match {states.etag_text(etag)})", "writing")
+                self.phase = "writing"
+                poller = client.begin_create_or_update(rg, name, mc, etag=etag,
                                                        match_condition=MatchConditions.IfNotModified)
+                self.phase = "written"
                 break
             except HttpResponseError as exc:
+                self.phase = "reading"  # refused: nothing was written
                 if exc.status_code == 412:
-                    return states.DRIFTED, ("changed by someone else since the plan (412 Precondition Failed); "
-                                            "never overwritten: plan again")
-                if exc.status_code == 409 and time.monotonic() < deadline:
+                    return states.DRIFTED, ("changed by someone else since it was read (412 Precondition "
+                                            "Failed); never overwritten: plan again")
+                if exc.status_code == 409 and time.monotonic() < deadline and not self.stop.is_set():
                     wait = _retry_after(exc) or conflict_wait
                     conflict_wait = min(conflict_wait * 2, CONFLICT_WAITS_SECONDS[1])
                     self.progress.say(self.label, f"another operation is in progress; waiting {wait:.0f} s",
                                       "waiting")
-                    time.sleep(wait)
+                    self.stop.wait(wait)
                     continue
                 return states.FAILED, f"the write was refused: {error_text(exc)}"
             except AzureError as exc:
                 return states.FAILED, f"the write failed: {error_text(exc)}"
         self.progress.say(self.label, "written; AKS reimages every pool now", "reimaging")
+        return self._await(poller, deadline)
+
+    def _await(self, poller, deadline: float) -> tuple[str, str]:
+        """AKS's operation to its end, or until the run stops (the cluster is then left rolling in Azure)."""
+        from azure.core.exceptions import AzureError
+
+        from azext_aksproxy.adapters.azure_reads import error_text
+        from azext_aksproxy.fleet_rollout import run as states
+
         try:
-            poller.result(timeout=max(1.0, deadline - time.monotonic()))
+            while not poller.done():
+                if self.stop.is_set():
+                    return states.RUNNING, STOPPED_WHILE_ROLLING
+                if time.monotonic() >= deadline:
+                    return states.FAILED, f"still rolling after {self.timeout:.0f} s; apply the plan again to follow it"
+                poller.wait(timeout=min(POLL_SECONDS, max(0.1, deadline - time.monotonic())))
+            poller.result()
         except AzureError as exc:
             return states.FAILED, f"the rollout failed: {error_text(exc)}"
-        if not poller.done():
-            return states.FAILED, f"still rolling after {self.timeout:.0f} s; apply the plan again to follow it"
         return self._verified()
 
     @staticmethod
@@ -557,31 +617,28 @@ class _ClusterRun:
         from azext_aksproxy.fleet_rollout import run as states
 
         while time.monotonic() < deadline:
+            if self.stop.is_set():
+                return states.RUNNING, STOPPED_WHILE_ROLLING
             try:
                 cluster = self.arm.get(self.entry.id, self.arm.clusters_api_version, missing_ok=True)
             except ReadError as exc:
                 return states.FAILED, f"could not be read while following it: {exc}"
             left = _fields_left(self.vnets.model(cluster), dict(self.entry.after)) if cluster else []
             state, why = states.observed_state(self.entry, cluster, left)
+            self.cluster = cluster or self.cluster
             if state == states.DONE:
                 return self._verified()
             if state != states.RUNNING:
                 return state, why
-            time.sleep(POLL_SECONDS)
+            self.stop.wait(POLL_SECONDS)
         return states.FAILED, f"still rolling after {self.timeout:.0f} s; apply the plan again to follow it"
 
     def _verified(self) -> tuple[str, str]:
-        """DONE once the operation succeeded; FAILED when the scale sets show nodes still on the old model."""
-        from azext_aksproxy.adapters.azure_reads import node_models
-        from azext_aksproxy.fleet_rollout import run as states
+        """DONE once the operation succeeded and every pool's nodes run the new model; FAILED when some still run
+        the old one; UNVERIFIED when the scale sets (in the cluster's own subscription) could not be read."""
+        from azext_aksproxy.adapters.rollout_resume import node_verdict
 
-        if self.entry.subscription.lower() != self.current_subscription.lower():
-            return states.DONE, "written and rolled out (AKS's operation succeeded)"
-        models, _ = node_models(self.cmd.cli_ctx, self.cluster or {})
-        behind = [p for p, m in (models or {}).items() if m.on_latest < m.nodes]
-        if behind:
-            return states.FAILED, f"the operation ended but pools {', '.join(behind)} still run the old model"
-        return states.DONE, "written; every pool runs the new config"
+        return node_verdict(self.cmd.cli_ctx, self.cluster or {})
 
 
 def _approvals(plan, approve):
@@ -620,17 +677,31 @@ def _retry_after(exc) -> float | None:
 
 
 def http_proxy_rollout_apply(cmd, plan_file, stage=None, yes=False, skip_check=False, allowed_failures=0,
-                             timeout=DEFAULT_TIMEOUT_SECONDS, approve=None):
+                             timeout=DEFAULT_TIMEOUT_SECONDS, approve=None, accept_failed=None, retry_failed=False,
+                             stop_after=None):
     from azure.cli.core.azclierror import InvalidArgumentValueError, ValidationError
 
-    from azext_aksproxy.adapters.reporting import exit_after_output, format_findings
+    from azext_aksproxy.adapters.reporting import format_findings
+    from azext_aksproxy.adapters.rollout_resume import Stopper
+    from azext_aksproxy.adapters.rollout_run import (
+        finish,
+        result_rows,
+        run_start,
+        run_steps,
+    )
     from azext_aksproxy.fleet_rollout import run as states
     from azext_aksproxy.fleet_rollout.gates import EXIT_GATE
     from azext_aksproxy.fleet_rollout.plan import CHANGE
+    from azext_aksproxy.fleet_rollout.resume import parse_duration
     from azext_aksproxy.proxy_config import check_document
 
     if allowed_failures < 0 or timeout <= 0:
         raise InvalidArgumentValueError("--allowed-failures must be 0 or more and --timeout more than 0.")
+    try:
+        stop_seconds = parse_duration(stop_after) if stop_after is not None else None
+    except ValueError as exc:
+        raise InvalidArgumentValueError(f"--stop-after: {exc}.") from None
+    stopper = Stopper(stop_seconds, str(stop_after or ""))  # the time counts from the command's start
     plan = _load_plan(plan_file)
     problems = []
     for c in plan.clusters:  # a hand edit must not smuggle in what the plan's validation refused
@@ -652,15 +723,9 @@ def http_proxy_rollout_apply(cmd, plan_file, stage=None, yes=False, skip_check=F
     arm = ArmReader(cmd.cli_ctx)
     vnets = _Vnets(cmd.cli_ctx, arm)
     read = _read_states(arm, vnets, plan)
-    initial = {key: got[0] for key, got in read.items()}
-    if stage:
-        open_before = states.earlier_stages_open(plan, initial, run_stages[0])
-        if open_before:
-            listed = ", ".join(f"{_cluster_label(c.id)} ({initial[c.id.lower()]})" for c in open_before)
-            raise ValidationError(f"Stage {stage} waits for the stages before it; not finished: {listed}. Nothing "
-                                  "was written.")
+    start = run_start(plan, read, run_stages, stage, accept_failed, retry_failed)
     to_write = [c for c in plan.clusters if c.stage in run_stages and c.action == CHANGE
-                and initial[c.id.lower()] in (states.PENDING, states.RUNNING)]
+                and start.states[c.id.lower()] in (states.PENDING, states.RUNNING)]
     if to_write and not yes:
         from knack.prompting import NoTTYException, prompt_y_n
 
@@ -678,82 +743,32 @@ def http_proxy_rollout_apply(cmd, plan_file, stage=None, yes=False, skip_check=F
     # the node check and the scale set reads use the current subscription's clients (--subscription included)
     current_subscription = str(Profile(cli_ctx=cmd.cli_ctx).get_subscription(
         cmd.cli_ctx.data.get("subscription_id"))["id"])
-    scheduler = states.Scheduler(plan, dict(initial), run_stages, allowed_failures, approved=approved)
-    results: dict[str, tuple[str, str, float]] = {}
-    done_events: list[tuple[str, str, str, float]] = []
-    wake = threading.Condition()
+    scheduler = states.Scheduler(plan, dict(start.states), run_stages, allowed_failures, approved=approved,
+                                 failures=start.failures, holding=dict(start.holding), accepted=start.accepted)
+    etags = {key: got[2] for key, got in read.items() if key in start.retry}
+
+    def make_run(entry, progress):
+        return _ClusterRun(cmd, arm, vnets, entry, skip_check, float(timeout), progress, current_subscription,
+                           stopper.event, etags.get(entry.id.lower()))
+
     progress = _Progress(cmd.cli_ctx)
-    by_id = {c.id.lower(): c for c in plan.clusters}
-
-    def work(entry) -> None:
-        t0 = time.monotonic()
-        try:
-            state, detail = _ClusterRun(cmd, arm, vnets, entry, skip_check, float(timeout), progress,
-                                        current_subscription).run()
-        except Exception as exc:  # noqa: BLE001 - one cluster's surprise is its failure, never the others'
-            state, detail = states.FAILED, f"{type(exc).__name__}: {exc}"
-        with wake:
-            done_events.append((entry.id, state, detail, time.monotonic() - t0))
-            wake.notify()
-
     try:
-        while True:
-            with wake:
-                for cid, state, detail, seconds in done_events:
-                    scheduler.ended(cid, state)
-                    results[cid.lower()] = (state, detail, seconds)
-                    progress.say(_cluster_label(cid), f"{state} ({detail})")
-                done_events.clear()
-                step = scheduler.next(time.monotonic())
-                if step.finished:
-                    break
-                if not step.start:
-                    if step.wait_until is not None:
-                        logger.warning("Rollout: %s (%.0f s)", step.why or "soaking until the next stage",
-                                       step.wait_until - time.monotonic())
-                    wake.wait(timeout=None if step.wait_until is None else
-                              max(0.0, step.wait_until - time.monotonic()))
-                    continue
-            for cid in step.start:
-                entry = by_id[cid.lower()]
-                progress.say(_cluster_label(cid), f"starting (stage {plan.stages[entry.stage].name})", "starting")
-                # One daemon thread per running cluster (the scheduler bounds them): on Ctrl-C the command ends
-                # at once; what Azure already accepted goes on there, and applying the plan again follows it.
-                threading.Thread(target=work, args=(entry,), name=f"rollout-{entry.name}", daemon=True).start()
-    except KeyboardInterrupt:
-        logger.warning("Rollout interrupted: clusters already written go on rolling in Azure; apply the same plan "
-                       "again to follow them and continue.")
-        raise
+        with stopper:
+            results, unfinished = run_steps(plan, scheduler, make_run, stopper, progress)
     finally:
         progress.end()
-    rows = []
-    for c in plan.clusters:
-        if c.id.lower() in results:
-            state, detail, seconds = results[c.id.lower()]
-            rows.append(_row(plan, c, state, detail, seconds))
-        else:
-            state, why, _ = read[c.id.lower()]
-            if c.stage in run_stages and state in (states.PENDING, states.RUNNING) and scheduler.halted:
-                why = "not started: the rollout halted"
-            elif c.stage in run_stages and state in (states.PENDING, states.RUNNING) and scheduler.waiting_at:
-                why = f"not started: waiting at {scheduler.waiting_at[0].describe()}"
-            elif c.stage not in run_stages:
-                why = f"{why} (stage not run)"
-            rows.append(_row(plan, c, state, why))
-    code = scheduler.exit_code()
+    rows = result_rows(plan, read, results, unfinished, run_stages, scheduler)
+    if scheduler.exit_code() == EXIT_GATE:
+        from azext_aksproxy.adapters.reporting import exit_after_output
+
+        exit_after_output(cmd.cli_ctx, _gate_message(scheduler.waiting_at, _summary(rows)), EXIT_GATE)
+        return rows
+    return finish(cmd.cli_ctx, scheduler, rows, allowed_failures, start, stopper)
+
+
+def _summary(rows) -> str:
+    """``2 done, 1 failed``: the rows counted by state."""
     counts: dict[str, int] = {}
     for row in rows:
         counts[row["state"]] = counts.get(row["state"], 0) + 1
-    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-    if code == states.EXIT_HALTED:
-        budget = f"; {scheduler.halt_reason}" if scheduler.halt_reason else ""
-        exit_after_output(cmd.cli_ctx, f"Rollout halted after {scheduler.failures} failure(s) (allowed "
-                                       f"{allowed_failures}{budget}): {summary}. Fix the cause, then plan again or "
-                                       "apply the same plan to continue.", code)
-    elif code == EXIT_GATE:
-        exit_after_output(cmd.cli_ctx, _gate_message(scheduler.waiting_at, summary), code)
-    elif code == states.EXIT_HELD:
-        exit_after_output(cmd.cli_ctx, f"Rollout finished with clusters not done: {summary}.", code)
-    else:
-        logger.warning("Rollout done: %s.", summary)
-    return rows
+    return ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))

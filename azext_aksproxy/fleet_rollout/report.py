@@ -11,7 +11,7 @@ from typing import Any
 from ..proxy_config.fleet import trusted_ca_certificates
 from ..report.document import ROLLOUT, SCHEMA
 from .plan import Plan
-from .run import DONE, DRIFTED, FAILED, GONE, PENDING, RUNNING, UNCHANGED
+from .run import DONE, DRIFTED, FAILED, GONE, PENDING, RUNNING, UNCHANGED, UNVERIFIED
 
 HALTED = "halted"
 
@@ -49,7 +49,7 @@ def report_document(plan: Plan, observed: Mapping[str, tuple[str, str]], name: s
             "cluster": entry.name, "proxy": True, "nodes": nodes, "nodesToReimage": entry.nodes,
             "nodesReimaged": entry.nodes if state == DONE else 0, "certificates": fingerprints, "findings": [],
             "stage": plan.stages[entry.stage].name, "group": entry.group, "state": state,
-            "reason": why if state in ("held", UNCHANGED, GONE) else None,
+            "reason": why if state in ("held", UNCHANGED, GONE, UNVERIFIED) else None,
             "error": why if state in (FAILED, DRIFTED) else None})
     subscriptions = sorted({c.subscription for c in plan.clusters})
     stages = [{"name": s.name, "groups": [g.name for g in s.groups], "afterStageWaitSeconds": s.after_wait_seconds}

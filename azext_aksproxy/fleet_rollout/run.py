@@ -7,7 +7,10 @@ apply sees the same):
     running    its user config is the after-config and AKS is still working on it (reimaging): followed, not
                written again
     pending    still as planned (same eTag): to be written
-    failed     the after-config is in place but its last operation failed, or this run's check or write failed
+    failed     the after-config is in place but its last operation failed or its nodes still run the old model
+               (scale sets' latestModelApplied), or this run's check or write failed
+    unverified the after-config is in place and AKS's operation succeeded, but the scale sets could not be read:
+               cannot tell, never counted as done
     held       the node disruption policy or a closed maintenance window refuses the reimage: never written
     drifted    changed by someone else since the plan (another eTag, another config): never overwritten
     unchanged  the edit changes nothing here: never written
@@ -18,7 +21,10 @@ maxConcurrency clusters of a group at once, afterStageWaitInSeconds (soak) after
 written. A failure beyond the allowed-failures budget halts the run: running clusters are followed to their end,
 no new cluster starts, no later stage starts. A strategy's own rules come from gates.py: a stage's maxConcurrency
 caps its groups together, its and its groups' maxAllowedFailures are budgets of their own, and a gate not passed
-stops the run before what it guards (exit 7).
+stops the run before what it guards (exit 7). A drifted cluster is a failure whether the drift is read
+before the run or answered by a 412 during it. Failed and unverified clusters found at the start of a run hold
+every later stage (fleet_rollout/resume.py decides which); a stopped run (SIGTERM, --stop-after) starts nothing
+more.
 """
 from __future__ import annotations
 
@@ -34,15 +40,18 @@ from .plan import Plan, PlannedCluster
 
 DONE, RUNNING, PENDING, FAILED = "done", "running", "pending", "failed"
 HELD, DRIFTED, UNCHANGED, GONE = "held", "drifted", "unchanged", "gone"
-STATES = (DONE, RUNNING, PENDING, FAILED, HELD, DRIFTED, UNCHANGED, GONE)
-FINAL = frozenset({DONE, FAILED, HELD, DRIFTED, UNCHANGED, GONE})
-FAILURES = frozenset({FAILED, DRIFTED})  # what counts against the allowed-failures budget
+UNVERIFIED = "unverified"
+STATES = (DONE, RUNNING, PENDING, FAILED, UNVERIFIED, HELD, DRIFTED, UNCHANGED, GONE)
+FINAL = frozenset({DONE, FAILED, UNVERIFIED, HELD, DRIFTED, UNCHANGED, GONE})
+# What counts against the allowed-failures budget: drift too, found at the read or by a 412 alike.
+FAILURES = frozenset({FAILED, DRIFTED})
 
 # Exit codes a pipeline can branch on; 1, 2 and 3 are az's own (an error before anything ran, a usage error, a
 # resource not found).
 EXIT_DONE = 0  # every cluster of the stages run is done or unchanged
 EXIT_HALTED = 4  # a failure beyond the budget halted the run
-EXIT_HELD = 5  # nothing halted, but clusters were held, gone, or failed within the budget: look at them
+EXIT_HELD = 5  # nothing halted, but clusters were held, gone, unverified, or failed within the budget
+EXIT_STOPPED = 6  # stopped by SIGTERM or --stop-after before the end: apply the same plan again to resume
 # EXIT_GATE (7, gates.py): stopped before a gate not passed.
 # A ScheduledStart gate due within this many seconds is waited for; a later one stops the run (exit 7).
 GATE_WAIT_SECONDS = 900.0
@@ -102,8 +111,12 @@ class Scheduler:
     stages: tuple[int, ...]  # the stage indexes this run covers, in order
     allowed_failures: int = 0
     running: set[str] = field(default_factory=set)
-    failures: int = 0
+    failures: int = 0  # failures so far, those carried in from earlier runs included
     halted: bool = False
+    # Clusters that hold every later stage (id lower -> state): failed or unverified at the start, unverified here.
+    holding: dict[str, str] = field(default_factory=dict)
+    stopped: bool = False  # SIGTERM or --stop-after: nothing more starts
+    blocked: bool = False  # a later stage was not started because an earlier one holds a cluster
     _stage_pos: int = 0
     _wrote_in_stage: bool = False
     _soak_until: float | None = None
@@ -111,11 +124,13 @@ class Scheduler:
     clock: Callable[[], float] = time.time  # wall clock for ScheduledStart gates (next()'s ``now`` is monotonic)
     waiting_at: list[Hold] = field(default_factory=list)  # the gates that stopped the run (exit 7)
     halt_reason: str = ""  # a stage's or group's budget that halted it
+    accepted: frozenset[str] = frozenset()  # failures named with --accept-failed: in no budget
 
     def __post_init__(self) -> None:
         self._gates = RunGates(self.plan, self.states, self.approved, frozenset({DONE, RUNNING, FAILED}))
         self._budgets = Budgets(self.plan)
-        self._failed = {k for k, s in self.states.items() if s == FAILED}  # failed in an earlier run
+        # failed in an earlier run, unless accepted by name (--accept-failed)
+        self._failed = {k for k, s in self.states.items() if s == FAILED and k not in self.accepted}
         self._check_budgets()
         self._by_id = {c.id.lower(): c for c in self.plan.clusters}
         self._limits: dict[tuple[int, str], int] = {}
@@ -124,6 +139,15 @@ class Scheduler:
                 size = sum(1 for c in self.plan.clusters if c.stage == index and c.group.lower() ==
                            group.name.lower())
                 self._limits[(index, group.name.lower())] = group.limit(size)
+        if self.failures > self.allowed_failures:
+            self.halted = True
+
+    def stop(self) -> None:
+        """Start nothing more; the running clusters are still reported through ended()."""
+        self.stopped = True
+
+    def _held_before(self, stage: int) -> list[str]:
+        return [state for key, state in self.holding.items() if self._by_id[key].stage < stage]
 
     def _waiting(self, stage: int) -> list[PlannedCluster]:
         return [c for c in self.plan.clusters if c.stage == stage and self.states[c.id.lower()] in (PENDING, RUNNING)
@@ -136,7 +160,12 @@ class Scheduler:
             self._soak_until = None
         while self._stage_pos < len(self.stages):
             stage = self.stages[self._stage_pos]
-            waiting = [] if self.halted else self._waiting(stage)
+            holding = self._held_before(stage)
+            if holding and any(self._waiting(s) for s in self.stages[self._stage_pos:]):
+                self.blocked = True  # entering this stage would pass a failed or unverified cluster
+                self.halted = self.halted or FAILED in holding
+                return Step(finished=True)
+            waiting = [] if self.halted or self.stopped else self._waiting(stage)
             start = []
             busy = {key: sum(1 for r in self.running if (self._by_id[r].stage, self._by_id[r].group.lower()) == key)
                     for key in self._limits}
@@ -157,7 +186,7 @@ class Scheduler:
                 return Step(start=tuple(start))
             if self.running:
                 return Step()  # wait for one to end
-            if self.halted:
+            if self.halted or self.stopped:
                 return Step(finished=True)
             if waiting:  # nothing runs, so a slot is free: gates hold what waits
                 if not held:
@@ -165,7 +194,8 @@ class Scheduler:
                 return self._at_gates(now, held)
             self._stage_pos += 1
             soak = self.plan.stages[stage].after_wait_seconds
-            if self._wrote_in_stage and soak and self._stage_pos < len(self.stages):
+            if self._wrote_in_stage and soak and self._stage_pos < len(self.stages) \
+                    and not self._held_before(self.stages[self._stage_pos]):
                 self._wrote_in_stage = False
                 self._soak_until = now + soak
                 return Step(wait_until=self._soak_until)
@@ -202,6 +232,8 @@ class Scheduler:
         key = cluster_id.lower()
         self.running.discard(key)
         self.states[key] = state
+        if state == UNVERIFIED:
+            self.holding[key] = state
         if state in FAILURES:
             self.failures += 1
             if self.failures > self.allowed_failures:
@@ -213,6 +245,8 @@ class Scheduler:
         covered = [self.states[c.id.lower()] for c in self.plan.clusters if c.stage in self.stages]
         if self.halted:
             return EXIT_HALTED
+        if self.stopped and any(s in (PENDING, RUNNING) for s in covered):
+            return EXIT_STOPPED
         if self.waiting_at:
             return EXIT_GATE
         if any(s not in (DONE, UNCHANGED) for s in covered):
@@ -228,7 +262,11 @@ def _distinct(holds: Iterable[Hold]) -> list[Hold]:
     return out
 
 
-def earlier_stages_open(plan: Plan, states: Mapping[str, str], stage: int) -> list[PlannedCluster]:
-    """Clusters of stages before ``stage`` that are not finished well (done, unchanged or held): a stage run on its
-    own (one pipeline stage per rollout stage) does not start while an earlier one is incomplete."""
-    return [c for c in plan.clusters if c.stage < stage and states[c.id.lower()] not in (DONE, UNCHANGED, HELD)]
+def earlier_stages_open(plan: Plan, states: Mapping[str, str], stage: int,
+                        accepted: Iterable[str] = ()) -> list[PlannedCluster]:
+    """Clusters of stages before ``stage`` that are not finished well (done, unchanged or held) and whose failure
+    was not accepted by name: a stage run on its own (one pipeline stage per rollout stage) does not start while
+    an earlier one is incomplete."""
+    ok = {c.lower() for c in accepted}
+    return [c for c in plan.clusters if c.stage < stage and states[c.id.lower()] not in (DONE, UNCHANGED, HELD)
+            and c.id.lower() not in ok]

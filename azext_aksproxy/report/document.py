@@ -49,7 +49,7 @@ from ..rollout.pools import reimaged_pools
 
 SCHEMA = "aksproxy.report/1"
 AUDIT, ROLLOUT = "audit", "rollout"
-ROLLOUT_STATES = ("done", "running", "pending", "failed", "held", "drifted", "gone", "unchanged")
+ROLLOUT_STATES = ("done", "running", "pending", "failed", "unverified", "held", "drifted", "gone", "unchanged")
 # Nodes still to be reimaged are counted in these states only: a held, drifted or unchanged cluster is not written.
 STATES_TO_REIMAGE = frozenset({"running", "pending", "failed"})
 

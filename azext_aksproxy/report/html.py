@@ -299,7 +299,7 @@ h3{font-size:1em;margin:.6em 0 .3em}.meta{color:var(--mute);margin:.2em 0}
 .tile{border:1px solid var(--line);border-radius:6px;padding:.4em .8em;min-width:8em;background:#fafafa}
 .tile b{display:block;font-size:1.6em}.tile span{color:var(--mute)}
 .tile.sev-error b{color:var(--err)}.tile.sev-warning b{color:var(--warn)}.tile.sev-clean b{color:var(--ok)}
-.tile.st-failed b{color:var(--err)}.tile.st-held b,.tile.st-drifted b,.tile.st-gone b{color:var(--warn)}
+.tile.st-failed b{color:var(--err)}.tile.st-held b,.tile.st-drifted b,.tile.st-gone b,.tile.st-unverified b{color:var(--warn)}
 .tile.st-done b{color:var(--ok)}.tile.st-running b{color:#1565c0}
 table.grid{border-collapse:collapse;width:100%;margin:.4em 0}
 .grid th,.grid td{border-bottom:1px solid var(--line);padding:.25em .5em;text-align:left;vertical-align:top}
@@ -308,7 +308,7 @@ table.grid{border-collapse:collapse;width:100%;margin:.4em 0}
 .num{text-align:right}.fp{font-family:monospace;font-size:.8em;word-break:break-all}
 .badge{display:inline-block;border-radius:3px;padding:0 .4em;color:#fff;background:#888;font-size:.85em}
 .badge.sev-error,.badge.ca-expired,.badge.st-failed{background:var(--err)}
-.badge.sev-warning,.badge.ca-expiring,.badge.st-held,.badge.st-drifted,.badge.st-gone{background:var(--warn)}
+.badge.sev-warning,.badge.ca-expiring,.badge.st-held,.badge.st-drifted,.badge.st-gone,.badge.st-unverified{background:var(--warn)}
 .badge.sev-clean,.badge.ca-valid,.badge.st-done{background:var(--ok)}.badge.st-running{background:#1565c0}
 .badge.st-pending,.badge.st-unchanged{background:#888}
 tr.ca-expired td{background:#fdecea}tr.ca-expiring td{background:#fff4e5}
@@ -319,7 +319,7 @@ tr.ca-expired td{background:#fdecea}tr.ca-expiring td{background:#fff4e5}
 .bar{display:flex;height:.9em;width:16em;background:#eee;border-radius:3px;overflow:hidden}
 .bar span{display:block;height:100%}.bar .st-done{background:var(--ok)}.bar .st-unchanged{background:#a5d6a7}
 .bar .st-running{background:#1565c0}.bar .st-pending{background:#ccc}.bar .st-failed{background:var(--err)}
-.bar .st-held,.bar .st-drifted,.bar .st-gone{background:#f0a020}
+.bar .st-held,.bar .st-drifted,.bar .st-gone,.bar .st-unverified{background:#f0a020}
 .findings{margin:.2em 0;padding-left:1.4em}.findings li{margin:.3em 0}
 .findings .sev-error .code{color:var(--err)}.findings .sev-warning .code{color:var(--warn)}
 .fix{color:#333}.src,.why{color:var(--mute);font-size:.9em}.sev{color:var(--mute)}

@@ -92,7 +92,12 @@ def register(router: Router, store: Store) -> None:
             return err
         proxy_changed = existing is not None and reimage.triggers_reimage(
             model.render_cluster(store, existing)["properties"], model.render_cluster(store, cluster)["properties"])
-        reimages = proxy_changed and store.config["proxy_change_reimages"]
+        # A PUT on a cluster whose last operation failed part-way through a reimage finishes it (a guess, README
+        # "Proxy changes reimage every pool": the service brings a failed cluster to its goal state again).
+        reconciles = (existing is not None and not proxy_changed and store.config["proxy_change_reimages"]
+                      and existing.props.get("provisioningState") == "Failed"
+                      and any(v is False for v in existing.model_applied.values()))
+        reimages = (proxy_changed and store.config["proxy_change_reimages"]) or reconciles
         if reimages:
             err = reimage.refusal(existing)  # the policy in effect before this PUT decides (a guess)
             if err:

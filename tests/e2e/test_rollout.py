@@ -209,7 +209,8 @@ def test_cluster_changed_after_the_plan_is_refused_and_a_block_cluster_held(az_e
 
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["killed", "ctrl-c"])
 def test_a_killed_apply_resumed_writes_each_cluster_once(az_ext, emu, env, tmp_path, squid_proxy, how):
-    emu.configure(cluster_update_seconds=0.5, pool_upgrade_seconds=4, retry_after=1)
+    # long enough a reimage for status and the next apply (two az start-ups on a busy machine) to find it running
+    emu.configure(cluster_update_seconds=0.5, pool_upgrade_seconds=10, retry_after=1)
     seed(emu, "c1", dead_proxy(), nodes=1)
     seed(emu, "c2", dead_proxy(), nodes=2)
     r, path = plan(az_ext, tmp_path, "--http-proxy", squid_proxy.url, "--https-proxy", squid_proxy.url,
