@@ -113,7 +113,7 @@ class Scheduler:
     running: set[str] = field(default_factory=set)
     failures: int = 0  # failures so far, those carried in from earlier runs included
     halted: bool = False
-    # Clusters that hold every later stage (id lower -> state): failed or unverified at the start, unverified here.
+    # Clusters that hold every later stage (id lower -> state): failed or unverified, at the start or in this run.
     holding: dict[str, str] = field(default_factory=dict)
     stopped: bool = False  # SIGTERM or --stop-after: nothing more starts
     blocked: bool = False  # a later stage was not started because an earlier one holds a cluster
@@ -232,7 +232,7 @@ class Scheduler:
         key = cluster_id.lower()
         self.running.discard(key)
         self.states[key] = state
-        if state == UNVERIFIED:
+        if state in (FAILED, UNVERIFIED):  # a budget lets the stage go on, never a later stage pass a failure
             self.holding[key] = state
         if state in FAILURES:
             self.failures += 1

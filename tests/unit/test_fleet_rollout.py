@@ -268,6 +268,20 @@ def test_allowed_failures_budget_and_drift_counts_as_failure():
     assert s.next(0).finished and s.exit_code() == run.EXIT_HALTED
 
 
+def test_a_failure_within_the_budget_lets_its_stage_go_on_but_never_a_later_stage_start():
+    stages = (strategy.Stage("s1", (strategy.Group("g1"),), 0), strategy.Stage("s2", (strategy.Group("g2"),)))
+    p = plan.build_plan(stages, [planned(0, 0, group="g1"), planned(1, 0, group="g1"), planned(2, 1, group="g2")],
+                        [], "")
+    s = scheduler(p, allowed=1)
+    assert s.next(0).start == (IDS[0],)
+    s.ended(IDS[0], run.FAILED)
+    assert not s.halted and s.next(0).start == (IDS[1],)  # the rest of the stage, within the budget
+    s.ended(IDS[1], run.DONE)
+    assert s.next(0).finished and s.blocked
+    assert s.states[IDS[2].lower()] == run.PENDING  # as a re-run would hold it: one outcome either way
+    assert s.exit_code() == run.EXIT_HALTED
+
+
 def test_soak_after_a_stage_that_wrote_and_none_on_resume():
     stages = (strategy.Stage("s1", (strategy.Group("g1"),), 30), strategy.Stage("s2", (strategy.Group("g2"),), 30))
     p = plan.build_plan(stages, [planned(0, 0, group="g1"), planned(1, 1, group="g2")], [], "")
