@@ -28,7 +28,10 @@ endif
 release: wheel
 	$(BIN)/python -m tools.release --base-url "$(RELEASE_BASE_URL)" --dist dist
 
+# The demo's rollout checks each cluster from a node through a real squid on loopback (Debian's, as for the tests).
 demo: wheel
+	@command -v squid >/dev/null || test -x /usr/sbin/squid || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq squid; }
 	$(BIN)/python -m tests.demo
 
 # The real proxies the proxy check tests start on loopback: squid from Debian, mitmdump in its own venv.

@@ -144,12 +144,15 @@ def http_proxy_pods_table_format(result):
 
 # ---- aks http-proxy rollout ----
 def rollout_plan_table_format(result):
-    return [OrderedDict([("Stage", r["stage"]), ("Group", r["group"]), ("ResourceGroup", r["resourceGroup"]),
+    return [OrderedDict([("Stage", r["stage"] or ""), ("Group", r["group"] or ""),
+                         ("Subscription", r.get("subscription") or r["subscriptionId"]),
+                         ("ResourceGroup", r["resourceGroup"]),
                          ("Cluster", r["name"]), ("Action", r["action"]), ("Changes", ", ".join(r["changedFields"])),
                          ("Nodes", r["nodes"]), ("Reason", r["reason"])]) for r in result or []]
 
 
 def rollout_table_format(result):
-    return [OrderedDict([("Stage", r["stage"]), ("Group", r["group"]), ("ResourceGroup", r["resourceGroup"]),
-                         ("Cluster", r["name"]), ("State", r["state"]), ("Seconds", r.get("seconds", "")),
+    return [OrderedDict([("Stage", r["stage"]), ("Group", r["group"]),
+                         ("Subscription", r.get("subscription") or r["subscriptionId"]),
+                         ("ResourceGroup", r["resourceGroup"]), ("Cluster", r["name"]), ("State", r["state"]), ("Seconds", r.get("seconds", "")),
                          ("Detail", r["detail"])]) for r in result or []]

@@ -380,12 +380,18 @@ helps["aks http-proxy rollout plan"] = """
 type: command
 short-summary: Plan a proxy change across clusters; writes the plan file, writes nothing to Azure.
 long-summary: >
-    Selects clusters as audit does (subscriptions, resource group, names, tags) and applies the edit to each
-    cluster's own config. Every edited config must pass validate's rules (every finding, per cluster, or no plan).
-    A cluster the edit does not change is listed as unchanged and never written; one whose node disruption policy
-    or closed maintenance window would refuse the reimage is held. The plan holds, per cluster, its eTag, the
-    config before (proxy URLs masked) and after, the changed fields, the pools and nodes AKS will reimage and its
-    stage.
+    Selects clusters as audit does (subscriptions, resource group, names, tags, less --exclude) and applies the
+    edit to the config each cluster stores, so every entry it holds is kept (localhost included). An edit changes
+    clusters that have an HTTP proxy; one without is listed as out-of-scope (no HTTP proxy) and never written:
+    aksproxy never turns a proxy on across a fleet. A cluster where the edited config would break a validate rule,
+    or with a Windows or availability-set pool, is listed as skipped with its findings; the plan covers the
+    others. A cluster the edit does not change is unchanged and never written; one whose node disruption policy or
+    closed maintenance window would refuse the reimage is held (as az aks update refuses it; a change that may be
+    none, only CIDRs that may be an unread VNet's space, is left to the service as az aks update leaves it). The
+    plan holds, per cluster, its subscription (name and id), eTag, the config before (proxy URLs masked) and
+    after, the changed fields, the pools and nodes AKS will reimage and its stage; and the left-out clusters with
+    why. Exit code 0 when a plan is written, 3 when the selection matches no cluster or every selected cluster is
+    left out (no plan is written then).
 examples:
   - name: Add a new corporate CA to every cluster of two subscriptions; a canary, then 10%, then the rest.
     text: az aks http-proxy rollout plan --subscriptions Prod-1 Prod-2 --add-trusted-ca new-ca.pem --plan-file add-ca.json -o table
@@ -393,6 +399,8 @@ examples:
     text: az aks http-proxy rollout plan --all-subscriptions --remove-trusted-ca 3F:2A:...:9C --plan-file drop-ca.json
   - name: A new proxy host for the clusters tagged env=prod, 2 at a time, an hour's soak after each stage.
     text: az aks http-proxy rollout plan --tags env=prod --http-proxy http://proxy2.contoso.com:3128/ --https-proxy http://proxy2.contoso.com:3128/ --stages 1,25%,rest --max-concurrency 2 --soak 3600 -f proxy2.json
+  - name: Rotate the CA everywhere except one cluster, by name, and the clusters tagged freeze=true.
+    text: az aks http-proxy rollout plan --all-subscriptions --add-trusted-ca new-ca.pem --exclude legacy-aks freeze=true -f plan.json -o table
   - name: Stages from a Fleet Manager update strategy; clusters join the group their tag names.
     text: az aks http-proxy rollout plan --add-no-proxy .internal.contoso.com --strategy-file strategy.json --group-tag update-group -f plan.json
   - name: The members of a Fleet Manager fleet, staged by the fleet's own update strategy and member groups.

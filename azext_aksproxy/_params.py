@@ -142,6 +142,9 @@ def load_arguments(self, _):
         c.argument("cluster_names", options_list=["--names"], nargs="+", help="Only the clusters of these names.")
         c.argument("tags", options_list=["--tags"], nargs="+",
                    help="Only the clusters with these tags: key=value (that value) or key (any value).")
+        c.argument("exclude", options_list=["--exclude"], nargs="+",
+                   help="Leave these clusters out (listed as excluded, never written): ARM ids, tags key=value, "
+                        "or words that match a cluster name or a tag key.")
         c.argument("config", options_list=["--config", "--http-proxy-config"], type=file_type,
                    help="A reference config file: its httpProxy, httpsProxy and trustedCa replace each cluster's "
                         "(each cluster keeps its own noProxy).")

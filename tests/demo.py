@@ -4,7 +4,8 @@ Starts the local ARM emulator, installs the freshly built aksproxy wheel into an
 write a config, validate it, see a broken one refused, create a cluster behind the proxy, preview an update,
 update (AKS reimages every pool; --upgrade-node-image follows it, each node rolled once), show what is in effect,
 per pool whether its nodes run it, audit a fleet (its HTML report kept in build/demo/), and roll a change out
-across clusters in stages. Every command and its output is printed.
+across clusters in stages, each proven from one of its nodes through a real squid on loopback. Every command and its
+output is printed.
 """
 from __future__ import annotations
 
@@ -35,10 +36,10 @@ class Demo:
     def __init__(self, session: AzSession, workdir: Path) -> None:
         self.session, self.workdir, self.failures = session, workdir, []
 
-    def run(self, *args: str, expect_rc: int = 0) -> str:
+    def run(self, *args: str, expect_rc: int = 0, env: dict | None = None) -> str:
         shown = " ".join(a if " " not in a else f"'{a}'" for a in args)
         print(f"$ az {shown}".replace(str(self.workdir) + "/", ""), flush=True)
-        result = self.session.az(*args)
+        result = self.session.az(*args, env=env)
         for stream in (result.stdout, result.stderr):
             if stream.strip():
                 print(stream.rstrip(), flush=True)
@@ -114,21 +115,35 @@ def tour(demo: Demo, ssh_key: str) -> None:
     if not REPORT.is_file():
         demo.failures.append(f"audit --report wrote no {REPORT}")
 
-    banner("A staged rollout: one noProxy entry for 4 clusters, each keeping its own entries; a canary, then the "
-           "rest, each written with If-Match and followed until AKS has reimaged it; the last one already has it")
-    for i, own in enumerate(("team-a.contoso.example", "team-b.contoso.example", "team-c.contoso.example")):
-        demo.session.emulator.client.seed_cluster(
-            "platform", f"team-{i}", pools=[{"name": "nodepool1", "count": i + 1, "mode": "System"}],
-            http_proxy_config={"httpProxy": "http://proxy.contoso.example:3128/",
-                               "httpsProxy": "http://proxy.contoso.example:3128/", "noProxy": [own]})
-    demo.session.emulator.client.seed_cluster("platform", "team-3", http_proxy_config={
-        "httpProxy": "http://proxy.contoso.example:3128/", "httpsProxy": "http://proxy.contoso.example:3128/",
-        "noProxy": [".registry.contoso.example"]})
-    demo.run("aks", "http-proxy", "rollout", "plan", "-g", "platform", "--add-no-proxy", ".registry.contoso.example",
-             "--stages", "1,rest", "--max-concurrency", "2", "--plan-file", demo.file("rollout.json"), "-o", "table")
-    # The demo's proxy does not exist, so the check from a node (on by default) would rightly refuse it.
-    demo.run("aks", "http-proxy", "rollout", "apply", "--plan-file", demo.file("rollout.json"), "--yes",
-             "--skip-check", "-o", "table")
+    rollout_tour(demo)
+
+
+def rollout_tour(demo: Demo) -> None:
+    """The staged rollout, each cluster proven from one of its nodes before its write: through a real squid on
+    loopback, to an HTTPS origin on loopback that plays the endpoints AKS nodes need (its CA the public roots)."""
+    from tests.proxies import origin, squid
+
+    public_ca = trustme.CA(organization_name="Demo Public Root")
+    roots = demo.file("public-roots.pem")
+    public_ca.cert_pem.write_to_path(roots)
+    with squid() as proxy, origin(public_ca) as endpoints:
+        check_env = {"AZURE_AKSPROXY_PUBLIC_CA_BUNDLE": roots, "AZURE_AKSPROXY_CHECK_TARGETS": endpoints.url}
+        banner(f"A staged rollout: one noProxy entry for 4 clusters behind the proxy {proxy.url} (squid on "
+               "loopback), each keeping its own entries; a canary, then the rest, each checked from one of its "
+               "nodes, written with If-Match and followed until AKS has reimaged it; the last one already has it; "
+               "a cluster without a proxy is out of scope")
+        client = demo.session.emulator.client
+        for i, own in enumerate(("team-a.contoso.example", "team-b.contoso.example", "team-c.contoso.example")):
+            client.seed_cluster("platform", f"team-{i}", pools=[{"name": "nodepool1", "count": i + 1, "mode": "System"}],
+                                http_proxy_config={"httpProxy": proxy.url, "httpsProxy": proxy.url, "noProxy": [own]})
+        client.seed_cluster("platform", "team-3", http_proxy_config={
+            "httpProxy": proxy.url, "httpsProxy": proxy.url, "noProxy": [".registry.contoso.example"]})
+        client.seed_cluster("platform", "sandbox")  # no HTTP proxy: no edit ever turns one on
+        demo.run("aks", "http-proxy", "rollout", "plan", "-g", "platform", "--add-no-proxy",
+                 ".registry.contoso.example", "--stages", "1,rest", "--max-concurrency", "2", "--plan-file",
+                 demo.file("rollout.json"), "-o", "table")
+        demo.run("aks", "http-proxy", "rollout", "apply", "--plan-file", demo.file("rollout.json"), "--yes",
+                 "-o", "table", env=check_env)
     ROLLOUT_REPORT.unlink(missing_ok=True)
     demo.run("aks", "http-proxy", "rollout", "status", "--plan-file", demo.file("rollout.json"),
              "--report", str(ROLLOUT_REPORT), "-o", "table")

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from knack.log import get_logger
@@ -106,36 +104,31 @@ def _read(arm: ArmReader, target: tuple[str, str | None, str | None], resource_g
 
 
 class _Progress:
-    """A spinner on a terminal; in CI logs a line at most every few seconds (none for short runs)."""
+    """The audit's progress (adapters/progress.py): a live line on a terminal; in CI logs a plain line at most every
+    few seconds (none for short runs). A subscription that cannot be read is a warning: it needs attention."""
 
     def __init__(self, cli_ctx, total: int) -> None:
+        from azext_aksproxy.adapters.progress import ProgressReporter
+
         self.total, self.done, self.clusters = total, 0, 0
         self.lock = threading.Lock()
-        self.started = self.last = time.monotonic()
-        self.controller = cli_ctx.get_progress_controller() if sys.stderr.isatty() else None
-        if self.controller:
-            self.controller.begin(message=self._text())
+        self.reporter = ProgressReporter(cli_ctx, "Audit", every=PROGRESS_EVERY_SECONDS).__enter__()
+        self.reporter.note(self._text())
 
     def _text(self) -> str:
-        return f"Audit: {self.done}/{self.total} subscription(s) read, {self.clusters} cluster(s)"
+        return f"{self.done}/{self.total} subscription(s) read, {self.clusters} cluster(s)"
 
     def read(self, listing) -> None:
         with self.lock:
             self.done += 1
             self.clusters += len(listing.clusters)
-            now = time.monotonic()
-            if self.controller:
-                self.controller.add(message=self._text())
-            elif now - self.last >= PROGRESS_EVERY_SECONDS:
-                self.last = now
-                logger.warning("%s", self._text())
+            self.reporter.note(self._text())
             if listing.error:
                 logger.warning("Audit: subscription %s could not be read: %s", listing.display_name or
                                listing.subscription_id, listing.error)
 
     def end(self) -> None:
-        if self.controller:
-            self.controller.end()
+        self.reporter.end()
 
 
 def _fleet_vnet_spaces(cli_ctx, arm: ArmReader, listings) -> dict:
@@ -197,7 +190,12 @@ def http_proxy_audit(cmd, subscriptions=None, all_subscriptions=False, resource_
                            resource_group_name, len(listings))
     vnets = _fleet_vnet_spaces(cmd.cli_ctx, arm, listings)
     rows, summary = audit(listings, reference=reference, horizon_days=horizon, vnets=vnets)
-    logger.warning("%s", summary.text())
+    if summary.errors or summary.warnings or summary.unreadable_subscriptions:
+        logger.warning("%s", summary.text())
+    else:  # a clean fleet: the outcome, not something that needs attention
+        from azext_aksproxy.adapters.progress import ProgressReporter
+
+        ProgressReporter(cmd.cli_ctx, "", live=False).line(summary.text())
     if report is not None:
         _write_report(report, listings, rows, reference, horizon)
     failing = fails(rows, fail_on)

@@ -180,20 +180,24 @@ class ProxyAwareUpdateDecorator(_ProxyConfigContextMixin, core.AKSManagedCluster
         from azext_aksproxy.adapters.azure_reads import disruption_gate
         from azext_aksproxy.proxy_config.arm import properties
         from azext_aksproxy.rollout.pools import (
+            MAY_REIMAGE,
+            NO_REIMAGE,
+            REFUSED,
             WHAT_A_REIMAGE_DOES,
             describe_pools,
             disruption_fix,
+            reimage_decision,
             reimaged_pools,
         )
 
         fetched = self._model.cluster
         sent = properties(mc.as_dict()).get("httpProxyConfig")
-        fields = self._model.changed_fields(sent)
+        decision = reimage_decision(self._model, sent, lambda: disruption_gate(self.cmd.cli_ctx, fetched))
         if self._reimage_fields is not None:
-            self._reimage_fields[:] = fields
-        if not fields:
+            self._reimage_fields[:] = decision.fields
+        if decision.verdict == NO_REIMAGE:
             return
-        if not self._model.certain_fields(sent):
+        if decision.verdict == MAY_REIMAGE:
             # Only CIDRs that may be an unread VNet's space go: the service may see no change at all. Say so; the
             # disruption policy is left to the service rather than refused here (never stricter than AKS).
             logger.warning("This update may change noProxy (see the warning above): if those CIDRs are the VNet's, "
@@ -201,9 +205,9 @@ class ProxyAwareUpdateDecorator(_ProxyConfigContextMixin, core.AKSManagedCluster
                            "pool: %s.", describe_pools(reimaged_pools(fetched)))
             return
         rg, name = self.context.get_resource_group_name(), self.context.get_name()
-        gate = disruption_gate(self.cmd.cli_ctx, fetched)
-        changed = ", ".join(fields)
-        if gate.allowed is False:
+        gate = decision.gate
+        changed = ", ".join(decision.fields)
+        if decision.verdict == REFUSED:
             raise ValidationError(
                 f"Cluster {name}: this update changes {changed}, which makes AKS reimage every node pool, and "
                 f"{gate.reason}: AKS would refuse it ({gate.code}). Nothing was sent to Azure. "

@@ -8,15 +8,16 @@ next) are the pure core's (fleet_rollout/); this module reads, writes and report
 """
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 from knack.log import get_logger
 
 from azext_aksproxy.adapters.audit import _read, _targets
 from azext_aksproxy.adapters.azure_reads import ArmReader, ReadError, disruption_gate
+from azext_aksproxy.adapters.progress import ProgressReporter
 
 logger = get_logger(__name__)
 
@@ -35,6 +36,12 @@ FLEET_API_VERSION = "2025-03-01"  # Fleet Manager's stable REST API
 # maxConcurrency, ScheduledStart, maxAllowedFailures, memberSelector): Fleet answers a GET in the version asked for,
 # so an older one would leave out the gates without a word.
 FLEET_STRATEGY_API_VERSION = "2026-06-02-preview"
+# rollout plan: every selected cluster was left out, so no plan was written; az's "not found", as for a selection
+# that matches no cluster.
+EXIT_NOTHING_PLANNED = 3
+SKIPPED_LISTED = 10  # skipped clusters named in the plan's warning (the rows list every one)
+# The node check's loggers: inside a rollout their warnings are the check's progress (adapters/progress.py).
+NODE_CHECK_LOGGERS = ("cli.azext_aksproxy.adapters.check",)
 
 
 # ---- reads ------------------------------------------------------------------------------------------------------
@@ -61,10 +68,12 @@ class _Vnets:
             with self.lock:
                 self.spaces.update(got)
 
-    def model(self, cluster: dict):
+    def model(self, cluster: dict, read: bool = True):
+        """The cluster's model with the spaces read so far; ``read``: read its VNets first if not yet read."""
         from azext_aksproxy.proxy_config.cluster_model import ClusterModel, vnet_ids
 
-        self.read([cluster])
+        if read:
+            self.read([cluster])
         with self.lock:
             return ClusterModel(cluster, {v: self.spaces[v] for v in vnet_ids(cluster) if v in self.spaces})
 
@@ -74,9 +83,11 @@ def _fields_left(model, after: dict) -> list[str]:
     return model.changed_fields(after)
 
 
-def _cluster_label(cluster_id: str) -> str:
-    parts = cluster_id.strip("/").split("/")
-    return f"{parts[3]}/{parts[-1]}" if len(parts) >= 8 else cluster_id
+def _cluster_label(cluster_id: str, subscription_name: str = "") -> str:
+    """``rg/name (subscription name, else id)``: fleet_rollout.plan.cluster_label."""
+    from azext_aksproxy.fleet_rollout.plan import cluster_label
+
+    return cluster_label(cluster_id, subscription_name)
 
 
 # ---- plan -------------------------------------------------------------------------------------------------------
@@ -134,6 +145,7 @@ def _tag_filter(tags):
 
 
 def _list_clusters(cmd, arm: ArmReader, subscriptions, all_subscriptions, resource_group_name, targets=None):
+    """(every selected subscription's clusters, {subscription id lower: its display name})."""
     from azure.cli.core.azclierror import AzureResponseError
 
     targets = targets or _targets(cmd, arm, subscriptions, all_subscriptions)
@@ -143,7 +155,21 @@ def _list_clusters(cmd, arm: ArmReader, subscriptions, all_subscriptions, resour
     if broken:  # a plan over part of the selection would leave clusters out without saying so
         raise AzureResponseError("Could not read every selected subscription; no plan was written:\n  "
                                  + "\n  ".join(broken))
-    return [c for s in listings for c in s.clusters]
+    names = {s.subscription_id.lower(): s.display_name for s in listings if s.display_name}
+    return [c for s in listings for c in s.clusters], names
+
+
+def _subscription_names(arm: ArmReader) -> dict:
+    """{subscription id lower: display name} of the subscriptions visible (one list); empty when unreadable, as
+    the names only make rows clearer."""
+    from azext_aksproxy.adapters.audit import _subscriptions
+
+    try:
+        return {s["subscriptionId"].lower(): s.get("displayName") for s in _subscriptions(arm)
+                if s.get("subscriptionId") and s.get("displayName")}
+    except ReadError as exc:
+        logger.info("Could not list the subscriptions' names: %s", exc)
+        return {}
 
 
 def _fleet_members(cmd, arm: ArmReader, fleet_name, fleet_resource_group, fleet_strategy):
@@ -189,24 +215,20 @@ def http_proxy_rollout_plan(cmd, plan_file, subscriptions=None, all_subscription
                             cluster_names=None, tags=None, config=None, http_proxy=None, https_proxy=None,
                             add_no_proxy=None, remove_no_proxy=None, add_trusted_ca=None, remove_trusted_ca=None,
                             stages=None, strategy_file=None, group_tag=DEFAULT_GROUP_TAG, max_concurrency="1",
-                            soak_seconds=0, fleet_name=None, fleet_resource_group=None, fleet_strategy=None):
+                            soak_seconds=0, fleet_name=None, fleet_resource_group=None, fleet_strategy=None,
+                            exclude=None):
     import json
 
     from azure.cli.core.azclierror import (
         FileOperationError,
         InvalidArgumentValueError,
         ResourceNotFoundError,
-        ValidationError,
     )
 
-    from azext_aksproxy.adapters.reporting import format_findings
     from azext_aksproxy.fleet_rollout import plan as plans
     from azext_aksproxy.fleet_rollout import strategy
-    from azext_aksproxy.fleet_rollout.edits import EditError, apply_edit
-    from azext_aksproxy.proxy_config import check_document
-    from azext_aksproxy.proxy_config.cluster import pool_findings
+    from azext_aksproxy.fleet_rollout.scope import Exclusion, unused_exclusions
     from azext_aksproxy.proxy_config.x509ext import aware_now
-    from azext_aksproxy.rollout.pools import reimaged_pools
 
     if sum(1 for given in (stages, strategy_file, fleet_strategy) if given) > 1:
         raise InvalidArgumentValueError("Use one of --stages, --strategy-file and --fleet-strategy.")
@@ -232,88 +254,147 @@ def http_proxy_rollout_plan(cmd, plan_file, subscriptions=None, all_subscription
         member_groups, from_fleet = _fleet_members(cmd, arm, fleet_name, fleet_resource_group, fleet_strategy)
         fleet_stages = from_fleet or fleet_stages
         subs = sorted({cid.split("/")[2] for cid in member_groups})
-        listed = [c for c in _list_clusters(cmd, arm, None, False, resource_group_name,
-                                            targets=[(sub, None, None) for sub in subs])
-                  if c["id"].lower() in member_groups]
+        listed, _ = _list_clusters(cmd, arm, None, False, resource_group_name,
+                                   targets=[(sub, None, None) for sub in subs])
+        listed = [c for c in listed if c["id"].lower() in member_groups]
+        names = _subscription_names(arm)
         missing = set(member_groups) - {c["id"].lower() for c in listed}
         for cid in sorted(missing):
             logger.warning("Fleet %s: member cluster %s was not found; it is left out.", fleet_name, cid)
     else:
-        listed = _list_clusters(cmd, arm, subscriptions, all_subscriptions, resource_group_name)
-    names = {n.lower() for n in cluster_names or []}
+        listed, names = _list_clusters(cmd, arm, subscriptions, all_subscriptions, resource_group_name)
+    wanted = {n.lower() for n in cluster_names or []}
     has_tags = _tag_filter(tags)
-    selected = [c for c in listed if (not names or str(c.get("name", "")).lower() in names) and has_tags(c)]
+    selected = [c for c in listed if (not wanted or str(c.get("name", "")).lower() in wanted) and has_tags(c)]
     if not selected:
         raise ResourceNotFoundError("The selection matches no cluster (subscriptions, --resource-group, --names, "
                                     "--tags); no plan was written.")
+    exclusions = [Exclusion(e) for e in exclude or []]
+    for text in unused_exclusions(exclusions, selected):
+        logger.warning("--exclude %s matches no selected cluster.", text)
     now = aware_now()
-    problems, entries = [], []
-    vnets = _Vnets(cmd.cli_ctx, arm)
-    vnets.read(selected)
-    for cluster in selected:
-        label = _cluster_label(cluster["id"])
-        model = vnets.model(cluster)
-        before = model.user_config()
-        try:
-            after = apply_edit(before, edit, now)
-        except EditError as exc:
-            problems.append(f"{label}: {exc}")
-            continue
-        result = check_document(after, source=label, now=now)
-        # A proxy on Windows or availability-set pools is refused by the service: the same rule as aks update's.
-        errors = [f for f in [*result.findings, *pool_findings(cluster)] if f.is_error]
-        if errors:
-            problems.append(format_findings(errors, f"{label}: {len(errors)} problem(s) in the edited config"))
-            continue
-        changed = _fields_left(model, result.config)
-        pools = tuple({"name": p["name"], "nodes": p["nodes"] or 0} for p in reimaged_pools(cluster))
-        if not changed:
-            action, reason, disruption = plans.UNCHANGED, "the edit changes nothing here", {}
-        else:
-            gate = disruption_gate(arm.cli_ctx, cluster, arm)
-            disruption = gate.to_dict()
-            action, reason = (plans.HELD, gate.reason) if gate.allowed is False else (plans.CHANGE, "")
-        entries.append((cluster, plans.PlannedCluster(
-            cluster["id"], str(cluster.get("eTag") or ""), 0, "", action, before, result.config, tuple(changed),
-            pools, disruption, reason)))
-    if problems:
-        raise ValidationError(f"The edit would make {len(problems)} cluster(s) invalid; no plan was written.\n"
-                              + "\n".join(problems))
-
-    def nodes(entry) -> int:
-        return sum(int(p.get("nodes") or 0) for p in entry.pools)
-
+    entries, left_out = _plan_entries(cmd, arm, selected, edit, now, names, exclusions)
+    if not entries:
+        return _nothing_planned(cmd, left_out)
     try:
-        if fleet_stages is not None:
-            if member_groups is not None:  # a fleet's members carry their update group
-                labels = {e.id: member_groups.get(e.id.lower()) for _, e in entries}
-            else:  # ARM tag names are case-insensitive
-                labels = {e.id: next((v for k, v in (c.get("tags") or {}).items()
-                                      if k.lower() == group_tag.lower()), None) for c, e in entries}
-            assignment = strategy.assign_groups(fleet_stages, labels)
-        else:  # the smallest clusters first: the canary reimages the fewest nodes
-            to_change = sorted((e for _, e in entries if e.action == plans.CHANGE), key=lambda e: (nodes(e), e.id))
-            assignment = strategy.simple_stages(stages or strategy.DEFAULT_STAGES, [e.id for e in to_change],
-                                                str(max_concurrency), int(soak_seconds or 0))
-            if not assignment.stages:  # nothing to change: one stage holds the unchanged and held clusters
-                assignment = strategy.simple_stages("rest", [e.id for _, e in entries], str(max_concurrency))
+        assignment = _assign(entries, fleet_stages, member_groups, group_tag, stages, max_concurrency, soak_seconds)
     except strategy.StrategyError as exc:
         raise InvalidArgumentValueError(str(exc)) from None
     last = len(assignment.stages) - 1
     placed = []
     for _, e in entries:
         stage, group = assignment.of.get(e.id.lower(), (last, assignment.stages[last].groups[0].name))
-        placed.append(plans.PlannedCluster(e.id, e.etag, stage, group, e.action, e.before, e.after,
-                                           e.changed_fields, e.pools, e.disruption, e.reason))
-    plan = plans.build_plan(assignment.stages, placed, edit.describe(), now.isoformat())
+        placed.append(replace(e, stage=stage, group=group))
+    plan = plans.build_plan(assignment.stages, placed, edit.describe(), now.isoformat(), left_out)
     try:
         with open(plan_file, "w", encoding="utf-8") as handle:
             handle.write(plan.dumps())
     except OSError as exc:
         raise FileOperationError(f"--plan-file {plan_file}: {exc}") from None
-    logger.warning("Plan written to %s: %s", plan_file, plan.summary())
+    skipped = [c for c in plan.left_out if c.action == plans.SKIPPED]
+    if skipped:  # needs a look; out-of-scope and excluded clusters are as asked, in the rows and the summary
+        listed = "; ".join(f"{c.label}: {c.reason}" for c in skipped[:SKIPPED_LISTED])
+        more = f"; and {len(skipped) - SKIPPED_LISTED} more" if len(skipped) > SKIPPED_LISTED else ""
+        logger.warning("Skipped %d cluster(s), the plan covers the others (the rows say why): %s%s.", len(skipped),
+                       listed, more)
+    _say(cmd.cli_ctx, "Plan", f"written to {plan_file}: {plan.summary()}")
     _say_gates(plan)
-    return [_plan_row(plan, c) for c in plan.clusters]
+    return [_plan_row(plan, c) for c in plan.clusters] + [_left_out_row(c) for c in plan.left_out]
+
+
+def _plan_entries(cmd, arm: ArmReader, selected, edit, now, names, exclusions):
+    """([(cluster JSON, PlannedCluster without its stage)], [LeftOut]): each selected cluster planned or left out
+    with why; the edit starts from the config each cluster stores (fleet_rollout/scope.py)."""
+    from azext_aksproxy.fleet_rollout import plan as plans
+    from azext_aksproxy.fleet_rollout.scope import (
+        NO_PROXY_REASON,
+        edit_cluster,
+        exclusion_of,
+        needs_vnet_spaces,
+    )
+    from azext_aksproxy.proxy_config.cluster_model import ClusterModel
+    from azext_aksproxy.rollout.pools import (
+        MAY_REIMAGE,
+        NO_REIMAGE,
+        REFUSED,
+        reimage_decision,
+        reimaged_pools,
+    )
+
+    entries, left_out = [], []
+    in_scope = []
+    for cluster in selected:
+        sub_name = str(names.get(cluster["id"].split("/")[2].lower()) or "")
+        excluded = exclusion_of(exclusions, cluster)
+        if excluded:
+            left_out.append(plans.LeftOut(cluster["id"], plans.EXCLUDED, excluded, sub_name))
+        elif not ClusterModel(cluster).has_proxy:  # no VNet of such a cluster is read
+            left_out.append(plans.LeftOut(cluster["id"], plans.OUT_OF_SCOPE, NO_PROXY_REASON, sub_name))
+        else:
+            in_scope.append((cluster, sub_name))
+    checked: dict = {}  # validate's findings per distinct user config: a fleet shares a few
+    vnets = _Vnets(cmd.cli_ctx, arm)  # only the VNets an answer depends on, each once, concurrently
+    vnets.read([c for c, _ in in_scope if needs_vnet_spaces(ClusterModel(c), edit)])
+    for cluster, sub_name in in_scope:
+        model = vnets.model(cluster, read=False)
+        edited = edit_cluster(model, edit, now, _cluster_label(cluster["id"], sub_name), checked)
+        if edited.after is None:
+            left_out.append(plans.LeftOut(cluster["id"], plans.SKIPPED, edited.problem, sub_name,
+                                          tuple(f.to_dict() for f in edited.findings)))
+            continue
+        decision = reimage_decision(model, edited.after, lambda c=cluster: disruption_gate(arm.cli_ctx, c, arm))
+        action, reason, disruption = plans.CHANGE, "", decision.gate.to_dict() if decision.gate else {}
+        if decision.verdict == NO_REIMAGE:
+            action, reason = plans.UNCHANGED, "the edit changes nothing here"
+        elif decision.verdict == REFUSED:
+            action, reason = plans.HELD, decision.gate.reason
+        elif decision.verdict == MAY_REIMAGE:
+            reason = ("may reimage: only CIDRs that may be an unread VNet's space change, so the service decides "
+                      "(as az aks update leaves it)")
+        pools = tuple({"name": p["name"], "nodes": p["nodes"] or 0} for p in reimaged_pools(cluster))
+        entries.append((cluster, plans.PlannedCluster(
+            cluster["id"], str(cluster.get("eTag") or ""), 0, "", action, edited.before, edited.after,
+            decision.fields, pools, disruption, reason, sub_name)))
+    return entries, left_out
+
+
+def _assign(entries, fleet_stages, member_groups, group_tag, stages, max_concurrency, soak_seconds):
+    """The stages and each planned cluster's (stage, group): the strategy's groups, or the smallest first."""
+    from azext_aksproxy.fleet_rollout import plan as plans
+    from azext_aksproxy.fleet_rollout import strategy
+
+    if fleet_stages is not None:
+        if member_groups is not None:  # a fleet's members carry their update group
+            labels = {e.id: member_groups.get(e.id.lower()) for _, e in entries}
+        else:  # ARM tag names are case-insensitive
+            labels = {e.id: next((v for k, v in (c.get("tags") or {}).items()
+                                  if k.lower() == group_tag.lower()), None) for c, e in entries}
+        return strategy.assign_groups(fleet_stages, labels)
+    # the smallest clusters first: the canary reimages the fewest nodes
+    to_change = sorted((e for _, e in entries if e.action == plans.CHANGE),
+                       key=lambda e: (sum(int(p.get("nodes") or 0) for p in e.pools), e.id))
+    assignment = strategy.simple_stages(stages or strategy.DEFAULT_STAGES, [e.id for e in to_change],
+                                        str(max_concurrency), int(soak_seconds or 0))
+    if not assignment.stages:  # nothing to change: one stage holds the unchanged and held clusters
+        assignment = strategy.simple_stages("rest", [e.id for _, e in entries], str(max_concurrency))
+    return assignment
+
+
+def _nothing_planned(cmd, left_out):
+    """Every selected cluster is left out: no plan file, the rows say why, and the exit code says nothing was
+    planned (a pipeline must not go on to apply a plan that does not exist)."""
+    from azext_aksproxy.adapters.reporting import exit_after_output
+
+    exit_after_output(cmd.cli_ctx, f"Every selected cluster ({len(left_out)}) is left out (no HTTP proxy, skipped "
+                                   "or excluded, see the rows); no plan was written.", EXIT_NOTHING_PLANNED)
+    return [_left_out_row(c) for c in left_out]
+
+
+def _say(cli_ctx, prefix: str, text: str) -> None:
+    """One progress line outside a run (adapters/progress.py): what happened, not a warning."""
+    from azext_aksproxy.adapters.progress import ProgressReporter
+
+    ProgressReporter(cli_ctx, prefix, live=False).line(text)
 
 
 def _say_gates(plan) -> None:
@@ -325,9 +406,15 @@ def _say_gates(plan) -> None:
 
 
 def _plan_row(plan, c) -> dict:
-    return {"stage": plan.stages[c.stage].name, "group": c.group, "subscriptionId": c.subscription,
-            "resourceGroup": c.resource_group, "name": c.name, "action": c.action,
-            "changedFields": list(c.changed_fields), "nodes": c.nodes, "reason": c.reason}
+    return {"stage": plan.stages[c.stage].name, "group": c.group, "subscription": c.subscription_name,
+            "subscriptionId": c.subscription, "resourceGroup": c.resource_group, "name": c.name,
+            "action": c.action, "changedFields": list(c.changed_fields), "nodes": c.nodes, "reason": c.reason}
+
+
+def _left_out_row(c) -> dict:
+    return {"stage": None, "group": None, "subscription": c.subscription_name, "subscriptionId": c.subscription,
+            "resourceGroup": c.resource_group, "name": c.name, "action": c.action, "changedFields": [], "nodes": 0,
+            "reason": c.reason, "findings": [dict(f) for f in c.findings]}
 
 
 # ---- apply and status -------------------------------------------------------------------------------------------
@@ -369,7 +456,7 @@ def _read_states(arm: ArmReader, vnets: _Vnets, plan):
     with ThreadPoolExecutor(max_workers=PARALLEL_READS) as pool:
         for first in range(0, len(plan.clusters), READ_CHUNK):
             results = list(pool.map(one, plan.clusters[first:first + READ_CHUNK]))
-            broken += [f"{_cluster_label(e.id)}: {err}" for e, _, err in results if err]
+            broken += [f"{e.label}: {err}" for e, _, err in results if err]
             if broken:
                 continue  # the rest is read only to name every cluster that cannot be
             vnets.read([c for _, c, _ in results if c])
@@ -386,8 +473,9 @@ def _read_states(arm: ArmReader, vnets: _Vnets, plan):
 
 
 def _row(plan, entry, state, detail, seconds=None) -> dict:
-    row = {"stage": plan.stages[entry.stage].name, "group": entry.group, "subscriptionId": entry.subscription,
-           "resourceGroup": entry.resource_group, "name": entry.name, "state": state, "detail": detail}
+    row = {"stage": plan.stages[entry.stage].name, "group": entry.group, "subscription": entry.subscription_name,
+           "subscriptionId": entry.subscription, "resourceGroup": entry.resource_group, "name": entry.name,
+           "state": state, "detail": detail}
     if seconds is not None:
         row["seconds"] = round(seconds, 1)
     return row
@@ -421,35 +509,17 @@ def http_proxy_rollout_status(cmd, plan_file, report=None):
     counts: dict[str, int] = {}
     for row in rows:
         counts[row["state"]] = counts.get(row["state"], 0) + 1
-    logger.warning("Rollout status: %s.", ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    _say(cmd.cli_ctx, "Rollout status", ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) + ".")
     return rows
 
 
-class _Progress:
-    """A line per event on stderr (CI logs); on a terminal also a live line naming each running cluster."""
+class _Progress(ProgressReporter):
+    """The rollout's progress (adapters/progress.py): a plain stderr line per event, a live line on a terminal
+    naming each running cluster; the node check run inside draws on it, not over it."""
 
     def __init__(self, cli_ctx) -> None:
-        self.lock = threading.Lock()
-        self.running: dict[str, tuple[str, float]] = {}
-        self.controller = cli_ctx.get_progress_controller() if sys.stderr.isatty() else None
-        if self.controller:
-            self.controller.begin(message="Rollout: starting")
-
-    def say(self, label: str, text: str, phase: str | None = None) -> None:
-        with self.lock:
-            if phase is None:
-                self.running.pop(label, None)
-            else:
-                self.running[label] = (phase, self.running.get(label, ("", time.monotonic()))[1])
-            logger.warning("Rollout: %s: %s", label, text)
-            if self.controller:
-                now = time.monotonic()
-                self.controller.add(message="; ".join(f"{k} {p} {now - t0:.0f}s"
-                                                      for k, (p, t0) in self.running.items()) or "waiting")
-
-    def end(self) -> None:
-        if self.controller:
-            self.controller.end()
+        super().__init__(cli_ctx, "Rollout", adopt=NODE_CHECK_LOGGERS)
+        self.__enter__()
 
 
 class _ClusterRun:
@@ -461,7 +531,7 @@ class _ClusterRun:
         self.cmd, self.arm, self.vnets, self.entry = cmd, arm, vnets, entry
         self.current_subscription = current_subscription
         self.skip_check, self.timeout, self.progress = skip_check, timeout, progress
-        self.label = _cluster_label(entry.id)
+        self.label = entry.label
         self.cluster: dict | None = None
         self.stop = stop or threading.Event()
         self.retry_etag = retry_etag  # --retry-failed: the eTag this run read, the only one it writes over
@@ -508,10 +578,12 @@ class _ClusterRun:
 
     def _prove_and_write(self, cluster: dict, model, deadline: float, etag: str) -> tuple[str, str]:
         from azext_aksproxy.fleet_rollout import run as states
+        from azext_aksproxy.rollout.pools import REFUSED, reimage_decision
 
-        gate = disruption_gate(self.arm.cli_ctx, cluster, self.arm)
-        if gate.allowed is False:
-            return states.HELD, gate.reason
+        decision = reimage_decision(model, dict(self.entry.after),
+                                    lambda: disruption_gate(self.arm.cli_ctx, cluster, self.arm))
+        if decision.verdict == REFUSED:
+            return states.HELD, decision.gate.reason
         if self.stop.is_set():
             return states.PENDING, "not written: the run stopped before its check"
         if not self.skip_check:
@@ -533,11 +605,23 @@ class _ClusterRun:
                     f"cluster's stage with az account set -s {self.entry.subscription}")
         self.progress.say(self.label, "checking the new config from one of its nodes", "checking")
         try:
-            run_proxy_check(dict(self.entry.after), self.cmd.cli_ctx, cmd=self.cmd,
+            run_proxy_check(self._check_config(), self.cmd.cli_ctx, cmd=self.cmd,
                             cluster=(self.entry.resource_group, self.entry.name))
         except AzCLIError as exc:
             return f"the proxy check from a node failed, nothing was written: {mask_secrets(str(exc))}"
         return ""
+
+    def _check_config(self) -> dict:
+        """The after-config the node check probes through: noProxy as the user set it, the entries AKS adds itself
+        (loopback, the API server, the cluster's CIDRs) aside, as every check of a config file sees it."""
+        config = dict(self.entry.after)
+        model = self.vnets.model(self.cluster) if self.cluster else None
+        entries = [e for e in config.get("noProxy") or [] if not (model and model.aks_adds(e))]
+        if entries:
+            config["noProxy"] = entries
+        else:
+            config.pop("noProxy", None)
+        return config
 
     def _client(self):
         from azext_aksproxy._client_factory import cf_managed_clusters_in
@@ -707,7 +791,7 @@ def http_proxy_rollout_apply(cmd, plan_file, stage=None, yes=False, skip_check=F
     for c in plan.clusters:  # a hand edit must not smuggle in what the plan's validation refused
         errors = [f for f in check_document(dict(c.after), source=c.id).findings if f.is_error]
         if errors:
-            problems.append(format_findings(errors, f"{_cluster_label(c.id)}: the plan's after-config is invalid"))
+            problems.append(format_findings(errors, f"{c.label}: the plan's after-config is invalid"))
     if problems:
         raise ValidationError("The plan file holds invalid configs; nothing was written.\n" + "\n".join(problems))
     approved = _approvals(plan, approve)

@@ -7,7 +7,7 @@ import time
 
 from knack.log import get_logger
 
-from azext_aksproxy.adapters.rollout import _cluster_label, _row, _summary
+from azext_aksproxy.adapters.rollout import _row, _summary
 
 logger = get_logger(__name__)
 
@@ -35,13 +35,13 @@ def run_start(plan, read, run_stages, stage, accept_failed, retry_failed):
     if stage:
         open_before = states.earlier_stages_open(plan, initial, run_stages[0], accepted)
         if open_before:
-            listed = ", ".join(f"{_cluster_label(c.id)} ({initial[c.id.lower()]})" for c in open_before)
+            listed = ", ".join(f"{c.label} ({initial[c.id.lower()]})" for c in open_before)
             raise ValidationError(f"Stage {stage} waits for the stages before it; not finished: {listed}. Nothing "
                                   "was written.")
     for c in start.carried:
         state, why, _ = read[c.id.lower()]
         logger.warning("Rollout: %s was %s before this run (%s): it counts against --allowed-failures%s.",
-                       _cluster_label(c.id), state, why,
+                       c.label, state, why,
                        " and holds every later stage" if c.id.lower() in start.holding else "")
     if retry_failed:
         logger.warning("Rollout: --retry-failed: %d failed cluster(s) checked and written again.", len(start.retry))
@@ -78,7 +78,7 @@ def run_steps(plan, scheduler, make_run, stopper, progress):
                     scheduler.ended(cid, state)
                     results[cid.lower()] = (state, detail, seconds)
                     runs.pop(cid.lower(), None)
-                    progress.say(_cluster_label(cid), f"{state} ({detail})")
+                    progress.say(by_id[cid.lower()].label, f"{state} ({detail})")
                 done_events.clear()
                 now = time.monotonic()
                 if stopper.tripped(now) and not scheduler.stopped:
@@ -92,15 +92,13 @@ def run_steps(plan, scheduler, make_run, stopper, progress):
                 if not step.start:
                     if step.wait_until is not None and step.wait_until != soak_said:
                         soak_said = step.wait_until
-                        logger.warning("Rollout: %s (%.0f s)", step.why or "soaking until the next stage",
-                                       step.wait_until - now)
+                        progress.line(f"{step.why or 'soaking until the next stage'} ({step.wait_until - now:.0f} s)")
                     until = step.wait_until if grace_end is None else min(step.wait_until or grace_end, grace_end)
                     wake.wait(timeout=min(WAKE_SECONDS, max(0.0, until - now)) if until else WAKE_SECONDS)
                     continue
             for cid in step.start:
                 one = runs[cid.lower()] = make_run(by_id[cid.lower()], progress)
-                progress.say(_cluster_label(cid), f"starting (stage {plan.stages[one.entry.stage].name})",
-                             "starting")
+                progress.say(one.entry.label, f"starting (stage {plan.stages[one.entry.stage].name})", "starting")
                 # One daemon thread per running cluster (the scheduler bounds them): on Ctrl-C the command ends
                 # at once; what Azure already accepted goes on there, and applying the plan again follows it.
                 threading.Thread(target=work, args=(one,), name=f"rollout-{one.entry.name}", daemon=True).start()
@@ -149,7 +147,7 @@ def finish(cli_ctx, scheduler, rows, allowed_failures, start, stopper) -> list[d
 
     code = scheduler.exit_code()
     summary = _summary(rows)
-    holding = ", ".join(_cluster_label(c.id) for c in start.carried if c.id.lower() in start.holding)
+    holding = ", ".join(c.label for c in start.carried if c.id.lower() in start.holding)
     way_out = (f" Earlier runs left {holding} failed or unverified: name each accepted one with --accept-failed, "
                "or write failed ones again with --retry-failed." if holding else "")
     if code == states.EXIT_HALTED:
@@ -164,6 +162,8 @@ def finish(cli_ctx, scheduler, rows, allowed_failures, start, stopper) -> list[d
         later = " Later stages wait for the unverified clusters: apply again to read their nodes again." \
             if scheduler.blocked else ""
         exit_after_output(cli_ctx, f"Rollout finished with clusters not done: {summary}.{later}", code)
-    else:
-        logger.warning("Rollout done: %s.", summary)
+    else:  # a healthy run's outcome: a plain line, not a warning (adapters/progress.py)
+        from azext_aksproxy.adapters.progress import ProgressReporter
+
+        ProgressReporter(cli_ctx, "Rollout", live=False).line(f"done: {summary}.")
     return rows

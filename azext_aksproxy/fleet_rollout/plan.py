@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +33,11 @@ READ_VERSIONS = (PLAIN_SCHEMA_VERSION, SCHEMA_VERSION)
 KIND = "aksproxy.httpProxyRolloutPlan"
 CHANGE, UNCHANGED, HELD = "change", "unchanged", "held"
 ACTIONS = (CHANGE, UNCHANGED, HELD)
+# Selected clusters the plan leaves out, listed with the reason and never written by any edit.
+OUT_OF_SCOPE = "out-of-scope"  # no HTTP proxy: an edit changes proxies, it never turns one on
+SKIPPED = "skipped"  # the edited config would be invalid there, or a pool cannot run behind a proxy
+EXCLUDED = "excluded"  # named by --exclude
+LEFT_OUT_ACTIONS = (OUT_OF_SCOPE, SKIPPED, EXCLUDED)
 
 
 class PlanError(ValueError):
@@ -52,6 +57,7 @@ class PlannedCluster:
     pools: tuple[Mapping[str, Any], ...] = ()  # {"name", "nodes"} per pool AKS reimages
     disruption: Mapping[str, Any] = field(default_factory=dict)
     reason: str = ""  # why held (or unchanged)
+    subscription_name: str = ""  # the subscription's display name as read at plan time ("" when unknown)
 
     @property
     def subscription(self) -> str:
@@ -69,12 +75,59 @@ class PlannedCluster:
     def nodes(self) -> int:
         return sum(int(p.get("nodes") or 0) for p in self.pools) if self.action == CHANGE else 0
 
+    @property
+    def label(self) -> str:
+        return cluster_label(self.id, self.subscription_name)
+
     def to_dict(self, stage_name: str) -> dict[str, Any]:
-        return {"id": self.id, "subscriptionId": self.subscription, "resourceGroup": self.resource_group,
+        return {"id": self.id, "subscriptionId": self.subscription, "subscription": self.subscription_name,
+                "resourceGroup": self.resource_group,
                 "name": self.name, "eTag": self.etag, "stage": stage_name, "group": self.group,
                 "action": self.action, "reason": self.reason, "changedFields": list(self.changed_fields),
                 "before": masked(self.before), "after": dict(self.after), "pools": [dict(p) for p in self.pools],
                 "nodes": self.nodes, "disruption": dict(self.disruption)}
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """A selected cluster the plan leaves out (OUT_OF_SCOPE, SKIPPED or EXCLUDED), with why and, for a skipped
+    one, the findings of its edited config."""
+
+    id: str
+    action: str
+    reason: str
+    subscription_name: str = ""
+    findings: tuple[Mapping[str, Any], ...] = ()
+
+    @property
+    def subscription(self) -> str:
+        return _id_part(self.id, "subscriptions")
+
+    @property
+    def resource_group(self) -> str:
+        return _id_part(self.id, "resourcegroups")
+
+    @property
+    def name(self) -> str:
+        return self.id.rstrip("/").rsplit("/", 1)[-1]
+
+    @property
+    def label(self) -> str:
+        return cluster_label(self.id, self.subscription_name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "subscriptionId": self.subscription, "subscription": self.subscription_name,
+                "resourceGroup": self.resource_group, "name": self.name, "action": self.action,
+                "reason": self.reason, "findings": [dict(f) for f in self.findings]}
+
+
+def cluster_label(cluster_id: str, subscription_name: str = "") -> str:
+    """``rg/name (subscription)``: the same rg/name in two subscriptions reads as two clusters. The subscription's
+    name when known, else its id."""
+    group, name = _id_part(cluster_id, "resourcegroups"), cluster_id.rstrip("/").rsplit("/", 1)[-1]
+    if not group:
+        return cluster_id
+    return f"{group}/{name} ({subscription_name or _id_part(cluster_id, 'subscriptions')})"
 
 
 def _id_part(resource_id: str, key: str) -> str:
@@ -98,6 +151,7 @@ class Plan:
     clusters: tuple[PlannedCluster, ...]
     edit: tuple[str, ...] = ()
     created: str = ""
+    left_out: tuple[LeftOut, ...] = ()  # selected clusters not in the plan, each with why
 
     def totals(self) -> dict[str, int]:
         count = {a: sum(1 for c in self.clusters if c.action == a) for a in ACTIONS}
@@ -114,15 +168,20 @@ class Plan:
         version = SCHEMA_VERSION if any(s.has_extras() for s in self.stages) else PLAIN_SCHEMA_VERSION
         return {"schemaVersion": version, "kind": KIND, "created": self.created, "edit": list(self.edit),
                 "stages": [s.to_dict() for s in self.stages], "totals": self.totals(),
-                "clusters": [c.to_dict(self.stages[c.stage].name) for c in self.clusters]}
+                "clusters": [c.to_dict(self.stages[c.stage].name) for c in self.clusters],
+                "leftOut": [c.to_dict() for c in self.left_out]}
 
     def dumps(self) -> str:
         return json.dumps(self.to_document(), indent=2) + "\n"
 
     def summary(self) -> str:
         t = self.totals()
-        return (f"{t['clusters']} cluster(s) in {len(self.stages)} stage(s): {t['changed']} to change "
+        text = (f"{t['clusters']} cluster(s) in {len(self.stages)} stage(s): {t['changed']} to change "
                 f"({t['nodes']} node(s) reimaged), {t['unchanged']} unchanged, {t['held']} held.")
+        if self.left_out:
+            counts = {a: sum(1 for c in self.left_out if c.action == a) for a in LEFT_OUT_ACTIONS}
+            text += f" Left out: {', '.join(f'{n} {a}' for a, n in counts.items() if n)}."
+        return text
 
 
 def _need(doc: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
@@ -181,9 +240,30 @@ def parse_plan(text: str, source: str = "the plan file") -> Plan:
         clusters.append(PlannedCluster(
             cid, _need(raw, "eTag", str, where), stage, group, action, before, _need(raw, "after", dict, where),
             tuple(str(f) for f in fields), tuple(pools), _need(raw, "disruption", dict, where),
-            str(raw.get("reason") or "")))
+            str(raw.get("reason") or ""), str(raw.get("subscription") or "")))
     edit = doc.get("edit") or []
-    return Plan(tuple(stages), tuple(clusters), tuple(str(e) for e in edit), str(doc.get("created") or ""))
+    return Plan(tuple(stages), tuple(clusters), tuple(str(e) for e in edit), str(doc.get("created") or ""),
+                _parse_left_out(doc.get("leftOut") or [], seen))
+
+
+def _parse_left_out(raw_list: Any, planned: set[str]) -> tuple[LeftOut, ...]:
+    """The plan's left-out clusters; one also planned would be a hand edit that could smuggle a write in."""
+    if not isinstance(raw_list, list):
+        raise PlanError("$.leftOut is not a list.")
+    out = []
+    for i, raw in enumerate(raw_list):
+        where = f"$.leftOut[{i}]"
+        if not isinstance(raw, Mapping):
+            raise PlanError(f"{where} is not an object.")
+        cid, action = _need(raw, "id", str, where), _need(raw, "action", str, where)
+        if action not in LEFT_OUT_ACTIONS:
+            raise PlanError(f"{where}.action {action!r} is not one of {', '.join(LEFT_OUT_ACTIONS)}.")
+        if cid.lower() in planned:
+            raise PlanError(f"{where}: cluster {cid} is both planned and left out.")
+        findings = raw.get("findings") or []
+        out.append(LeftOut(cid, action, str(raw.get("reason") or ""), str(raw.get("subscription") or ""),
+                           tuple(f for f in findings if isinstance(f, Mapping))))
+    return tuple(out)
 
 
 def _stage(raw: Any, where: str) -> Stage:
@@ -209,7 +289,7 @@ def _stage(raw: Any, where: str) -> Stage:
 
 
 def build_plan(stages: Sequence[Stage], clusters: Sequence[PlannedCluster], edit: Sequence[str],
-               created: str) -> Plan:
+               created: str, left_out: Sequence[LeftOut] = ()) -> Plan:
     """The plan, clusters in stage order (then as given), stages that got no cluster dropped, ScheduledStart gates
     fixed to their first time at or after ``created``."""
     used = sorted({c.stage for c in clusters})
@@ -221,7 +301,5 @@ def build_plan(stages: Sequence[Stage], clusters: Sequence[PlannedCluster], edit
         if moment is None or moment.tzinfo is None:
             raise PlanError("a plan with gates needs its creation time (with a UTC offset).")
         kept = [fix_schedules(s, moment) for s in kept]
-    return Plan(tuple(kept),
-                tuple(PlannedCluster(c.id, c.etag, renumber[c.stage], c.group, c.action, c.before, c.after,
-                                     c.changed_fields, c.pools, c.disruption, c.reason) for c in ordered),
-                tuple(edit), created)
+    return Plan(tuple(kept), tuple(replace(c, stage=renumber[c.stage]) for c in ordered), tuple(edit), created,
+                tuple(left_out))

@@ -45,18 +45,24 @@ def report_document(plan: Plan, observed: Mapping[str, tuple[str, str]], name: s
                 "notBefore": cert.not_before.isoformat(), "notAfter": cert.not_after.isoformat()})
         nodes = sum(int(p.get("nodes") or 0) for p in entry.pools)
         clusters.append({
-            "subscriptionId": entry.subscription, "subscription": None, "resourceGroup": entry.resource_group,
+            "subscriptionId": entry.subscription, "subscription": entry.subscription_name or None,
+            "resourceGroup": entry.resource_group,
             "cluster": entry.name, "proxy": True, "nodes": nodes, "nodesToReimage": entry.nodes,
             "nodesReimaged": entry.nodes if state == DONE else 0, "certificates": fingerprints, "findings": [],
             "stage": plan.stages[entry.stage].name, "group": entry.group, "state": state,
             "reason": why if state in ("held", UNCHANGED, GONE, UNVERIFIED) else None,
             "error": why if state in (FAILED, DRIFTED) else None})
-    subscriptions = sorted({c.subscription for c in plan.clusters})
+    names: dict[str, str] = {}  # subscription id -> its name as the plan read it (the audit report shows names)
+    for c in plan.clusters:
+        if not names.get(c.subscription):
+            names[c.subscription] = c.subscription_name
+    subscriptions = sorted(names)
     stages = [{"name": s.name, "groups": [g.name for g in s.groups], "afterStageWaitSeconds": s.after_wait_seconds}
               for s in plan.stages]
     return {"schema": SCHEMA, "kind": ROLLOUT, "title": f"HTTP proxy rollout {name}", "generatedAt": now.isoformat(),
             "horizonDays": horizon_days,
-            "subscriptions": [{"subscriptionId": s, "subscription": None, "error": None} for s in subscriptions],
+            "subscriptions": [{"subscriptionId": s, "subscription": names[s] or None, "error": None}
+                              for s in subscriptions],
             "clusters": clusters, "findings": [],
             "certificates": sorted(certificates.values(), key=lambda c: (c["notAfter"], c["sha256Fingerprint"])),
             "rollout": {"name": name, "state": overall_state([str(c["state"]) for c in clusters]), "concurrency": None,

@@ -242,7 +242,11 @@ class ClusterModel:
     def user_no_proxy(self) -> list[str]:
         """The noProxy list the user set: the stored entries less those AKS adds, in order. Possible VNet CIDRs are
         kept: sending one AKS adds anyway changes nothing, dropping one of the user's would."""
-        return [e for e in self._stored_no_proxy() if not self.aks_adds(e)]
+        return list(self._user_entries)
+
+    @cached_property
+    def _user_entries(self) -> tuple[str, ...]:  # asked several times per cluster by audit and plan: once here
+        return tuple(e for e in self._stored_no_proxy() if not self.aks_adds(e))
 
     def user_config(self) -> dict[str, Any] | None:
         """The cluster's httpProxyConfig as the user would write it: the known keys, noProxy without what AKS adds,

@@ -16,7 +16,7 @@ Pure: ARM REST JSON in, decisions out; no azure-cli import.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -164,6 +164,36 @@ def disruption_gate(cluster: Mapping[str, Any], window_config: Mapping[str, Any]
                               f"AllowDuringMaintenanceWindow allows reimages only inside the {NODE_OS_WINDOW} window "
                               f"({describe_window(window)}), and it is closed now")
     return DisruptionGate(policy, True, reason=f"the {NODE_OS_WINDOW} window ({describe_window(window)}) is open now")
+
+
+# ---- the one disruption rule: aks update and the fleet rollout ---------------------------------------------------
+
+NO_REIMAGE = "none"  # nothing the user set changes: AKS reimages nothing
+MAY_REIMAGE = "may"  # only CIDRs that may be an unread VNet's space go: announced, sent, the service decides
+REIMAGE = "reimage"  # AKS reimages every pool, and the disruption policy lets it (or cannot be told: the service)
+REFUSED = "refused"  # AKS reimages every pool, and the disruption policy would make the service refuse it
+
+
+@dataclass(frozen=True)
+class ReimageDecision:
+    verdict: str  # NO_REIMAGE | MAY_REIMAGE | REIMAGE | REFUSED
+    fields: tuple[str, ...]  # the fields the update changes
+    gate: DisruptionGate | None = None  # None: the policy was not consulted (nothing or maybe nothing reimages)
+
+
+def reimage_decision(cluster: Mapping[str, Any] | ClusterModel, sent: Mapping[str, Any] | None,
+                     gate: Callable[[], DisruptionGate]) -> ReimageDecision:
+    """What sending ``sent`` does to the nodes, and whether to send it: the one rule of `aks update` and the
+    rollout. ``gate`` reads the disruption gate, called only when a reimage is certain: where the change itself is
+    uncertain the policy is left to the service (never stricter than AKS), so neither refuses nor holds it."""
+    model = model_of(cluster)
+    fields = tuple(model.changed_fields(sent))
+    if not fields:
+        return ReimageDecision(NO_REIMAGE, fields)
+    if not model.certain_fields(sent):
+        return ReimageDecision(MAY_REIMAGE, fields)
+    verdict = gate()
+    return ReimageDecision(REFUSED if verdict.allowed is False else REIMAGE, fields, verdict)
 
 
 def describe_window(window: Mapping[str, Any]) -> str:

@@ -112,7 +112,8 @@ def test_plan_apply_status_then_apply_again_writes_nothing(az_ext, fast, env, tm
     by_name = {c["name"]: c for c in doc["clusters"]}
     assert {n: (c["stage"], c["action"]) for n, c in by_name.items()} == {
         "c1": ("stage-1", "change"), "c2": ("stage-2", "change"), "c3": ("stage-2", "unchanged")}
-    assert by_name["c2"]["after"]["noProxy"] == ["own.c2.example"]  # its own entries (localhost: AKS adds it)
+    # The stored config with only the edit applied: its own entries and localhost kept, the proxies replaced.
+    assert {"localhost", "own.c2.example"} <= set(by_name["c2"]["after"]["noProxy"])
     assert by_name["c2"]["changedFields"] == ["httpProxy", "httpsProxy"] and by_name["c2"]["nodes"] == 3
     assert {n: c["eTag"] for n, c in by_name.items()} == etags
     assert doc["totals"] == {"clusters": 3, "changed": 2, "unchanged": 1, "held": 0, "nodes": 4}
@@ -129,8 +130,8 @@ def test_plan_apply_status_then_apply_again_writes_nothing(az_ext, fast, env, tm
         assert put["body"]["properties"]["httpProxyConfig"]["httpsProxy"] == squid_proxy.url
     assert puts["c1"][0]["t_end"] < puts["c2"][0]["t"]  # the canary stage before the next
     assert len(node_checks(emu, since)) >= 2  # proven from a node of each written cluster
-    assert "Rollout: rg1/c1: checking the new config from one of its nodes" in r.stderr
-    assert "Rollout done" in r.stderr
+    assert "Rollout: rg1/c1 (aksproxy-emulator): checking the new config from one of its nodes" in r.stderr
+    assert "Rollout: done" in r.stderr
 
     assert status(az_ext, path) == {"c1": "done", "c2": "done", "c3": "unchanged"}
     html = tmp_path / "rollout.html"
@@ -274,7 +275,7 @@ def test_ca_rotation_runs_as_two_rollouts(az_ext, fast, env, tmp_path, squid_pro
     refused = sorted((w["path"].rsplit("/", 1)[-1], w["status"]) for w in emu.writes()
                      if w["method"] == "PUT" and w["status"] >= 400)
     assert refused == [("c1", 409), ("c2", 429)]
-    assert "rg1/c1: another operation is in progress; waiting 2 s" in r.stderr
+    assert "rg1/c1 (aksproxy-emulator): another operation is in progress; waiting 2 s" in r.stderr
     r, drop = plan(az_ext, tmp_path, "--remove-trusted-ca", old_fp, name="drop.json")
     assert r.ok, r
     assert apply(az_ext, drop, env).rc == 0
@@ -284,18 +285,19 @@ def test_ca_rotation_runs_as_two_rollouts(az_ext, fast, env, tmp_path, squid_pro
         first, second = (p["body"]["properties"]["httpProxyConfig"] for p in puts[name])
         assert bundle_fingerprints(first["trustedCa"]) == [old_fp, new_fp]
         assert bundle_fingerprints(second["trustedCa"]) == [new_fp]
-        assert first["noProxy"] == second["noProxy"] == [own]
+        assert first["noProxy"] == second["noProxy"] and {own, "localhost"} <= set(first["noProxy"])  # as stored
 
 
 def test_bad_input_is_refused_with_zero_writes(az_ext, fast, env, tmp_path):
     emu = fast
     seed(emu, "c1", dead_proxy(), nodes=1)
     seed(emu, "c2", dead_proxy(), nodes=1)
-    # An edit that makes every cluster's config invalid: each cluster named, with validate's finding.
+    # An edit that makes every cluster's config invalid: each cluster skipped with validate's finding, no plan.
     r, path = plan(az_ext, tmp_path, "--http-proxy", "ftp://proxy.example:21/")
-    assert r.rc == 1 and not path.exists(), r
-    assert "The edit would make 2 cluster(s) invalid" in r.stderr
-    assert "rg1/c1: 1 problem(s)" in r.stderr and "rg1/c2: 1 problem(s)" in r.stderr and "[url-scheme]" in r.stderr
+    assert r.rc == 3 and not path.exists(), r
+    assert "Every selected cluster (2) is left out" in r.stderr
+    assert {row["name"]: [f["code"] for f in row["findings"]] for row in r.json} == {
+        "c1": ["url-scheme"], "c2": ["url-scheme"]}
     # A selection that matches nothing.
     r, path = plan(az_ext, tmp_path, "--add-no-proxy", "x.example", "--names", "nope")
     assert r.rc == 3 and "matches no cluster" in r.stderr and not path.exists(), r
@@ -341,7 +343,7 @@ def test_fleet_strategy_file_one_pipeline_stage_at_a_time(az_ext, fast, env, tmp
         "c1": ("canary", "canary"), "c2": ("prod", "prod-eu"), "c3": ("prod", "prod-us")}
 
     r = apply(az_ext, path, env, "--stage", "prod")  # before the canary: refused
-    assert r.rc == 1 and "Stage prod waits for the stages before it" in r.stderr and "rg1/c1 (pending)" in r.stderr, r
+    assert r.rc == 1 and "Stage prod waits for the stages before it" in r.stderr and "rg1/c1 (aksproxy-emulator) (pending)" in r.stderr, r
     assert not emu.writes()
     r = apply(az_ext, path, env, "--stage", "canary")
     assert r.rc == 0, r
@@ -402,15 +404,18 @@ def test_a_write_refused_with_412_is_never_retried_over(az_ext, fast, env, tmp_p
     assert [w["status"] for w in emu.writes() if w["method"] == "PUT" and MC in w["path"]] == [412]  # once
 
 
-def test_windows_pools_are_refused_at_plan_time(az_ext, fast, tmp_path):
+def test_windows_pools_are_skipped_at_plan_time(az_ext, fast, tmp_path):
     emu = fast
     seed(emu, "c1", dead_proxy(), nodes=1)
     emu.seed_cluster("rg1", "w1", pools=[{"name": "nodepool1", "count": 1, "mode": "System"},
                                          {"name": "win", "count": 1, "mode": "User", "osType": "Windows"}],
                      http_proxy_config={"httpProxy": dead_proxy(), "httpsProxy": dead_proxy()})
     r, path = plan(az_ext, tmp_path, "--add-no-proxy", ".new.example")
-    assert r.rc == 1 and not path.exists(), r
-    assert "rg1/w1: 1 problem(s)" in r.stderr and "[pool-windows]" in r.stderr and "rg1/c1" not in r.stderr
+    assert r.rc == 0 and [c["name"] for c in json.loads(path.read_text())["clusters"]] == ["c1"], r
+    rows = {row["name"]: row for row in r.json}
+    assert rows["w1"]["action"] == "skipped" and [f["code"] for f in rows["w1"]["findings"]] == ["pool-windows"]
+    assert rows["c1"]["action"] == "change" and "Skipped 1 cluster(s)" in r.stderr
+    assert "rg1/w1 (aksproxy-emulator): 1 problem(s)" in r.stderr
 
 
 def test_custom_vnet_clusters_each_vnet_read_once_its_space_never_the_users(az_ext, fast, env, tmp_path,
@@ -428,15 +433,24 @@ def test_custom_vnet_clusters_each_vnet_read_once_its_space_never_the_users(az_e
     since = emu.journal_last()
     r, path = plan(az_ext, tmp_path, "--add-no-proxy", ".new.example")
     assert r.ok, r.stderr
-    vnet_reads = [e["path"] for e in emu.journal(since) if "/virtualnetworks/" in e["path"].lower()]
-    assert sorted(p.rsplit("/", 1)[-1] for p in vnet_reads) == ["other", "shared"]  # once per distinct VNet
+    # The edit starts from the stored config, where AKS's VNet spaces stay on both sides: no VNet is read.
+    assert not [e for e in emu.journal(since) if "/virtualnetworks/" in e["path"].lower()]
     by_name = {c["name"]: c for c in json.loads(path.read_text())["clusters"]}
-    assert by_name["c1"]["after"]["noProxy"] == ["own.c1.example", ".new.example"]  # AKS's 10.42.0.0/16 not the user's
+    assert by_name["c1"]["changedFields"] == ["noProxy"]  # AKS's 10.42.0.0/16 is not the user's: kept as stored
+    assert by_name["c1"]["after"]["noProxy"][-1] == ".new.example" and "10.42.0.0/16" in by_name["c1"]["after"]["noProxy"]
     assert by_name["c3"]["action"] == "unchanged"  # its VNet's two prefixes are AKS's: nothing the user set changes
     r = apply(az_ext, path, env)
     assert r.rc == 0, r
     assert sorted(cluster_puts(emu, since)) == ["c1", "c2"]
     assert status(az_ext, path) == {"c1": "done", "c2": "done", "c3": "unchanged"}
+    # Removing a CIDR the clusters store may be removing a VNet's space: those VNets are read, each once.
+    since = emu.journal_last()
+    r, path = plan(az_ext, tmp_path, "--remove-no-proxy", "10.42.0.0/16", name="remove.json")
+    assert r.ok, r.stderr
+    vnet_reads = [e["path"] for e in emu.journal(since) if "/virtualnetworks/" in e["path"].lower()]
+    assert [p.rsplit("/", 1)[-1] for p in vnet_reads] == ["shared"]  # c3's VNet holds no such CIDR: not read
+    assert {c["name"]: c["action"] for c in json.loads(path.read_text())["clusters"]} == {
+        "c1": "unchanged", "c2": "unchanged", "c3": "unchanged"}  # 10.42.0.0/16 is AKS's: it adds it back
 
 
 def test_a_rollout_across_subscriptions_writes_each_in_its_own(az_ext, fast, env, tmp_path, squid_proxy):

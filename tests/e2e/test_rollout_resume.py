@@ -61,7 +61,7 @@ def test_a_rerun_after_a_failed_canary_writes_nothing_later_until_the_failure_is
         rows = {row["name"]: row for row in r.json}
         assert rows["c2"]["detail"] == ("not started: an earlier stage holds a failed or unverified cluster"
                                         if budget else "not started: the rollout halted")
-        assert "rg1/c1 was failed before this run" in r.stderr and "--accept-failed" in r.stderr
+        assert "rg1/c1 (aksproxy-emulator) was failed before this run" in r.stderr and "--accept-failed" in r.stderr
     assert cluster_puts(emu, since) == {} and node_checks(emu, since) == []  # nothing later written, nor checked
 
     sub = emu.info()["subscription_id"]
