@@ -48,7 +48,8 @@ def cf_compute(cli_ctx, *_, subscription_id=None):
 
 
 def cf_managed_clusters_in(cli_ctx, subscription_id):
-    """Core's managed clusters client for another subscription (a fleet rollout writes across subscriptions)."""
+    """Core's managed clusters client for another subscription (a fleet rollout writes and checks across
+    subscriptions); None: az's current one."""
     from azure.cli.command_modules.acs._client_factory import (
         get_container_service_client,
     )

@@ -184,11 +184,13 @@ hosts_file {work}/hosts
 
 
 @contextmanager
-def mitmdump(origin_ca: trustme.CA, certs_pem: bytes | None = None):
+def mitmdump(origin_ca: trustme.CA, certs_pem: bytes | None = None, upstream: str | None = None):
     """An intercepting proxy (mitmdump) with its own CA in ``workdir/mitmproxy-ca-cert.pem``.
 
     It trusts origins issued by ``origin_ca``; with ``certs_pem`` (key and certificate chain) it presents that
-    certificate for every host instead of minting one.
+    certificate for every host instead of minting one. With ``upstream`` (a proxy URL, e.g. squid's) it reaches
+    origins through that proxy, which resolves names mitmdump cannot, and mints a leaf naming the requested host
+    alone (upstream_cert off): a leaf of its own for every host, as an intercepting proxy does.
     """
     binary = require_binary("mitmdump")
     port = free_port()
@@ -199,6 +201,8 @@ def mitmdump(origin_ca: trustme.CA, certs_pem: bytes | None = None):
         if certs_pem is not None:
             (work / "leaf.pem").write_bytes(certs_pem)
             argv += ["--certs", f"*={work / 'leaf.pem'}"]
+        if upstream is not None:
+            argv += ["--mode", f"upstream:{upstream}", "--set", "upstream_cert=false"]
         with _process(argv, port, work, work / "mitmdump.out"):
             yield Proxy(f"http://127.0.0.1:{port}/", port, work)
 

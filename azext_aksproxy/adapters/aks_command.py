@@ -11,16 +11,18 @@ class AksCommandRefused(Exception):
     """The service refused to start the command (the message is ARM's error, already described)."""
 
 
-def invoke(cmd, aad_managed, resource_group_name, cluster_name, command, files, wait_seconds, what):
-    """The logs of ``command`` run with ``files`` (name -> text; none: no context) on a cluster, with the caller's
-    token when the cluster has AKS-managed Entra ID (``aad_managed``); ``what`` names the run in errors."""
+def invoke(cmd, aad_managed, resource_group_name, cluster_name, command, files, wait_seconds, what,
+           subscription_id=None):
+    """The logs of ``command`` run with ``files`` (name -> text; none: no context) on a cluster (in
+    ``subscription_id``; None: az's current one), with the caller's token when the cluster has AKS-managed Entra ID
+    (``aad_managed``); ``what`` names the run in errors."""
     from azure.cli.command_modules.acs._polling import RunCommandLocationPolling
     from azure.cli.core.azclierror import AzureResponseError
     from azure.cli.core.profiles import ResourceType
     from azure.core.exceptions import HttpResponseError
     from azure.mgmt.core.polling.arm_polling import ARMPolling
 
-    from azext_aksproxy._client_factory import cf_managed_clusters
+    from azext_aksproxy._client_factory import cf_managed_clusters_in
     from azext_aksproxy.adapters.azure_reads import error_text
 
     request_model = cmd.get_models("RunCommandRequest", resource_type=ResourceType.MGMT_CONTAINERSERVICE,
@@ -32,7 +34,7 @@ def invoke(cmd, aad_managed, resource_group_name, cluster_name, command, files, 
 
         request.cluster_token = _get_dataplane_aad_token(cmd.cli_ctx, "6dae42f8-4368-4678-94ff-3960e28e3630")
     try:
-        poller = cf_managed_clusters(cmd.cli_ctx).begin_run_command(
+        poller = cf_managed_clusters_in(cmd.cli_ctx, subscription_id).begin_run_command(
             resource_group_name, cluster_name, request,
             polling=ARMPolling(_POLL_SECONDS, lro_options={"final-state-via": "location"},
                                lro_algorithms=[RunCommandLocationPolling()]))

@@ -64,14 +64,16 @@ def _cluster_argument(resource_group_name, name, from_cluster, nodepool_name=Non
     return (resource_group_name, name, nodepool_name) if from_cluster else None
 
 
-def run_proxy_check(config, cli_ctx, cmd=None, cluster=None):
+def run_proxy_check(config, cli_ctx, cmd=None, cluster=None, subscription_id=None):
     """Check ``config`` (canonical, REST keys) before create/update writes anything; raise when a target fails.
     Targets and timeout come from az config (aksproxy.check_targets / check_timeout). With ``cluster``
-    ((resource group, name[, node pool]) of an existing cluster) the probes run on one of its nodes."""
+    ((resource group, name[, node pool]) of an existing cluster, in ``subscription_id`` when given) the probes run
+    on one of its nodes."""
     from azure.cli.core.azclierror import ValidationError
 
     settings = _Settings(cli_ctx.config)
-    results = _run(config, settings.targets, _timeout(settings.timeout), settings, cli_ctx, cmd=cmd, cluster=cluster)
+    results = _run(config, settings.targets, _timeout(settings.timeout), settings, cli_ctx, cmd=cmd, cluster=cluster,
+                   subscription_id=subscription_id)
     failed = [r for r in results if r.failed]
     for r in results:
         logger.info("--check-proxy: %s", r.summary)
@@ -82,6 +84,8 @@ def run_proxy_check(config, cli_ctx, cmd=None, cluster=None):
         else:
             outcome = "nothing was written to the cluster"
             details = f"az aks http-proxy check --config FILE -g {cluster[0]} -n {cluster[1]} --from-cluster"
+            if subscription_id:
+                details += f" --subscription {subscription_id}"
         raise ValidationError(format_findings(
             findings, f"--check-proxy: {len(failed)} of {len(results)} target(s) failed through the proxy; "
                       f"{outcome}. Details: {details}"))
@@ -91,7 +95,7 @@ def run_proxy_check(config, cli_ctx, cmd=None, cluster=None):
     return results
 
 
-def _run(config, target_texts, timeout, settings, cli_ctx, cmd=None, cluster=None):
+def _run(config, target_texts, timeout, settings, cli_ctx, cmd=None, cluster=None, subscription_id=None):
     from azure.cli.core.azclierror import InvalidArgumentValueError
 
     from azext_aksproxy.proxy_check import (
@@ -117,7 +121,7 @@ def _run(config, target_texts, timeout, settings, cli_ctx, cmd=None, cluster=Non
 
         resource_group_name, name, *pool = cluster
         return check_from_cluster(cmd, resource_group_name, name, config, targets, timeout, roots,
-                                  nodepool_name=pool[0] if pool else None)
+                                  nodepool_name=pool[0] if pool else None, subscription_id=subscription_id)
     progress = cli_ctx.get_progress_controller()
     progress.begin(message=f"Checking {len(targets)} target(s) through the proxy")
     try:

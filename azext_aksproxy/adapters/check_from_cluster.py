@@ -52,21 +52,22 @@ class Node:
 
 
 def check_from_cluster(cmd, resource_group_name, cluster_name, config, targets, timeout, public_roots,
-                       nodepool_name=None):
+                       nodepool_name=None, subscription_id=None):
     """TargetResults for ``targets``, probed through ``config`` from a node of the cluster; from a node of
-    ``nodepool_name`` when given."""
-    from azext_aksproxy._client_factory import cf_managed_clusters
+    ``nodepool_name`` when given. ``subscription_id``: the cluster's own subscription (None: az's current one);
+    every read and run command goes there."""
+    from azext_aksproxy._client_factory import cf_managed_clusters_in
     from azext_aksproxy.adapters.azure_reads import raw_cluster
     from azext_aksproxy.proxy_check import node_probe
     from azext_aksproxy.proxy_check.probe import trust_for
 
-    mc = raw_cluster(cf_managed_clusters(cmd.cli_ctx), resource_group_name, cluster_name)
+    mc = raw_cluster(cf_managed_clusters_in(cmd.cli_ctx, subscription_id), resource_group_name, cluster_name)
     probes = node_probe.plan(config, targets)
     trust = trust_for(config, public_roots)
     progress = cmd.cli_ctx.get_progress_controller()
     progress.begin(message=f"Checking {len(probes)} target(s) from the cluster (run command)")
     try:
-        for route in _routes(cmd, mc, resource_group_name, cluster_name, nodepool_name, timeout):
+        for route in _routes(cmd, mc, resource_group_name, cluster_name, nodepool_name, timeout, subscription_id):
             try:
                 logger.warning("Checking %d target(s) from %s (%s)...", len(probes), route.where, route.how)
                 outputs, rounds = _rounds(probes, timeout, config, route.run)
@@ -85,19 +86,21 @@ def check_from_cluster(cmd, resource_group_name, cluster_name, config, targets, 
         progress.end()
 
 
-def _routes(cmd, mc, resource_group_name, cluster_name, nodepool_name, timeout):
-    """The routes, in the order tried: the scale-set run command on a node, then a pod on that node."""
+def _routes(cmd, mc, resource_group_name, cluster_name, nodepool_name, timeout, subscription_id=None):
+    """The routes, in the order tried: the scale-set run command on a node, then a pod on that node; both in the
+    cluster's subscription."""
     wait = _wait_seconds(timeout)
+    compute = cf_compute(cmd.cli_ctx, subscription_id=subscription_id)
     try:
-        nodes = _nodes(cmd.cli_ctx, mc, nodepool_name)
+        nodes = _nodes(compute, mc, nodepool_name)
     except RouteRefused as exc:
         logger.warning("The scale-set run command is not available: %s", exc)
         nodes = []
     if nodes:
-        yield _NodeRoute(cmd.cli_ctx, mc, nodes, wait)
+        yield _NodeRoute(cmd.cli_ctx, compute, mc, nodes, wait)
     pod_seconds = _node_pod_seconds(cmd.cli_ctx.config.get("aksproxy", "node_pod_timeout", None), timeout)
-    yield _PodRoute(cmd, mc, resource_group_name, cluster_name, nodes[0].name if nodes else None, nodepool_name,
-                    pod_seconds, max(wait, pod_seconds + 120))
+    yield _PodRoute(cmd, mc, (resource_group_name, cluster_name, subscription_id),
+                    nodes[0].name if nodes else None, nodepool_name, pod_seconds, max(wait, pod_seconds + 120))
 
 
 def _node_pod_seconds(setting, timeout) -> float:
@@ -130,7 +133,7 @@ def _rounds(probes, timeout, config, run):
     records and the number of runs."""
     from azext_aksproxy.proxy_check import node_probe
 
-    records, pending, known, rounds = {}, list(probes), {}, 0
+    records, pending, known, rounds = {}, list(probes), node_probe.issuer_candidates(config), 0
     for rounds in range(1, _MAX_ROUNDS + 1):
         output = run(node_probe.build_script(pending, timeout, config, known_certificates=known))
         missing = node_probe.missing_tools(output)
@@ -175,8 +178,8 @@ class _NodeRoute:
 
     how = "the scale-set run command"
 
-    def __init__(self, cli_ctx, mc, nodes, wait_seconds):
-        self.cli_ctx, self.mc, self.nodes, self.wait_seconds = cli_ctx, mc, nodes, wait_seconds
+    def __init__(self, cli_ctx, compute, mc, nodes, wait_seconds):
+        self.cli_ctx, self.compute, self.mc, self.nodes, self.wait_seconds = cli_ctx, compute, mc, nodes, wait_seconds
         self.current = 0
 
     @property
@@ -188,7 +191,8 @@ class _NodeRoute:
 
         while True:
             try:
-                return _run_on_node(self.cli_ctx, self.mc, self.nodes[self.current], lines, self.wait_seconds)
+                return _run_on_node(self.cli_ctx, self.compute, self.mc, self.nodes[self.current], lines,
+                                    self.wait_seconds)
             except HttpResponseError as exc:
                 if getattr(exc, "status_code", None) != 409 or self.current + 1 >= len(self.nodes):
                     raise
@@ -197,7 +201,7 @@ class _NodeRoute:
                 self.current += 1
 
 
-def _nodes(cli_ctx, mc, nodepool_name=None) -> list[Node]:
+def _nodes(compute, mc, nodepool_name=None) -> list[Node]:
     """The running instances of the cluster's Linux scale sets: the system pools' first; only ``nodepool_name``'s
     when given."""
     from azure.cli.core.azclierror import InvalidArgumentValueError
@@ -207,7 +211,6 @@ def _nodes(cli_ctx, mc, nodepool_name=None) -> list[Node]:
     if nodepool_name and nodepool_name.lower() not in modes:
         raise InvalidArgumentValueError(
             f"--nodepool-name {nodepool_name}: the cluster has no such node pool; it has {', '.join(sorted(modes))}.")
-    compute = cf_compute(cli_ctx)
     nrg = str(properties(mc).get("nodeResourceGroup") or "")
     try:
         candidates = []
@@ -236,13 +239,12 @@ def _nodes(cli_ctx, mc, nodepool_name=None) -> list[Node]:
     return nodes
 
 
-def _run_on_node(cli_ctx, mc, node: Node, lines, wait_seconds: float) -> str:
+def _run_on_node(cli_ctx, compute, mc, node: Node, lines, wait_seconds: float) -> str:
     from azure.cli.core.profiles import ResourceType, get_sdk
     from azure.core.exceptions import HttpResponseError
 
     run_command_input = get_sdk(cli_ctx, ResourceType.MGMT_COMPUTE, "RunCommandInput", mod="models",
                                 operation_group="virtual_machine_scale_set_vms")
-    compute = cf_compute(cli_ctx)
     try:
         poller = compute.virtual_machine_scale_set_vms.begin_run_command(
             properties(mc).get("nodeResourceGroup"), node.vmss, node.instance_id,
@@ -291,8 +293,9 @@ class _PodRoute:
 
     how = "a pod with the node's filesystem and network, started through AKS run command"
 
-    def __init__(self, cmd, mc, resource_group_name, cluster_name, node, pool, pod_seconds, wait_seconds):
-        self.cmd, self.mc, self.resource_group_name, self.cluster_name = cmd, mc, resource_group_name, cluster_name
+    def __init__(self, cmd, mc, cluster, node, pool, pod_seconds, wait_seconds):
+        self.cmd, self.mc = cmd, mc
+        self.resource_group_name, self.cluster_name, self.subscription_id = cluster  # (rg, name, subscription)
         self.node, self.pool, self.pod_seconds, self.wait_seconds = node, pool, pod_seconds, wait_seconds
 
     @property
@@ -311,7 +314,7 @@ class _PodRoute:
             aad_managed = bool((properties(self.mc).get("aadProfile") or {}).get("managed"))
             logs = invoke(self.cmd, aad_managed, self.resource_group_name, self.cluster_name, node_pod.COMMAND,
                           node_pod.files(name, self.node, lines, round(self.pod_seconds), self.pool),
-                          self.wait_seconds, f"the probe pod on {self.where}")
+                          self.wait_seconds, f"the probe pod on {self.where}", subscription_id=self.subscription_id)
         except AksCommandRefused as exc:
             raise AzureResponseError(
                 f"AKS run command was refused too: {exc}. Nothing was checked and nothing was written. Run the "

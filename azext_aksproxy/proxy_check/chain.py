@@ -27,7 +27,8 @@ from azext_aksproxy.proxy_config import x509ext
 from azext_aksproxy.proxy_config.x509ext import load_pem_certificates
 
 __all__ = ["CertFacts", "PathResult", "ReadChain", "facts", "load_pem_certificates", "name_problem",
-           "public_roots", "read_chain", "subject_alt_names", "trusted_ca_certificates", "verify_path"]
+           "public_roots", "read_chain", "subject_alt_names", "trusted_ca_certificates", "verify_issuer_path",
+           "verify_path"]
 
 _MAX_DEPTH = 8  # longer chains than this do not occur in practice; the bound keeps a bad chain from looping
 
@@ -130,6 +131,24 @@ def verify_path(chain: Sequence[x509.Certificate], anchors: Sequence[x509.Certif
     if not chain or not anchors:
         return PathResult(None)
     path = _path_to_anchor(chain[0], list(chain[1:]), list(anchors), 0)
+    return _valid_now(path, now)
+
+
+def verify_issuer_path(issuers: Sequence[x509.Certificate], anchors: Sequence[x509.Certificate],
+                       now: datetime.datetime | None = None) -> PathResult:
+    """The path of a leaf already verified (on a node) as signed by ``issuers[0]``, which must be a CA: through
+    ``issuers`` to one of ``anchors``; a self-signed ``issuers[0]`` stands for its key, so the path ends at the
+    anchor holding that name and key (as a path from the leaf would), and it is valid now or not."""
+    if not issuers or not anchors or not _is_ca(issuers[0]):
+        return PathResult(None)
+    first = issuers[0]
+    if first.subject == first.issuer:
+        anchor = next((a for a in anchors if a == first or _issued_by(first, a)), None)
+        return _valid_now([anchor] if anchor is not None else None, now)
+    return verify_path(issuers, anchors, now)
+
+
+def _valid_now(path: list[x509.Certificate] | None, now: datetime.datetime | None) -> PathResult:
     if path is None:
         return PathResult(None)
     now = x509ext.aware_now(now)

@@ -15,8 +15,13 @@ chain is judged the same wherever it was fetched. The script:
 - prints one short line per target, ``AKSPROXY1 <index> <curl exit> <http code> <CONNECT code> <seconds> <error>
   <chain>`` (error: base64 of curl's message; chain: the certificates' fingerprints, comma-separated, self-signed
   roots left out), and each certificate once, ``AKSPROXY1 cert <fingerprint> <base64 of gzip of its DER>``, unless
-  an earlier run already brought it (``known_certificates``). Targets behind one proxy or origin share their
-  intermediates, and paths of one host their whole chain, so a hundred targets fit into two or three runs.
+  an earlier run already brought it (``known_certificates``);
+- checks each leaf on the node against the certificate presented after it, as Go would (``openssl verify
+  -partial_chain``: signature and dates; the target's name against the subjectAltName only): a leaf that passes
+  is named ``=<fingerprint>`` in its record and not sent, its issuer is (so trust is still judged here, by the
+  same code); a leaf that fails comes back whole, and the verdict and its message are reached here. Every host
+  behind an intercepting proxy has a leaf of its own (about 570 bytes each), but they share one issuer, so a
+  hundred distinct hosts fit into two runs.
   The VMSS run command returns only the last 4,096 bytes of output: records come first, certificates last, and
   what is cut off is simply missing: :func:`parse_output` returns what is complete and the caller asks again.
 
@@ -34,10 +39,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
+
 from azext_aksproxy.proxy_config.findings import mask_secrets
 
 from ..proxy_config.bypass import NoProxy
 from . import verdicts
+from .chain import trusted_ca_certificates
 from .probe import _GATEWAY_ERRORS, Proxy, Trust, judge_chain, route_for
 from .results import TargetResult, TlsReport, finding
 from .targets import Target
@@ -52,7 +60,9 @@ _MISSING = re.compile(rf"^{RECORD} missing((?: [\w.-]+)+)$", re.MULTILINE)
 # pod image may not (Azure/AKS issue 3034: kubectl, helm, later jq, grep, awk, xargs; network tools were asked for).
 TOOLS = ("curl", "openssl", "timeout", "awk", "sed", "gzip", "base64", "mktemp", "env", "head")
 _LINE = re.compile(rf"^{RECORD} (\d+) (\d+) (\d{{3}}) (\d{{3}}) ([0-9.]+) (\S+) (\S+)$")
-_CERT = re.compile(rf"^{RECORD} cert ([0-9a-f]{{16}}) (\S+)$", re.MULTILINE)
+# Hex digits of a certificate's SHA-256 named in records: enough to tell apart the few certificates of one check.
+FINGERPRINT_HEX = 12
+_CERT = re.compile(rf"^{RECORD} cert ([0-9a-f]{{{FINGERPRINT_HEX}}}) (\S+)$", re.MULTILINE)
 _PARALLEL = 16  # probes at once on the node: a long --target list is not a flood from one node
 
 
@@ -77,7 +87,10 @@ class NodeRecord:
     connect_code: int
     seconds: float
     error: str
-    chain_der: tuple[bytes, ...]
+    chain_der: tuple[bytes, ...]  # from the issuer on when ``leaf_checked``
+    leaf_checked: bool = False  # the leaf was checked on the node against chain_der[0] (names, dates, signature)
+    # the leaf did not come back: chain_der holds another target's leaf of the same issuer, which it is judged by
+    shares_issuer: bool = False
 
 
 def plan(config: Mapping[str, Any], targets: Sequence[Target]) -> list[NodeProbe]:
@@ -96,6 +109,7 @@ def build_script(probes: Sequence[NodeProbe], timeout: float, config: Mapping[st
         if "@" in url.split("//", 1)[-1].split("/", 1)[0]:
             raise ValueError(f"{field} holds user info; it is never sent to a node")
     seconds = max(1, round(timeout))
+    candidates = issuer_candidates(config)
     lines = [
         "#!/bin/bash",
         "[ -n \"${BASH_VERSION:-}\" ] || exec /bin/bash \"$0\" \"$@\"  # run command may start it with sh",
@@ -110,12 +124,42 @@ def build_script(probes: Sequence[NodeProbe], timeout: float, config: Mapping[st
         f"for t in {' '.join(TOOLS)}; do command -v \"$t\" >/dev/null 2>&1 || m=\"$m $t\"; done",
         f"[ -z \"$m\" ] || {{ echo \"{RECORD} missing$m\"; exit 0; }}",
         "run() { env -i PATH=\"$PATH\" HOME=\"$W\" LC_ALL=C \"$@\"; }",
-        f"known=' {' '.join(sorted(known_certificates or {}))} '",
+        *_write_issuers(candidates),
+        f"known=' {' '.join(sorted({**(known_certificates or {}), **candidates}))} '",
         f"throttle() {{ while [ \"$(jobs -rp | wc -l)\" -ge {_PARALLEL} ]; do wait -n 2>/dev/null || sleep 0.1; done; }}",
         "b64() { base64 -w0; }",
-        # i url proxy-url|- tls-authority|- sni|- proxy-authority|-
+        # The leaf checked here as Go checks it, against the certificate presented right after it, else against
+        # each certificate of the NEW trustedCa (a.<fingerprint>), never the node's store: signature and dates
+        # (openssl verify), the name against the subjectAltName only (never the CN: a leaf without a DNS name is
+        # not checked for a DNS target), no partial wildcards. Prints the issuer's file; a leaf that fails comes
+        # back whole, to be judged (and named) by aksproxy.
+        "leaf() {",
+        "  local i=$1 sni=$2 host=$3 sans a",
+        "  sans=$(run openssl x509 -in \"x.$i.1\" -noout -ext subjectAltName 2>/dev/null) || return 1",
+        "  case \"$sans\" in *[!:]\\**) return 1;; esac",
+        "  if [ \"$sni\" = - ]; then set -- -verify_ip \"$host\"",
+        "  else case \"$sans\" in *DNS:*) ;; *) return 1;; esac; set -- -verify_hostname \"$host\"; fi",
+        "  for a in \"x.$i.2\" a.*; do",
+        "    [ -f \"$a\" ] || continue",
+        "    if run openssl verify -no-CApath -no-CAstore -partial_chain -CAfile \"$a\" \"$@\" \"x.$i.1\" \\",
+        "        >/dev/null 2>&1; then echo \"$a\"; return 0; fi",
+        "  done",
+        "  return 1",
+        "}",
+        # A leaf not checked here comes back whole once per issuer (name hash): the first target to claim the
+        # issuer sends its leaf; the others name that leaf (~<fingerprint>) and are judged by it, as failures only.
+        "same() {",
+        "  local h",
+        "  h=$(run openssl x509 -in \"x.$1.1\" -noout -issuer_hash) || return 1",
+        "  if mkdir \"i.$h\" 2>/dev/null; then echo \"$2\" >\"i.$h/t\" && mv \"i.$h/t\" \"i.$h/fp\"; return 1; fi",
+        "  for _ in 1 2 3 4 5 6 7 8 9 10; do",
+        "    [ -f \"i.$h/fp\" ] && { [ \"$(cat \"i.$h/fp\")\" != \"$2\" ] && cat \"i.$h/fp\"; return; }; sleep 0.2",
+        "  done",
+        "  return 1",
+        "}",
+        # i url proxy-url|- tls-authority|- sni|- proxy-authority|- host
         "probe() {",
-        "  local i=$1 url=$2 proxy=$3 hp=$4 sni=$5 pa=$6 np='' w rc c=- e f n s d fp",
+        "  local i=$1 url=$2 proxy=$3 hp=$4 sni=$5 pa=$6 host=$7 np='' w rc c=- e f n s d fp v r",
         "  local via=() ossl=()",
         "  if [ \"$proxy\" = - ]; then np='*'; else via=(--proxy \"$proxy\"); fi",
         "  if [ \"$pa\" != - ]; then ossl+=(-proxy \"$pa\"); fi",
@@ -129,14 +173,21 @@ def build_script(probes: Sequence[NodeProbe], timeout: float, config: Mapping[st
         (f"    run timeout {seconds} openssl s_client -connect \"$hp\" \"${{ossl[@]}}\" -showcerts </dev/null "
         "2>/dev/null >\"s.$i\""),
         "    awk -v p=\"x.$i.\" '/-BEGIN CERTIFICATE-/{n++; f=p n} f{print > f} /-END CERTIFICATE-/{f=\"\"}' \"s.$i\"",
+        "    v=$(leaf \"$i\" \"$sni\" \"$host\")",
         "    n=1",
         "    while [ -f \"x.$i.$n\" ]; do",
         "      f=\"x.$i.$n\"",
         "      s=$(run openssl x509 -in \"$f\" -noout -subject -issuer -nameopt RFC2253 | sed 's/^[a-z]*=//' | uniq | wc -l)",
-        "      if [ \"$n\" = 1 ] || [ \"$s\" != 1 ]; then",
-        "        d=\"d.$i.$n\"",
-        "        run openssl x509 -in \"$f\" -outform DER >\"$d\"",
-        "        fp=$(run openssl dgst -sha256 -r \"$d\" | head -c 16)",
+        "      d=\"d.$i.$n\"",
+        "      run openssl x509 -in \"$f\" -outform DER >\"$d\"",
+        f"      fp=$(run openssl dgst -sha256 -r \"$d\" | head -c {FINGERPRINT_HEX})",
+        # A leaf checked here is named by its fingerprint after '=' and not sent; then its issuer: a trustedCa
+        # certificate by its fingerprint alone (aksproxy has it), a presented one as any other, self-signed or not.
+        "      if [ \"$n\" = 1 ] && [ -n \"$v\" ]; then",
+        "        c=\"=$fp\"",
+        "        case \"$v\" in a.*) c=\"$c,${v#a.}\"; break;; esac",
+        "      elif [ \"$n\" = 1 ] && r=$(same \"$i\" \"$fp\"); then c=\"~$r\"; break",
+        "      elif [ \"$n\" = 1 ] || [ \"$s\" != 1 ] || { [ \"$n\" = 2 ] && [ -n \"$v\" ]; }; then",
         # Each certificate once per run, and not at all when an earlier run brought it.
         "        case \"$known\" in *\" $fp \"*) ;; *) [ -f \"c.$fp\" ] || {",
         f"          echo \"{RECORD} cert $fp $(gzip -9c \"$d\" | b64)\" >\"t.$fp.$i\" && mv \"t.$fp.$i\" \"c.$fp\"; }};; esac",
@@ -162,12 +213,25 @@ def build_script(probes: Sequence[NodeProbe], timeout: float, config: Mapping[st
             proxy_authority = _authority(p.proxy.host, p.proxy.port) if p.proxy.scheme == "http" else "-"
             if p.proxy.scheme != "http":
                 hp = "-"
-        args = " ".join(shlex.quote(a) for a in (str(p.index), t.url, proxy_url, hp, sni, proxy_authority))
+        args = " ".join(shlex.quote(a) for a in (str(p.index), t.url, proxy_url, hp, sni, proxy_authority, t.host))
         lines += ["throttle", f"probe {args} &"]
     # Records first (largest first), certificates last: a run command keeps the output's tail, so the certificates
     # survive (and are not sent again), and the records cut off come back, short, in the next run.
     lines += ["wait", "for f in $(ls -S r.* 2>/dev/null) $(ls -S c.* 2>/dev/null); do cat \"$f\"; done", "exit 0"]
     return lines
+
+
+def issuer_candidates(config: Mapping[str, Any]) -> dict[str, bytes]:
+    """The NEW trustedCa's certificates (DER) by fingerprint: what the node checks leaves against when the chain
+    presented holds no issuer (an intercepting proxy that sends its leaf alone)."""
+    ders = (c.public_bytes(serialization.Encoding.DER) for c in trusted_ca_certificates(config.get("trustedCa")))
+    return {hashlib.sha256(der).hexdigest()[:FINGERPRINT_HEX]: der for der in ders}
+
+
+def _write_issuers(candidates: Mapping[str, bytes]) -> list[str]:
+    """Script lines writing each candidate issuer as PEM to a.<fingerprint> (openssl verify -CAfile reads PEM)."""
+    return [f"printf %s {base64.b64encode(der).decode('ascii')} | base64 -d >a.der && "
+            f"run openssl x509 -inform DER -in a.der -out a.{fp}" for fp, der in sorted(candidates.items())]
 
 
 def _authority(host: str, port: int) -> str:
@@ -182,7 +246,7 @@ def parse_certificates(text: str) -> dict[str, bytes]:
             der = gzip.decompress(base64.b64decode(m[2], validate=True))
         except (binascii.Error, OSError, EOFError, ValueError):
             continue
-        if len(split_der(der)) == 1 and hashlib.sha256(der).hexdigest()[:16] == m[1]:
+        if len(split_der(der)) == 1 and hashlib.sha256(der).hexdigest()[:FINGERPRINT_HEX] == m[1]:
             out[m[1]] = der
     return out
 
@@ -201,11 +265,15 @@ def parse_output(text: str, certificates: Mapping[str, bytes] | None = None) -> 
         except (binascii.Error, ValueError):
             continue
         fingerprints = [] if m[7] == "-" else m[7].split(",")
-        if any(fp not in known for fp in fingerprints):
+        checked = bool(fingerprints) and fingerprints[0].startswith("=")
+        shared = bool(fingerprints) and fingerprints[0].startswith("~")
+        needed = fingerprints[1:] if checked else [fingerprints[0][1:]] if shared else fingerprints
+        if (checked and not needed) or any(fp not in known for fp in needed):
             continue
-        chain = tuple(known[fp] for fp in fingerprints)
+        chain = tuple(known[fp] for fp in needed)
         index = int(m[1])
-        records[index] = NodeRecord(index, int(m[2]), int(m[3]), int(m[4]), float(m[5]), error.strip(), chain)
+        records[index] = NodeRecord(index, int(m[2]), int(m[3]), int(m[4]), float(m[5]), error.strip(), chain,
+                                    checked, shared)
     return records
 
 
@@ -269,10 +337,35 @@ def _judge_tls(probe: NodeProbe, record: NodeRecord, result: TargetResult, trust
     t = probe.target
     if t.scheme != "https" or (probe.proxy is not None and probe.proxy.scheme != "http"):
         return
-    report, problems = judge_chain(list(record.chain_der), t.host, trust, "the certificate presented for the target")
+    if record.shares_issuer:
+        _judge_by_shared_issuer(probe, record, result, trust, where)
+        return
+    report, problems = judge_chain(list(record.chain_der), t.host, trust, "the certificate presented for the target",
+                                   leaf_checked_on=where if record.leaf_checked else None)
     result.tls = report
     for code, message, fix in problems:
         result.findings.append(finding(code, t, f"From {where}: {message}", fix))
+
+
+def _judge_by_shared_issuer(probe: NodeProbe, record: NodeRecord, result: TargetResult, trust: Trust,
+                            where: str) -> None:
+    """A leaf that did not come back, neither checked on the node against the new trustedCa nor against a
+    certificate presented with it, whose issuer another target's leaf (``record.chain_der``) has: a failure when
+    that leaf leads to no trusted certificate; else it was never judged, a failure as well (never a pass)."""
+    t = probe.target
+    report, problems = judge_chain(list(record.chain_der), t.host, trust, "the certificate presented for the target")
+    result.tls = TlsReport([], None, report.intercepted)
+    untrusted = [p for p in problems if p.code == "tls-untrusted"]
+    if untrusted:
+        code, message, fix = untrusted[0]
+        result.findings.append(finding(code, t, f"From {where}: {message}", fix))
+        return
+    result.findings.append(finding(
+        "node-no-result", t, f"{where.capitalize()} could not check the certificate presented for {t.url} and did "
+                             f"not send it: its issuer {report.leaf_issuer!r} is not in the new trustedCa, and the "
+                             "leaf of another target it issued was trusted otherwise.",
+        "Run the check with fewer --target values, or from a machine in the cluster's network (without "
+        "--from-cluster, or --check-proxy-from local)."))
 
 
 def _judge_direct(probe: NodeProbe, record: NodeRecord, result: TargetResult, trust: Trust, where: str,
@@ -340,7 +433,7 @@ def _unread_chain_note(proxy: Proxy, target: Target) -> str:
 def _tls_note(tls: TlsReport | None) -> str:
     if tls is None:
         return ""
-    issuer = tls.chain[0].issuer if tls.chain else "?"
+    issuer = tls.leaf_issuer or "?"
     if tls.intercepted:
         return (f" TLS is intercepted (the chain is issued by {issuer!r}, not a public CA) and trusted through "
                 f"trustedCa ({tls.anchor!r}).")

@@ -13,9 +13,13 @@ documented, so it is compared as a set of comma-separated entries, and a NO_PROX
 user's noProxy but not all of AKS's additions is not called stale (AKS's own list has grown over time).
 
 Pure: no azure-cli import. Values are shown masked (:func:`mask_secrets`): an env value may carry credentials.
+They are masked inside the cluster already (:data:`JQ_FILTER`, run by jq in the AKS run command's pod, whose image
+has it: Azure/AKS issue 3034): only what the comparison reads leaves the cluster, the proxy variables' values with
+their credentials masked, so no secret reaches az's own trace of the run command's response (``--debug``).
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +28,22 @@ from azext_aksproxy.proxy_config.findings import mask_secrets
 
 OPT_OUT = "kubernetes.azure.com/no-http-proxy-vars"
 VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY")  # each also in lower case
+# mask_secrets' pattern (proxy_config/findings.py) as an Oniguruma regex with the scheme captured by name.
+_JQ_USERINFO = r"(?<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^\s'\"`<>]*@"
+_JQ_NAMES = json.dumps([name for upper in VARIABLES for name in (upper, upper.lower())])
+# What `kubectl get pods -A -o json` is cut down to before it leaves the cluster: each pod's namespace, name,
+# owners, pod-template-hash label and opt-out annotation, and its containers' proxy variables, values masked.
+JQ_FILTER = f"""def mask: if type == "string" then gsub({json.dumps(_JQ_USERINFO)}; "\\(.scheme)***@") else . end;
+def proxyenv: [(.env // [])[] | select(.name as $n | {_JQ_NAMES} | index($n)) | if has("value") then .value |= mask
+  else . end];
+{{items: [.items[] | {{
+  metadata: {{namespace: .metadata.namespace, name: .metadata.name,
+    ownerReferences: [(.metadata.ownerReferences // [])[] | {{kind, name, controller}}],
+    labels: ((.metadata.labels // {{}}) | with_entries(select(.key == "pod-template-hash"))),
+    annotations: ((.metadata.annotations // {{}}) | with_entries(select(.key == {json.dumps(OPT_OUT)})))}},
+  spec: {{initContainers: [(.spec.initContainers // [])[] | {{name, env: proxyenv}}],
+    containers: [(.spec.containers // [])[] | {{name, env: proxyenv}}]}}}}]}}
+"""
 
 
 @dataclass(frozen=True)
@@ -164,12 +184,13 @@ def _differences(pod: Mapping[str, Any], expected: Expected) -> tuple[list[Diffe
 
 
 def _matches(variable: str, found: str | None, expected: Expected) -> bool:
+    # ``found`` was masked in the cluster (JQ_FILTER): compared with the expected value masked alike.
     if variable == "HTTP_PROXY":
-        return (found or None) == expected.http_proxy
+        return _mask(found or None) == _mask(expected.http_proxy)
     if variable == "HTTPS_PROXY":
         if expected.https_proxy:
-            return found == expected.https_proxy
-        return (found or None) in (None, expected.https_fallback)
+            return _mask(found) == _mask(expected.https_proxy)
+        return _mask(found or None) in (None, _mask(expected.https_fallback))
     entries = frozenset(_entries(found or ""))
     if not expected.enabled:
         return not entries

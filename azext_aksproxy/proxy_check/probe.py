@@ -199,7 +199,7 @@ class _Probe:
         r, p = self.result, self.proxy
         message = f"Reached through {p.field} {p.url}: HTTP {r.status} in {r.latency_ms} ms."
         if r.tls is not None:
-            issuer = r.tls.chain[0].issuer if r.tls.chain else "?"
+            issuer = r.tls.leaf_issuer or "?"
             if r.tls.intercepted:
                 message += (f" TLS is intercepted (the chain is issued by {issuer!r}, not a public CA) and trusted "
                             f"through trustedCa ({r.tls.anchor!r}).")
@@ -211,56 +211,71 @@ class _Probe:
         self.result.findings.append(finding(code, self.target, message, fix))
 
 
-def judge_chain(ders: Sequence[bytes], host: str, trust: Trust, what: str) -> tuple[TlsReport, list[Problem]]:
-    """The report for a presented chain, and its problems."""
+def judge_chain(ders: Sequence[bytes], host: str, trust: Trust, what: str,
+                leaf_checked_on: str | None = None) -> tuple[TlsReport, list[Problem]]:
+    """The report for a presented chain, and its problems. With ``leaf_checked_on`` (where the leaf was already
+    checked against ``ders[0]`` for names, dates and signature: node_probe) ``ders`` start at the leaf's issuer."""
     what = what[:1].upper() + what[1:]  # it starts every message
     if not ders:
         return TlsReport([], None, True), [Problem("tls-handshake", f"{what} is missing: the peer presented none.",
                                                    "Check the proxy's TLS settings.")]
     read = chains.read_chain(ders)
+    offset = 1 if leaf_checked_on else 0  # positions are told with the leaf as 1
     problems = [Problem(
-        "tls-unreadable", f"{what} ({host}): certificate {position} of {read.size} in the chain presented cannot be "
-                          f"read ({why}); nodes cannot verify a chain through it.",
+        "tls-unreadable", f"{what} ({host}): certificate {position + offset} of {read.size + offset} in the chain "
+                          f"presented cannot be read ({why}); nodes cannot verify a chain through it.",
         f"Inspect the chain with `openssl s_client -connect <proxy> -showcerts` and re-issue the certificate at "
-        f"position {position} (1 is the leaf).") for position, why in read.unreadable]
+        f"position {position + offset} (1 is the leaf).") for position, why in read.unreadable]
     if not read.leaf_readable:
-        return TlsReport(read.facts, None, True), problems
+        return TlsReport(read.facts, None, True, leaf_checked_on=leaf_checked_on), problems
     certs = read.certs
-    leaf = read.facts[0]
-    public = chains.verify_path(certs, trust.public)
-    own = public if public.ok else chains.verify_path(certs, trust.trusted_ca)
+    verify = chains.verify_issuer_path if leaf_checked_on else chains.verify_path
+    public = verify(certs, trust.public)
+    own = public if public.ok else verify(certs, trust.trusted_ca)
     trusted_by = "public roots" if public.ok else "trustedCa" if own.ok else None
     anchor = own.anchor.subject.rfc4514_string() if own.ok and own.anchor is not None else None
-    report = TlsReport(read.facts, trusted_by, intercepted=public.anchor is None, anchor=anchor)
+    report = TlsReport(read.facts, trusted_by, intercepted=public.anchor is None, anchor=anchor,
+                       leaf_checked_on=leaf_checked_on)
+    leaf_issuer = certs[0].subject if leaf_checked_on else certs[0].issuer
     expired = own.problem or public.problem
     if trusted_by is None and expired:
         problems.append(Problem(
             "tls-expired", f"{what} ({host}) chains to a trusted CA, but {expired}.",
             "Renew the certificate (on the proxy, or in trustedCa if it is the CA there)."))
     elif trusted_by is None:
-        subjects = ", ".join(repr(c.subject.rfc4514_string()) for c in trust.trusted_ca)
-        held = (f"trustedCa ({len(trust.trusted_ca)} certificate(s): {subjects})" if trust.trusted_ca
-                else "trustedCa (absent from the config)")
-        # A trustedCa certificate with the issuer's name that did not sign: a re-keyed or renewed CA, most likely.
-        namesake = any(c.subject == certs[0].issuer for c in trust.trusted_ca)
-        rekeyed = (f" trustedCa does hold a certificate named {leaf.issuer!r}, but its key did not sign this "
-                   "certificate: the proxy signs with another key under the same name (a renewed or re-keyed CA?)."
-                   if namesake else "")
-        problems.append(Problem(
-            "tls-untrusted",
-            f"{what} ({host}) is issued by {leaf.issuer!r}, which neither the public roots nor {held} lead to: "
-            f"the proxy intercepts TLS with a CA that the nodes will not trust.{rekeyed}",
-            f"Put the PEM of the CA {leaf.issuer!r} that the proxy signs with into trustedCa (base64 of the PEM "
-            "text), or let the proxy pass this host through without interception."))
-    name = chains.name_problem(certs[0], host)
-    if name == "no-san":
-        problems.append(Problem(
-            "tls-no-san",
-            f"{what} ({host}; subject {leaf.subject!r}, issued by {leaf.issuer!r}) has no subjectAltName: Go "
-            "components on the nodes (kubelet, containerd) refuse CN-only certificates.",
-            "Make the proxy issue certificates with a subjectAltName for each host it intercepts."))
-    elif name == "mismatch":
-        problems.append(Problem(
-            "tls-name-mismatch", f"{what} names {', '.join(leaf.sans or ())}, not {host}.",
-            f"Make the proxy present a certificate whose subjectAltName covers {host}."))
+        problems.append(_untrusted(what, host, trust, leaf_issuer, str(report.leaf_issuer)))
+    if not leaf_checked_on:
+        problems += _name_problems(what, host, certs[0], read.facts[0])
     return report, problems
+
+
+def _untrusted(what: str, host: str, trust: Trust, issuer: x509.Name, issuer_text: str) -> Problem:
+    subjects = ", ".join(repr(c.subject.rfc4514_string()) for c in trust.trusted_ca)
+    held = (f"trustedCa ({len(trust.trusted_ca)} certificate(s): {subjects})" if trust.trusted_ca
+            else "trustedCa (absent from the config)")
+    # A trustedCa certificate with the issuer's name that did not sign: a re-keyed or renewed CA, most likely.
+    namesake = any(c.subject == issuer for c in trust.trusted_ca)
+    rekeyed = (f" trustedCa does hold a certificate named {issuer_text!r}, but its key did not sign this "
+               "certificate: the proxy signs with another key under the same name (a renewed or re-keyed CA?)."
+               if namesake else "")
+    return Problem(
+        "tls-untrusted",
+        f"{what} ({host}) is issued by {issuer_text!r}, which neither the public roots nor {held} lead to: "
+        f"the proxy intercepts TLS with a CA that the nodes will not trust.{rekeyed}",
+        f"Put the PEM of the CA {issuer_text!r} that the proxy signs with into trustedCa (base64 of the PEM "
+        "text), or let the proxy pass this host through without interception.")
+
+
+def _name_problems(what: str, host: str, leaf: x509.Certificate, facts: chains.CertFacts) -> list[Problem]:
+    name = chains.name_problem(leaf, host)
+    if name == "no-san":
+        return [Problem(
+            "tls-no-san",
+            f"{what} ({host}; subject {facts.subject!r}, issued by {facts.issuer!r}) has no subjectAltName: Go "
+            "components on the nodes (kubelet, containerd) refuse CN-only certificates.",
+            "Make the proxy issue certificates with a subjectAltName for each host it intercepts.")]
+    if name == "mismatch":
+        return [Problem(
+            "tls-name-mismatch", f"{what} names {', '.join(facts.sans or ())}, not {host}.",
+            f"Make the proxy present a certificate whose subjectAltName covers {host}.")]
+    return []

@@ -38,12 +38,20 @@ class TlsReport:
     trusted_by: str | None  # "public roots", "trustedCa", or None when nothing does
     intercepted: bool  # the chain is not publicly trusted: the proxy (or a private origin) signs it
     anchor: str | None = None  # subject of the trusted certificate the chain ends at
+    # where the leaf was checked (names, dates, signature) when it did not come back: chain[0] then holds its issuer
+    leaf_checked_on: str | None = None
+
+    @property
+    def leaf_issuer(self) -> str | None:
+        if not self.chain:
+            return None
+        return self.chain[0].subject if self.leaf_checked_on else self.chain[0].issuer
 
     def to_dict(self) -> dict[str, Any]:
-        leaf = self.chain[0] if self.chain else None
-        return {
+        leaf = self.chain[0] if self.chain and not self.leaf_checked_on else None
+        out = {
             "subject": leaf.subject if leaf else None,
-            "issuer": leaf.issuer if leaf else None,
+            "issuer": self.leaf_issuer,
             "sans": list(leaf.sans) if leaf and leaf.sans is not None else None,
             "verified": self.trusted_by is not None,
             "trustedBy": self.trusted_by,
@@ -51,6 +59,9 @@ class TlsReport:
             "intercepted": self.intercepted,
             "chain": [c.to_dict() for c in self.chain],
         }
+        if self.leaf_checked_on:
+            out["leafCheckedOn"] = self.leaf_checked_on
+        return out
 
 
 @dataclass

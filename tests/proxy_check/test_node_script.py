@@ -9,7 +9,16 @@ from azext_aksproxy.proxy_check import node_probe as np
 from azext_aksproxy.proxy_check import parse_targets
 from azext_aksproxy.proxy_check.probe import trust_for
 from tests.armemu.node import run_script
-from tests.proxies import b64_pem, free_port, mitm_ca_pem, squid, tls_front
+from tests.proxies import (
+    b64_pem,
+    cn_only_chain,
+    free_port,
+    mitm_ca_pem,
+    mitmdump,
+    origin,
+    squid,
+    tls_front,
+)
 
 WHERE = "node aks-nodepool1-00000000-vmss000000"
 
@@ -29,8 +38,13 @@ def run_on_node(config, urls, public_roots, tmp_path, node_env=None, hidden_tool
                      {"TMPDIR": str(temp), **(node_env or {})}, timeout=60, hidden_tools=hidden_tools)
     assert run.exit_code == 0 and not run.timed_out, run
     assert list(temp.iterdir()) == []  # the script's working directory is gone
-    records = np.parse_output(run.stdout)
+    records = np.parse_output(run.stdout, np.issuer_candidates(config))
     return [np.judge(p, records.get(p.index), trust_for(config, public_roots), WHERE, 5) for p in probes], run
+
+
+def chain_field(run) -> str:
+    (record,) = [line for line in run.stdout.splitlines() if not line.startswith(f"{np.RECORD} cert ")]
+    return record.split()[-1]
 
 
 def test_new_config_is_used_not_the_nodes_current_proxy(squid_proxy, https_origin, public_roots, tmp_path):
@@ -76,3 +90,46 @@ def test_through_an_https_proxy_the_target_is_reached_and_the_chain_left_to_the_
                                    tmp_path)
     assert result.summary.code == "reached" and result.status == 200 and result.via == "httpsProxy"
     assert "openssl cannot tunnel through an https:// proxy" in result.summary.message
+
+
+def test_an_intercepted_leaf_is_checked_on_the_node_against_the_new_trusted_ca_and_nothing_else_comes_back(
+        mitm, https_origin, public_roots, tmp_path):
+    config = {"httpProxy": mitm.url, "trustedCa": b64_pem(mitm_ca_pem(mitm))}
+    (result,), run = run_on_node(config, [https_origin.url], public_roots, tmp_path)
+    (ca_fingerprint,) = np.issuer_candidates(config)
+    (record,) = run.stdout.splitlines()  # mitmdump sends its leaf alone: the node checked it against trustedCa
+    leaf, issuer = record.split()[-1].split(",")
+    assert leaf.startswith("=") and issuer == ca_fingerprint and " cert " not in run.stdout
+    assert result.summary.code == "reached" and result.tls.trusted_by == "trustedCa"
+    assert result.tls.leaf_checked_on == WHERE and result.tls.to_dict()["issuer"] == "O=mitmproxy,CN=mitmproxy"
+
+
+def test_a_leaf_no_new_trusted_ca_signed_comes_back_whole_and_is_judged_untrusted(mitm, https_origin, public_roots,
+                                                                                   tmp_path):
+    other_ca = trustme.CA(organization_name="Other Proxy CA").cert_pem.bytes()
+    (result,), run = run_on_node({"httpProxy": mitm.url, "trustedCa": b64_pem(other_ca)}, [https_origin.url],
+                                 public_roots, tmp_path)
+    assert not chain_field(run).startswith("=") and run.stdout.count(" cert ") == 1  # not the node's own store
+    assert result.summary.code == "tls-untrusted" and result.tls.leaf_checked_on is None
+    assert "'O=mitmproxy,CN=mitmproxy'" in result.summary.message
+
+
+def test_a_leaf_the_node_cannot_vouch_for_comes_back_whole(origin_ca, https_origin, public_roots, tmp_path):
+    certs_pem, ca_pem = cn_only_chain()  # no subjectAltName: openssl would fall back to the CN, Go does not
+    with mitmdump(origin_ca, certs_pem=certs_pem) as proxy:
+        (result,), run = run_on_node({"httpProxy": proxy.url, "trustedCa": b64_pem(ca_pem)}, [https_origin.url],
+                                     public_roots, tmp_path)
+    assert not chain_field(run).startswith("=") and result.tls.leaf_checked_on is None
+    assert result.summary.code == "tls-no-san"
+
+
+def test_leaves_of_one_untrusted_issuer_come_back_once_and_fail_alike(origin_ca, public_roots, tmp_path):
+    hosts = ["a.hosts.aksproxy.test", "b.hosts.aksproxy.test"]
+    with origin(origin_ca, names=("*.hosts.aksproxy.test",)) as o, squid(hosts=dict.fromkeys(hosts, "127.0.0.1")) \
+            as upstream, mitmdump(origin_ca, upstream=upstream.url) as proxy:  # a leaf minted for each host
+        results, run = run_on_node({"httpProxy": proxy.url}, [f"https://{h}:{o.port}/" for h in hosts], public_roots,
+                                   tmp_path)
+    chains = sorted(line.split()[-1][:1] for line in run.stdout.splitlines() if f"{np.RECORD} cert " not in line)
+    assert chains[-1] == "~" and chains[0] != "~" and run.stdout.count(" cert ") == 1  # one leaf, named by the other
+    assert [r.summary.code for r in results] == ["tls-untrusted", "tls-untrusted"]
+    assert all("'O=mitmproxy,CN=mitmproxy'" in r.summary.message and r.failed for r in results)

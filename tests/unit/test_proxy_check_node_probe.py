@@ -30,7 +30,7 @@ class Chain(str):
 
 def der_chain(*certs: bytes) -> Chain:
     ders = [x509.load_pem_x509_certificate(c).public_bytes(serialization_der()) for c in certs]
-    fps = [hashlib.sha256(d).hexdigest()[:16] for d in ders]
+    fps = [hashlib.sha256(d).hexdigest()[:np.FINGERPRINT_HEX] for d in ders]
     chain = Chain(",".join(fps))
     chain.cert_lines = [f"{np.RECORD} cert {fp} {base64.b64encode(gzip.compress(d)).decode()}"
                         for fp, d in zip(fps, ders)]
@@ -198,7 +198,40 @@ def test_through_an_https_proxy_the_chain_is_not_read_and_the_row_says_so(pki):
     cfg = {"httpProxy": PROXY, "httpsProxy": "https://tls.contoso.com:3129/"}
     (p,) = probes(cfg, "https://mcr.microsoft.com/")
     script = "\n".join(np.build_script([p], 5, cfg))
-    assert "probe 0 https://mcr.microsoft.com:443/ https://tls.contoso.com:3129/ - mcr.microsoft.com - &" in script
+    assert ("probe 0 https://mcr.microsoft.com:443/ https://tls.contoso.com:3129/ - mcr.microsoft.com - "
+            "mcr.microsoft.com &") in script
     result = verdict(cfg, "https://mcr.microsoft.com/", line(0), roots)
     assert result.summary.code == "reached" and result.tls is None
     assert "openssl cannot tunnel through an https:// proxy" in result.summary.message
+
+
+def test_a_leaf_checked_on_the_node_is_trusted_only_through_what_its_issuer_leads_to(pki):
+    _, proxy_ca, roots = pki
+    url = "https://mcr.microsoft.com/"
+    trusted_ca = base64.b64encode(proxy_ca.cert_pem.bytes()).decode()
+    (ca_fp,) = np.issuer_candidates({"trustedCa": trusted_ca})
+    record_line = line(0, chain=f"=0123456789ab,{ca_fp}")  # checked against the new trustedCa: no cert sent
+    cfg = {"httpProxy": PROXY, "trustedCa": trusted_ca}
+    (p,) = probes(cfg, url)
+    record = np.parse_output(record_line, np.issuer_candidates(cfg))[0]
+    trusted = np.judge(p, record, trust_for(cfg, roots), "node n1", 5)
+    assert trusted.summary.code == "reached" and trusted.tls.trusted_by == "trustedCa"
+    assert trusted.tls.to_dict()["leafCheckedOn"] == "node n1" and trusted.tls.to_dict()["subject"] is None
+    assert np.parse_output(record_line) == {}  # the issuer's certificate unknown: incomplete, asked again
+    # checked against an issuer presented with it, which leads nowhere trusted: refused, naming the issuer
+    presented = der_chain(proxy_ca.cert_pem.bytes())
+    untrusted_line = "\n".join(presented.cert_lines) + "\n" + line(0, chain=f"=0123456789ab,{presented}")
+    untrusted = verdict({"httpProxy": PROXY}, url, untrusted_line, roots)
+    assert untrusted.summary.code == "tls-untrusted" and "O=Proxy CA'" in untrusted.summary.message
+
+
+def test_a_leaf_named_by_another_of_its_issuer_only_ever_fails(pki):
+    public, proxy_ca, roots = pki
+    url = "https://mcr.microsoft.com/"
+    other = der_chain(proxy_ca.issue_cert("packages.microsoft.com").cert_chain_pems[0].bytes())
+    text = "\n".join(other.cert_lines) + "\n" + line(0, chain=f"~{other}")
+    result = verdict({"httpProxy": PROXY}, url, text, roots)
+    assert result.summary.code == "tls-untrusted" and result.failed and result.tls.chain == []
+    public_leaf = der_chain(public.issue_cert("packages.microsoft.com").cert_chain_pems[0].bytes())
+    text = "\n".join(public_leaf.cert_lines) + "\n" + line(0, chain=f"~{public_leaf}")
+    assert verdict({"httpProxy": PROXY}, url, text, roots).summary.code == "node-no-result"  # never a pass
