@@ -293,7 +293,10 @@ long-summary: >
     --nodepool-name's, through its scale set's run command in the node resource group; the next node when one is
     busy), through the
     file's config only: the node's current proxy variables are not used, curl and openssl there gather the facts
-    and the chain is judged here, against the public roots and the file's trustedCa. There --target adds to the required
+    and check each leaf (against the certificate after it or the file's trustedCa, never the node's store), and
+    the chain is judged here, against the public roots and the file's trustedCa; 100 distinct hosts take two or
+    three run commands (docs/check-from-cluster.md). The cluster is read and its nodes reached in its own subscription
+    (--subscription for another one than az's current). There --target adds to the required
     endpoints (aksproxy.check_targets, else the defaults) rather than replacing them. A target that noProxy sends
     direct is tried direct and fails as direct-unreachable when the node cannot reach it. Where the scale-set run
     command is refused (node resource group lockdown: AuthorizationFailed) or there is no Linux node, AKS run
@@ -310,6 +313,8 @@ examples:
     text: az aks http-proxy check --config proxy.json -o table
   - name: Check them from one of the cluster's nodes, through the new config, before the update.
     text: az aks http-proxy check --config proxy.json -g MyResourceGroup -n MyManagedCluster --from-cluster -o table
+  - name: The same for a cluster in another subscription than az's current one.
+    text: az aks http-proxy check --config proxy.json -g MyResourceGroup -n MyManagedCluster --from-cluster --subscription MySubscription -o table
   - name: Check a private registry and a package mirror too, waiting at most 5 seconds for each.
     text: az aks http-proxy check --config proxy.json --target https://myregistry.azurecr.io/ http://mirror.contoso.com/ubuntu/ --timeout 5
   - name: In CI, print only the targets that failed (the exit code fails the job).
@@ -328,8 +333,9 @@ long-summary: >
     writes them in is not documented), and groups the stale pods by namespace and owner (a ReplicaSet's
     Deployment, StatefulSet, DaemonSet, Job, bare pod) with the command that restarts them. Pods annotated
     kubernetes.azure.com/no-http-proxy-vars "true" get no variables from AKS and are listed apart (optedOut).
-    Values are shown with credentials masked. AKS run command returns at most 512 KB, which bounds the cluster
-    size this can read.
+    Only the pods' names, owners and proxy variables leave the cluster, their credentials masked there by jq in
+    the run command's pod (so --debug, which prints the run command's response, shows none). AKS run command
+    returns at most 512 KB, which bounds the cluster size this can read.
 examples:
   - name: List the stale pods and how to restart them.
     text: az aks http-proxy pods -g MyResourceGroup -n MyManagedCluster
@@ -412,7 +418,8 @@ type: command
 short-summary: Apply a rollout plan, one stage or all; applying it again resumes it.
 long-summary: >
     Per cluster: re-read it and refuse it if it changed since the plan (eTag); check the new config from one of
-    its nodes (as check --from-cluster) and write only if that passes; PUT with If-Match (412: someone else wrote,
+    its nodes (as check --from-cluster, in the cluster's own subscription; one run command per cluster with the
+    default targets) and write only if that passes; PUT with If-Match (412: someone else wrote,
     never overwritten); follow AKS's reimage to the end. A failure halts: running clusters are followed, no new
     one starts, no later stage starts. Held clusters are never written; 409 and 429 are waited out. Done clusters
     are not written again and a cluster mid-reimage is followed, so after Ctrl-C or a lost machine the same plan is

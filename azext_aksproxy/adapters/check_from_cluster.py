@@ -70,7 +70,7 @@ def check_from_cluster(cmd, resource_group_name, cluster_name, config, targets, 
         for route in _routes(cmd, mc, resource_group_name, cluster_name, nodepool_name, timeout, subscription_id):
             try:
                 logger.warning("Checking %d target(s) from %s (%s)...", len(probes), route.where, route.how)
-                outputs, rounds = _rounds(probes, timeout, config, route.run)
+                outputs, rounds = _rounds(probes, timeout, config, route.run, trust)
                 break
             except RouteRefused as exc:
                 logger.warning("%s is not available: %s", route.how[:1].upper() + route.how[1:], exc)
@@ -128,14 +128,16 @@ def _raise_tools_missing(where, missing):
         "(az aks http-proxy check without --from-cluster, or --check-proxy-from local).")
 
 
-def _rounds(probes, timeout, config, run):
+def _rounds(probes, timeout, config, run, trust):
     """Run the script for the targets still missing until each has its record (or a round brings none); the
     records and the number of runs."""
     from azext_aksproxy.proxy_check import node_probe
 
     records, pending, known, rounds = {}, list(probes), node_probe.issuer_candidates(config), 0
+    share_leaves = True
     for rounds in range(1, _MAX_ROUNDS + 1):
-        output = run(node_probe.build_script(pending, timeout, config, known_certificates=known))
+        output = run(node_probe.build_script(pending, timeout, config, known_certificates=known,
+                                             share_leaves=share_leaves))
         missing = node_probe.missing_tools(output)
         if missing:
             raise ToolsMissing(missing)
@@ -143,9 +145,11 @@ def _rounds(probes, timeout, config, run):
         learnt = set(certificates) - set(known)
         known.update(certificates)
         got = {i: r for i, r in node_probe.parse_output(output, known).items() if i in {p.index for p in pending}}
-        if not got and not learnt:  # nothing new came back: another run would bring nothing either
-            break
-        records.update(got)
+        unsettled = {i for i, r in got.items() if not node_probe.shared_leaf_settled(r, trust)}
+        if not got and not learnt and not (unsettled and share_leaves):
+            break  # nothing new came back: another run would bring nothing either
+        share_leaves = share_leaves and not unsettled
+        records.update({i: r for i, r in got.items() if i not in unsettled})
         pending = [p for p in pending if p.index not in records]
         if not pending:
             break

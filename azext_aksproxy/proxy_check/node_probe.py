@@ -100,10 +100,11 @@ def plan(config: Mapping[str, Any], targets: Sequence[Target]) -> list[NodeProbe
 
 
 def build_script(probes: Sequence[NodeProbe], timeout: float, config: Mapping[str, Any],
-                 known_certificates: Mapping[str, bytes] | None = None) -> list[str]:
+                 known_certificates: Mapping[str, bytes] | None = None, share_leaves: bool = True) -> list[str]:
     """The script's lines (RunShellScript takes a list of lines). ``config`` is only read for proxy URLs, which
     must carry no credentials: the config rules refuse them, and a script is never the place to send one.
-    ``known_certificates`` (by fingerprint) are not printed again."""
+    ``known_certificates`` (by fingerprint) are not printed again. ``share_leaves``: a leaf not checked on the node
+    may be named by another of its issuer (see :func:`shared_leaf_settled`); off, every such leaf comes back."""
     for field in ("httpProxy", "httpsProxy"):
         url = config.get(field) or ""
         if "@" in url.split("//", 1)[-1].split("/", 1)[0]:
@@ -150,6 +151,7 @@ def build_script(probes: Sequence[NodeProbe], timeout: float, config: Mapping[st
         # issuer sends its leaf; the others name that leaf (~<fingerprint>) and are judged by it, as failures only.
         "same() {",
         "  local h",
+        f"  [ {int(share_leaves)} = 1 ] || return 1",
         "  h=$(run openssl x509 -in \"x.$1.1\" -noout -issuer_hash) || return 1",
         "  if mkdir \"i.$h\" 2>/dev/null; then echo \"$2\" >\"i.$h/t\" && mv \"i.$h/t\" \"i.$h/fp\"; return 1; fi",
         "  for _ in 1 2 3 4 5 6 7 8 9 10; do",
@@ -345,6 +347,16 @@ def _judge_tls(probe: NodeProbe, record: NodeRecord, result: TargetResult, trust
     result.tls = report
     for code, message, fix in problems:
         result.findings.append(finding(code, t, f"From {where}: {message}", fix))
+
+
+def shared_leaf_settled(record: NodeRecord, trust: Trust) -> bool:
+    """Whether a record judged by another target's leaf of its issuer is final: only when that leaf leads to no
+    trusted certificate (the target fails alike). When it does lead to one, the target's own leaf is needed: ask
+    again with ``share_leaves`` off."""
+    if not record.shares_issuer:
+        return True
+    report, _ = judge_chain(list(record.chain_der), "", trust, "the certificate")
+    return report.trusted_by is None
 
 
 def _judge_by_shared_issuer(probe: NodeProbe, record: NodeRecord, result: TargetResult, trust: Trust,

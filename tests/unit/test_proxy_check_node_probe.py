@@ -235,3 +235,7 @@ def test_a_leaf_named_by_another_of_its_issuer_only_ever_fails(pki):
     public_leaf = der_chain(public.issue_cert("packages.microsoft.com").cert_chain_pems[0].bytes())
     text = "\n".join(public_leaf.cert_lines) + "\n" + line(0, chain=f"~{public_leaf}")
     assert verdict({"httpProxy": PROXY}, url, text, roots).summary.code == "node-no-result"  # never a pass
+    trust = trust_for({"httpProxy": PROXY}, roots)
+    assert not np.shared_leaf_settled(np.parse_output(text)[0], trust)  # asked again, each leaf whole
+    untrusted_text = "\n".join(other.cert_lines) + "\n" + line(0, chain=f"~{other}")
+    assert np.shared_leaf_settled(np.parse_output(untrusted_text)[0], trust)
