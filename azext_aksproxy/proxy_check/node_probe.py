@@ -64,9 +64,9 @@ _LINE = re.compile(rf"^{RECORD} (\d+) (\d+) (\d{{3}}) (\d{{3}}) ([0-9.]+) (\S+) 
 FINGERPRINT_HEX = 12
 _CERT = re.compile(rf"^{RECORD} cert ([0-9a-f]{{{FINGERPRINT_HEX}}}) (\S+)$", re.MULTILINE)
 _PARALLEL = 16  # probes at once on the node: a long --target list is not a flood from one node
-# Leaves not checked on the node that come back whole per issuer before the others are named by the first: a few
-# targets are judged each by its own leaf, a hundred still fit into two runs.
-_WHOLE_LEAVES_PER_ISSUER = 4
+# Leaves not checked on the node that come back whole per issuer before the others are named by the first: the
+# first targets are judged each by its own leaf, a hundred still fit into two runs.
+_WHOLE_LEAVES_PER_ISSUER = 2
 
 
 @dataclass(frozen=True)
