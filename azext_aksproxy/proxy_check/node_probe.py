@@ -21,7 +21,7 @@ chain is judged the same wherever it was fetched. The script:
   is named ``=<fingerprint>`` in its record and not sent, its issuer is (so trust is still judged here, by the
   same code); a leaf that fails comes back whole, and the verdict and its message are reached here. Every host
   behind an intercepting proxy has a leaf of its own (about 570 bytes each), but they share one issuer, so a
-  hundred distinct hosts fit into two runs.
+  hundred distinct hosts fit into two or three runs.
   The VMSS run command returns only the last 4,096 bytes of output: records come first, certificates last, and
   what is cut off is simply missing: :func:`parse_output` returns what is complete and the caller asks again.
 
@@ -65,7 +65,7 @@ FINGERPRINT_HEX = 12
 _CERT = re.compile(rf"^{RECORD} cert ([0-9a-f]{{{FINGERPRINT_HEX}}}) (\S+)$", re.MULTILINE)
 _PARALLEL = 16  # probes at once on the node: a long --target list is not a flood from one node
 # Leaves not checked on the node that come back whole per issuer before the others are named by the first: the
-# first targets are judged each by its own leaf, a hundred still fit into two runs.
+# first targets are judged each by its own leaf, a hundred still fit into two or three runs.
 _WHOLE_LEAVES_PER_ISSUER = 2
 
 

@@ -20,8 +20,10 @@ from azext_aksproxy.adapters.check_from_cluster import (
 )
 from azext_aksproxy.proxy_check import node_probe as np
 from azext_aksproxy.proxy_check import parse_targets
+from azext_aksproxy.proxy_check.probe import trust_for
 
 CONFIG = {"httpProxy": "http://proxy.contoso.com:3128/"}
+TRUST = trust_for(CONFIG, [])
 
 
 def fake_node(sizes):
@@ -41,7 +43,7 @@ def fake_node(sizes):
 def test_targets_cut_off_are_asked_for_again_until_all_are_in():
     probes = np.plan(CONFIG, parse_targets([f"https://t{i}.example/" for i in range(6)]))
     run, asked = fake_node([1200] * 6)
-    records, _ = _rounds(probes, 5, CONFIG, run)
+    records, _ = _rounds(probes, 5, CONFIG, run, TRUST)
     assert sorted(records) == list(range(6))
     assert asked[0] == list(range(6)) and len(asked) >= 3
     assert all(set(later) < set(earlier) for earlier, later in itertools.pairwise(asked))
@@ -50,7 +52,7 @@ def test_targets_cut_off_are_asked_for_again_until_all_are_in():
 def test_a_record_that_can_never_fit_ends_the_rounds_without_it():
     probes = np.plan(CONFIG, parse_targets(["https://small.example/", "https://huge.example/"]))
     run, asked = fake_node([100, 5000])
-    records, _ = _rounds(probes, 5, CONFIG, run)
+    records, _ = _rounds(probes, 5, CONFIG, run, TRUST)
     assert sorted(records) == [0] and len(asked) == 2 and asked[1] == [1]  # the small one is not starved
 
 
@@ -73,7 +75,7 @@ def test_a_node_without_curl_stops_the_rounds_naming_what_is_missing():
 
     probes = np.plan(CONFIG, parse_targets(["https://a.example/"]))
     with pytest.raises(ToolsMissing) as info:
-        _rounds(probes, 5, CONFIG, lambda lines: f"{np.RECORD} missing curl openssl\n")
+        _rounds(probes, 5, CONFIG, lambda lines: f"{np.RECORD} missing curl openssl\n", TRUST)
     assert info.value.tools == ["curl", "openssl"]
 
 
@@ -84,7 +86,7 @@ def test_rounds_go_on_while_certificates_arrive_even_without_a_complete_record()
 
     der = x509.load_pem_x509_certificate(ca.issue_cert("a.example").cert_chain_pems[0].bytes()).public_bytes(
         Encoding.DER)
-    fp = hashlib.sha256(der).hexdigest()[:16]
+    fp = hashlib.sha256(der).hexdigest()[:np.FINGERPRINT_HEX]
     cert_line = f"{np.RECORD} cert {fp} {base64.b64encode(gzip.compress(der)).decode()}\n"
     outputs = iter([cert_line, f"{np.RECORD} 0 0 200 200 0.010 - {fp}\n"])  # the record was cut the first time
     asked = []
@@ -93,6 +95,6 @@ def test_rounds_go_on_while_certificates_arrive_even_without_a_complete_record()
         asked.append("\n".join(lines))
         return next(outputs)
 
-    records, rounds = _rounds(probes, 5, CONFIG, run)
+    records, rounds = _rounds(probes, 5, CONFIG, run, TRUST)
     assert sorted(records) == [0] and rounds == 2 and records[0].chain_der == (der,)
     assert f"known=' {fp} '" in asked[1]  # the second run does not print it again
