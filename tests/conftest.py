@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import trustme
 
-from tests.proxies import mitmdump, origin
+from tests.proxies import mitmdump, origin, squid
 
 
 @pytest.fixture(scope="module")
@@ -30,4 +30,10 @@ def https_origin(origin_ca):
 @pytest.fixture(scope="module")
 def mitm(origin_ca):
     with mitmdump(origin_ca) as proxy:
+        yield proxy
+
+
+@pytest.fixture(scope="module")
+def squid_proxy():
+    with squid() as proxy:
         yield proxy

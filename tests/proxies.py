@@ -51,6 +51,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def dead_proxy() -> str:
+    """A proxy URL nothing listens on."""
+    return f"http://127.0.0.1:{free_port()}/"
+
+
+def check_env(ca: trustme.CA, tmp_path: Path, *targets: str) -> dict[str, str]:
+    """The environment of an az call whose proxy check trusts ``ca`` as the public roots and probes ``targets``
+    (the required endpoints by default)."""
+    roots = tmp_path / "public-roots.pem"
+    ca.cert_pem.write_to_path(str(roots))
+    env = {"AZURE_AKSPROXY_PUBLIC_CA_BUNDLE": str(roots)}
+    if targets:
+        env["AZURE_AKSPROXY_CHECK_TARGETS"] = " ".join(targets)
+    return env
+
+
 def b64_pem(*pems: bytes) -> str:
     """A trustedCa value: base64 of the PEM text."""
     return base64.b64encode(b"".join(pems)).decode("ascii")

@@ -44,8 +44,31 @@ class PlanError(ValueError):
     """The plan file cannot be used; nothing was written."""
 
 
+class _ClusterOfPlan:
+    """Where a cluster of the plan is, from its ARM id and the subscription name read at plan time."""
+
+    id: str
+    subscription_name: str
+
+    @property
+    def subscription(self) -> str:
+        return _id_part(self.id, "subscriptions")
+
+    @property
+    def resource_group(self) -> str:
+        return _id_part(self.id, "resourcegroups")
+
+    @property
+    def name(self) -> str:
+        return self.id.rstrip("/").rsplit("/", 1)[-1]
+
+    @property
+    def label(self) -> str:
+        return cluster_label(self.id, self.subscription_name)
+
+
 @dataclass(frozen=True)
-class PlannedCluster:
+class PlannedCluster(_ClusterOfPlan):
     id: str  # the ARM id as listed
     etag: str
     stage: int  # index into Plan.stages
@@ -60,24 +83,8 @@ class PlannedCluster:
     subscription_name: str = ""  # the subscription's display name as read at plan time ("" when unknown)
 
     @property
-    def subscription(self) -> str:
-        return _id_part(self.id, "subscriptions")
-
-    @property
-    def resource_group(self) -> str:
-        return _id_part(self.id, "resourcegroups")
-
-    @property
-    def name(self) -> str:
-        return self.id.rstrip("/").rsplit("/", 1)[-1]
-
-    @property
     def nodes(self) -> int:
         return sum(int(p.get("nodes") or 0) for p in self.pools) if self.action == CHANGE else 0
-
-    @property
-    def label(self) -> str:
-        return cluster_label(self.id, self.subscription_name)
 
     def to_dict(self, stage_name: str) -> dict[str, Any]:
         return {"id": self.id, "subscriptionId": self.subscription, "subscription": self.subscription_name,
@@ -89,7 +96,7 @@ class PlannedCluster:
 
 
 @dataclass(frozen=True)
-class LeftOut:
+class LeftOut(_ClusterOfPlan):
     """A selected cluster the plan leaves out (OUT_OF_SCOPE, SKIPPED or EXCLUDED), with why and, for a skipped
     one, the findings of its edited config."""
 
@@ -98,22 +105,6 @@ class LeftOut:
     reason: str
     subscription_name: str = ""
     findings: tuple[Mapping[str, Any], ...] = ()
-
-    @property
-    def subscription(self) -> str:
-        return _id_part(self.id, "subscriptions")
-
-    @property
-    def resource_group(self) -> str:
-        return _id_part(self.id, "resourcegroups")
-
-    @property
-    def name(self) -> str:
-        return self.id.rstrip("/").rsplit("/", 1)[-1]
-
-    @property
-    def label(self) -> str:
-        return cluster_label(self.id, self.subscription_name)
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "subscriptionId": self.subscription, "subscription": self.subscription_name,

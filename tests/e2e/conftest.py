@@ -23,6 +23,7 @@ import pytest
 from tests.armemu import EmulatorClient, EmulatorHandle, start_emulator
 from tests.armemu.fixtures import DATA_DIR
 from tests.azcli import AzSession
+from tests.proxies import check_env
 from tests.wheel import build_wheel
 
 _EMULATOR_FIXTURES = ("emulator", "emu", "az_stock", "az_ext")
@@ -77,6 +78,20 @@ def _clean_emulator(request):
 @pytest.fixture
 def emu(emulator) -> EmulatorClient:
     return emulator.client
+
+
+@pytest.fixture
+def env(origin_ca, tmp_path, https_origin):
+    """The origins' CA plays the public roots and the HTTPS origin the required endpoints the node check probes;
+    a module whose check needs other targets defines its own."""
+    return check_env(origin_ca, tmp_path, https_origin.url)
+
+
+@pytest.fixture
+def fast(emu):
+    """Reimages and operations of half a second: rollouts in e2e tests end in seconds."""
+    emu.configure(cluster_update_seconds=0.5, pool_upgrade_seconds=0.5, retry_after=1)
+    return emu
 
 
 @pytest.fixture

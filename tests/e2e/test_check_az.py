@@ -9,20 +9,12 @@ import json
 
 import pytest
 
-from tests.proxies import b64_pem, free_port, mitm_ca_pem, squid
-
-
-@pytest.fixture(scope="module")
-def squid_proxy():
-    with squid() as proxy:
-        yield proxy
+from tests.proxies import b64_pem, check_env, free_port, mitm_ca_pem
 
 
 @pytest.fixture
 def env(origin_ca, tmp_path):
-    roots = tmp_path / "public-roots.pem"
-    origin_ca.cert_pem.write_to_path(str(roots))
-    return {"AZURE_AKSPROXY_PUBLIC_CA_BUNDLE": str(roots)}
+    return check_env(origin_ca, tmp_path)
 
 
 def write_config(tmp_path, proxy_url, **extra):

@@ -39,15 +39,6 @@ def squid_proxy():
 
 
 @pytest.fixture
-def env(origin_ca, tmp_path, https_origin):
-    """The origins' CA plays the public roots, and the HTTPS origin the required endpoints (aksproxy.check_targets),
-    which --from-cluster always checks, --target adding to them."""
-    roots = tmp_path / "public-roots.pem"
-    origin_ca.cert_pem.write_to_path(str(roots))
-    return {"AZURE_AKSPROXY_PUBLIC_CA_BUNDLE": str(roots), "AZURE_AKSPROXY_CHECK_TARGETS": https_origin.url}
-
-
-@pytest.fixture
 def cluster(emu):
     emu.seed_cluster("rg1", "c1", http_proxy_config={"httpProxy": f"http://127.0.0.1:{free_port()}/",
                                                      "httpsProxy": f"http://127.0.0.1:{free_port()}/"})

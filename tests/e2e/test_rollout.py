@@ -17,35 +17,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
 from tests.azcli import AZ
-from tests.proxies import free_port, squid
+from tests.proxies import dead_proxy
 
 MC = "/providers/Microsoft.ContainerService/managedClusters/"
 RUN_COMMAND = "/runcommand"
 EXIT_HALTED, EXIT_HELD = 4, 5  # az's own: 1 error, 2 usage, 3 not found
-
-
-@pytest.fixture(scope="module")
-def squid_proxy():
-    with squid() as proxy:
-        yield proxy
-
-
-@pytest.fixture
-def env(origin_ca, tmp_path, https_origin):
-    """The origins' CA plays the public roots, the HTTPS origin the required endpoints the node check probes."""
-    roots = tmp_path / "public-roots.pem"
-    origin_ca.cert_pem.write_to_path(str(roots))
-    return {"AZURE_AKSPROXY_PUBLIC_CA_BUNDLE": str(roots), "AZURE_AKSPROXY_CHECK_TARGETS": https_origin.url}
-
-
-@pytest.fixture
-def fast(emu):
-    emu.configure(cluster_update_seconds=0.5, pool_upgrade_seconds=0.5, retry_after=1)
-    return emu
-
-
-def dead_proxy() -> str:
-    return f"http://127.0.0.1:{free_port()}/"
 
 
 def seed(emu, name, proxy, *, rg="rg1", nodes=3, no_proxy=("localhost", "corp.example"), tags=None, **props):
@@ -211,7 +187,7 @@ def test_cluster_changed_after_the_plan_is_refused_and_a_block_cluster_held(az_e
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["killed", "ctrl-c"])
 def test_a_killed_apply_resumed_writes_each_cluster_once(az_ext, emu, env, tmp_path, squid_proxy, how):
     # long enough a reimage for status and the next apply (two az start-ups on a busy machine) to find it running
-    emu.configure(cluster_update_seconds=0.5, pool_upgrade_seconds=10, retry_after=1)
+    emu.configure(cluster_update_seconds=0.5, pool_upgrade_seconds=20, retry_after=1)
     seed(emu, "c1", dead_proxy(), nodes=1)
     seed(emu, "c2", dead_proxy(), nodes=2)
     r, path = plan(az_ext, tmp_path, "--http-proxy", squid_proxy.url, "--https-proxy", squid_proxy.url,

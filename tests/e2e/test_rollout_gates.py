@@ -7,20 +7,17 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from tests.e2e import test_rollout as rollout
 from tests.e2e.test_rollout import (
     EXIT_HALTED,
     apply,
     cluster_path,
     cluster_puts,
-    dead_proxy,
     node_checks,
     plan,
     seed,
     status,
 )
-
-env, fast, squid_proxy = rollout.env, rollout.fast, rollout.squid_proxy  # the rollout tests' fixtures
+from tests.proxies import dead_proxy
 
 EXIT_GATE = 7  # waiting at a gate
 SIGN_OFF = {"displayName": "ops sign-off", "type": "Approval"}

@@ -8,37 +8,13 @@ from __future__ import annotations
 import base64
 import json
 
-import pytest
 import trustme
 
-from tests.proxies import free_port, squid
+from tests.proxies import dead_proxy
 
 MC = "/providers/Microsoft.ContainerService/managedClusters/"
 NOTHING_PLANNED = 3  # az's "not found": no plan was written
 EU, US = "0f1ee700-0000-4000-8000-00000000e001", "0f1ee700-0000-4000-8000-00000000e002"
-
-
-@pytest.fixture(scope="module")
-def squid_proxy():
-    with squid() as proxy:
-        yield proxy
-
-
-@pytest.fixture
-def env(origin_ca, tmp_path, https_origin):
-    roots = tmp_path / "public-roots.pem"
-    origin_ca.cert_pem.write_to_path(str(roots))
-    return {"AZURE_AKSPROXY_PUBLIC_CA_BUNDLE": str(roots), "AZURE_AKSPROXY_CHECK_TARGETS": https_origin.url}
-
-
-@pytest.fixture
-def fast(emu):
-    emu.configure(cluster_update_seconds=0.5, pool_upgrade_seconds=0.5, retry_after=1)
-    return emu
-
-
-def dead_proxy() -> str:
-    return f"http://127.0.0.1:{free_port()}/"
 
 
 POOL = {"name": "nodepool1", "count": 1, "vmSize": "Standard_DS2_v2", "mode": "System", "osType": "Linux"}

@@ -10,20 +10,17 @@ import subprocess
 import time
 
 from tests.azcli import AZ
-from tests.e2e import test_rollout as base
 from tests.e2e.test_rollout import (
     MC,
     apply,
     cluster_puts,
-    dead_proxy,
     etag_of,
     node_checks,
     plan,
     seed,
     status,
 )
-
-env, fast, squid_proxy = base.env, base.fast, base.squid_proxy  # the fixtures, shared with test_rollout.py
+from tests.proxies import dead_proxy
 
 EXIT_HALTED, EXIT_HELD, EXIT_STOPPED = 4, 5, 6
 OTHER = "0f1ee700-0000-4000-8000-00000000a002"
