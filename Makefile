@@ -71,9 +71,10 @@ newest-az:
 	$(NEWEST)/bin/pip install --quiet --disable-pip-version-check --upgrade -r requirements-newest.txt
 	@echo "newest az on the index: $$($(NEWEST)/bin/python -c 'from azure.cli.core import __version__; print(__version__)')"
 
-# The e2e tests that prove aksproxy on each az. The emulator's own tests and the benchmark smoke tests do not depend
-# on the az version much, so they run once, with the pinned az above.
-PER_AZ_E2E := --ignore-glob='tests/e2e/test_emulator_*' --ignore-glob='tests/e2e/test_bench_*'
+# The e2e tests that prove aksproxy on each az. The benchmark smoke tests do not depend on the az version much, so
+# they run once, with the pinned az above; the emulator's own tests live beside it (tests/armemu/tests/), outside
+# tests/e2e, and run once too.
+PER_AZ_E2E := --ignore-glob='tests/e2e/test_bench_*'
 
 # What the reliability tests tried and how it went (tests/reliability_report.py); docs/reliability.md is made from it.
 RELIABILITY_RECORDS := build/reliability/records.jsonl
@@ -82,8 +83,8 @@ RELIABILITY_RECORDS := build/reliability/records.jsonl
 lint: venv
 	$(BIN)/ruff check .
 	# Checked against Python 3.10's standard library: az runs on 3.10, and the pure packages use nothing newer.
-	$(BIN)/mypy --python-version 3.10 azext_aksproxy/proxy_config azext_aksproxy/proxy_check azext_aksproxy/rollout \
-		azext_aksproxy/report azext_aksproxy/fleet_rollout azext_aksproxy/iac
+	$(BIN)/mypy --python-version 3.10 azext_aksproxy/config azext_aksproxy/cluster azext_aksproxy/check \
+		azext_aksproxy/nodes azext_aksproxy/fleet azext_aksproxy/iac
 
 # Every GitHub Actions workflow in .github/workflows and in the docs through actionlint, the Azure Pipelines
 # examples against their schema's keys (tests/workflows.py; tests/unit/test_workflows.py shows a broken one caught).

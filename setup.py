@@ -23,7 +23,7 @@ setup(
         "License :: OSI Approved :: MIT License",
     ],
     packages=find_packages(include=["azext_aksproxy", "azext_aksproxy.*"]),
-    package_data={"azext_aksproxy": ["azext_metadata.json", "proxy_config/schema.json"]},
+    package_data={"azext_aksproxy": ["azext_metadata.json", "config/schema.json"]},
     # az ships cryptography and jsonschema's dependencies differ by az version: declare what we import.
     install_requires=["jsonschema>=4.0"],
     # az runs on 3.10 too, but aksproxy is tested on 3.11+ only (README, "Tested range").

@@ -13,7 +13,7 @@ def findings_table_format(result):
 
 
 def node_image_table_format(result):
-    from azext_aksproxy.rollout.plan import format_duration
+    from azext_aksproxy.nodes.plan import format_duration
 
     return [
         OrderedDict([("Pool", r["pool"]), ("FromImage", r["fromImage"] or ""), ("ToImage", r["toImage"] or ""),

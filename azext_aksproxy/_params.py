@@ -124,7 +124,7 @@ def load_arguments(self, _):
         c.argument("expiring_within", options_list=["--expiring-within"], type=int,
                    help="Report trustedCa certificates that expire within this many days (ca-expiring). "
                         "Default: 30.")
-        # proxy_config.fleet.fails() reads these; not imported from there, which would load the rules for every
+        # fleet.audit_rules.fails() reads these; not imported from there, which would load the rules for every
         # aks command's arguments.
         c.argument("fail_on", options_list=["--fail-on"], arg_type=get_enum_type(["error", "warning", "never"]),
                    help="Exit non-zero (after printing the rows) when a finding of this severity or above is "

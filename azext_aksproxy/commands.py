@@ -39,20 +39,20 @@ def load_command_table(self, _):
         g.custom_command("generate", "http_proxy_generate", table_transformer=http_proxy_config_table_format)
     with self.command_group("aks http-proxy", custom_command_type=_handlers("adapters.check")) as g:
         g.custom_command("check", "http_proxy_check", table_transformer=check_table_format)
-    with self.command_group("aks http-proxy", custom_command_type=_handlers("adapters.upgrade_nodes"),
+    with self.command_group("aks http-proxy", custom_command_type=_handlers("adapters.nodes_upgrade"),
                             client_factory=cf_managed_clusters) as g:
         g.custom_command("upgrade-nodes", "http_proxy_upgrade_nodes", supports_no_wait=True,
                          table_transformer=node_image_table_format)
-    with self.command_group("aks http-proxy", custom_command_type=_handlers("adapters.audit")) as g:
+    with self.command_group("aks http-proxy", custom_command_type=_handlers("adapters.fleet_audit")) as g:
         g.custom_command("audit", "http_proxy_audit", table_transformer=audit_table_format)
-    with self.command_group("aks http-proxy", custom_command_type=_handlers("adapters.pods"),
+    with self.command_group("aks http-proxy", custom_command_type=_handlers("adapters.stale_pods"),
                             client_factory=cf_managed_clusters) as g:
         g.custom_command("pods", "http_proxy_pods", table_transformer=http_proxy_pods_table_format)
 
     # ---- aks http-proxy rollout ----
     from azext_aksproxy._format import rollout_plan_table_format, rollout_table_format
 
-    with self.command_group("aks http-proxy rollout", custom_command_type=_handlers("adapters.rollout"),
+    with self.command_group("aks http-proxy rollout", custom_command_type=_handlers("adapters.fleet_rollout"),
                             is_preview=True) as g:
         g.custom_command("plan", "http_proxy_rollout_plan", table_transformer=rollout_plan_table_format)
         g.custom_command("apply", "http_proxy_rollout_apply", table_transformer=rollout_table_format)

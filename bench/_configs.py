@@ -10,7 +10,7 @@ import base64
 import json
 from datetime import UTC, datetime, timedelta
 
-from azext_aksproxy.proxy_config.certs import MAX_TRUSTED_CA_BYTES
+from azext_aksproxy.config.certs import MAX_TRUSTED_CA_BYTES
 
 _NOTICE_LIMIT = 200  # RFC 5280 caps a policy's explicitText at 200 characters
 

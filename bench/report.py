@@ -23,8 +23,9 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from azext_aksproxy.proxy_config.fleet import audit
-from azext_aksproxy.report import from_audit, render
+from azext_aksproxy.fleet.audit_rules import audit
+from azext_aksproxy.fleet.report_document import from_audit
+from azext_aksproxy.fleet.report_html import render
 from tests.fleet import listings, mixed_fleet
 
 GOAL_SIZE, GOAL_SECONDS, GOAL_BYTES = 5000, 2.0, 10 * 1024 * 1024

@@ -20,7 +20,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from azext_aksproxy.proxy_config import check_bytes
+from azext_aksproxy.config import check_bytes
 from bench import _configs
 from bench._rig import log
 from bench._stats import Row, Sample, exit_code, table, write_json
@@ -32,7 +32,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 _COLD = """
 import sys, time
 t0 = time.perf_counter()
-from azext_aksproxy.proxy_config import check_bytes
+from azext_aksproxy.config import check_bytes
 result = check_bytes(open(sys.argv[1], "rb").read())
 print(time.perf_counter() - t0, result.ok)
 """

@@ -7,6 +7,10 @@ import trustme
 
 from tests.proxies import mitmdump, origin, squid
 
+# The real az against the local ARM emulator (az_ext, emu, ...), for tests/e2e and the emulator's own tests
+# (tests/armemu/tests): a plugin, so each xdist worker starts one emulator and builds one wheel.
+pytest_plugins = ["tests.emulated_az"]
+
 
 @pytest.fixture(scope="module")
 def origin_ca():
@@ -16,7 +20,7 @@ def origin_ca():
 @pytest.fixture(scope="module")
 def public_roots(origin_ca):
     """The test root CA as the roots nodes trust without trustedCa (what certifi's bundle is outside tests)."""
-    from azext_aksproxy.proxy_check.chain import load_pem_certificates
+    from azext_aksproxy.check.chain import load_pem_certificates
 
     return load_pem_certificates(origin_ca.cert_pem.bytes())
 

@@ -94,9 +94,9 @@ def mixed_fleet(clusters: int, subscriptions: int, *, now: datetime | None = Non
 
 
 def listings(fleet: Fleet) -> list:
-    """The fleet as the audit adapter reads it (proxy_config.fleet.SubscriptionListing, clusters as ARM lists
+    """The fleet as the audit adapter reads it (fleet.audit_rules.SubscriptionListing, clusters as ARM lists
     them), for the pure audit and report without the emulator."""
-    from azext_aksproxy.proxy_config.fleet import SubscriptionListing
+    from azext_aksproxy.fleet.audit_rules import SubscriptionListing
 
     out = []
     for sub in fleet.subscriptions:

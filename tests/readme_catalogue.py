@@ -1,5 +1,5 @@
 """The table of finding codes in docs/rules.md (linked from the README), rendered from the catalogue
-(azext_aksproxy/proxy_config/findings.py).
+(azext_aksproxy/config/findings.py).
 
     python -m tests.readme_catalogue            # rewrite the table in docs/rules.md
     python -m tests.readme_catalogue --check    # exit 1 when docs/rules.md's table differs (also a unit test)
@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from azext_aksproxy.proxy_config.findings import CATALOGUE
+from azext_aksproxy.config.findings import CATALOGUE
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
 START, END = "<!-- catalogue:start -->", "<!-- catalogue:end -->"

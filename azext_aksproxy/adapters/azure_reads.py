@@ -27,7 +27,7 @@ PARALLEL_READS = 8  # concurrent GETs of one kind (pools, VNets): enough to hide
 
 def error_text(ex: Exception) -> str:
     """ARM's ``(Code) Message`` when the error carries one, else the exception's first line; secrets masked."""
-    from azext_aksproxy.proxy_config import mask_secrets
+    from azext_aksproxy.config import mask_secrets
 
     error = getattr(ex, "error", None)
     code, message = getattr(error, "code", None), getattr(error, "message", None)
@@ -139,7 +139,7 @@ def cluster_model(cli_ctx, resource_group_name: str, name: str):
 
 def model_with_vnets(cli_ctx, cluster: dict):
     """``cluster`` (ARM JSON) as a ClusterModel, its custom VNets read (nothing is read for a managed VNet)."""
-    from azext_aksproxy.proxy_config.cluster_model import ClusterModel, vnet_ids
+    from azext_aksproxy.cluster.model import ClusterModel, vnet_ids
 
     spaces = vnet_spaces(cli_ctx, vnet_ids(cluster))
     warn_unread_vnets(spaces.values())
@@ -153,7 +153,7 @@ def vnet_spaces(cli_ctx, vnet_ids, reader: ArmReader | None = None) -> dict:
     """{VNet id: VnetSpace}: each distinct VNet's address prefixes, one GET per VNet, concurrently; a refused or
     failed read is a VnetSpace with the error, never an exception. A VNet may be in another subscription than its
     cluster: the path says which."""
-    from azext_aksproxy.proxy_config.cluster_model import VnetSpace
+    from azext_aksproxy.cluster.model import VnetSpace
 
     ids = list(dict.fromkeys(str(v).lower() for v in vnet_ids))
     if not ids:
@@ -214,8 +214,8 @@ def node_models(cli_ctx, cluster: dict):
     from knack.util import CLIError
 
     from azext_aksproxy._client_factory import cf_compute
-    from azext_aksproxy.proxy_config.arm import properties
-    from azext_aksproxy.rollout.pools import NodeModel
+    from azext_aksproxy.cluster.pools import NodeModel
+    from azext_aksproxy.config.arm import properties
 
     node_rg = properties(cluster).get("nodeResourceGroup")
     if not node_rg:
@@ -243,7 +243,7 @@ def node_models(cli_ctx, cluster: dict):
 def maintenance_window(cli_ctx, cluster: dict, reader: ArmReader | None = None):
     """(the aksManagedNodeOSUpgradeSchedule configuration as JSON or None when there is none, "") or (None, why it
     could not be read). Read by the cluster's id, so a cluster of any subscription can be asked."""
-    from azext_aksproxy.rollout.pools import NODE_OS_WINDOW
+    from azext_aksproxy.cluster.pools import NODE_OS_WINDOW
 
     arm = reader or ArmReader(cli_ctx)
     try:
@@ -255,10 +255,10 @@ def maintenance_window(cli_ctx, cluster: dict, reader: ArmReader | None = None):
 
 def disruption_gate(cli_ctx, cluster: dict, reader: ArmReader | None = None):
     """The node disruption gate for a reimage now; the window is read only when the policy depends on it."""
-    from azext_aksproxy.proxy_config.arm import properties
-    from azext_aksproxy.proxy_config.x509ext import aware_now
-    from azext_aksproxy.rollout.pools import IN_WINDOW
-    from azext_aksproxy.rollout.pools import disruption_gate as gate
+    from azext_aksproxy.cluster.pools import IN_WINDOW
+    from azext_aksproxy.cluster.pools import disruption_gate as gate
+    from azext_aksproxy.config.arm import properties
+    from azext_aksproxy.config.x509ext import aware_now
 
     props = properties(cluster)
     policy = str((props.get("nodeDisruptionProfile") or {}).get("nodeDisruptionPolicy") or "")

@@ -9,7 +9,7 @@ Settings (az config section ``aksproxy``, or the matching AZURE_AKSPROXY_* envir
 """
 from knack.log import get_logger
 
-from azext_aksproxy.adapters.reporting import (
+from azext_aksproxy.adapters.findings_to_az import (
     exit_after_output,
     format_findings,
     raise_for_errors,
@@ -28,7 +28,7 @@ FROM_CLUSTER, FROM_LOCAL = "cluster", "local"
 
 def http_proxy_check(cmd, config, targets=None, timeout=DEFAULT_TIMEOUT, resource_group_name=None, name=None,
                      from_cluster=False, nodepool_name=None):
-    from azext_aksproxy.proxy_config import check_file
+    from azext_aksproxy.config import check_file
 
     cluster = _cluster_argument(resource_group_name, name, from_cluster, nodepool_name)
     result = check_file(config)
@@ -36,7 +36,7 @@ def http_proxy_check(cmd, config, targets=None, timeout=DEFAULT_TIMEOUT, resourc
     settings = _Settings(cmd.cli_ctx.config)
     if cluster is not None:
         # A node needs every required endpoint whatever else is asked for: --target adds to them.
-        from azext_aksproxy.proxy_check import DEFAULT_TARGETS
+        from azext_aksproxy.check import DEFAULT_TARGETS
 
         target_texts = [*(settings.targets or DEFAULT_TARGETS), *(targets or [])]
     else:
@@ -98,13 +98,13 @@ def run_proxy_check(config, cli_ctx, cmd=None, cluster=None, subscription_id=Non
 def _run(config, target_texts, timeout, settings, cli_ctx, cmd=None, cluster=None, subscription_id=None):
     from azure.cli.core.azclierror import InvalidArgumentValueError
 
-    from azext_aksproxy.proxy_check import (
+    from azext_aksproxy.check import (
         DEFAULT_TARGETS,
         TargetError,
         check_targets,
         parse_targets,
     )
-    from azext_aksproxy.proxy_check.chain import public_roots
+    from azext_aksproxy.check.chain import public_roots
 
     try:
         targets = parse_targets(target_texts or DEFAULT_TARGETS)

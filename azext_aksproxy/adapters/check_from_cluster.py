@@ -1,7 +1,7 @@
 """az adapter for the proxy check from inside the cluster (``check --from-cluster``, ``update --check-proxy``).
 
 Two routes, each an object with ``where`` and ``run(script lines) -> output``, chosen in one place
-(:func:`_routes`); both run the script of :mod:`azext_aksproxy.proxy_check.node_probe` on a node, against the
+(:func:`_routes`); both run the script of :mod:`azext_aksproxy.check.node_probe` on a node, against the
 node's own curl and openssl, and write nothing to the cluster:
 
 1. the scale-set run command of one instance of a Linux scale set in the node resource group
@@ -24,7 +24,7 @@ from knack.log import get_logger
 
 from azext_aksproxy._client_factory import cf_compute
 from azext_aksproxy.adapters.azure_reads import error_text, pool_scale_sets
-from azext_aksproxy.proxy_config.arm import agent_pools, properties
+from azext_aksproxy.config.arm import agent_pools, properties
 
 logger = get_logger(__name__)
 
@@ -58,8 +58,8 @@ def check_from_cluster(cmd, resource_group_name, cluster_name, config, targets, 
     every read and run command goes there."""
     from azext_aksproxy._client_factory import cf_managed_clusters_in
     from azext_aksproxy.adapters.azure_reads import raw_cluster
-    from azext_aksproxy.proxy_check import node_probe
-    from azext_aksproxy.proxy_check.probe import trust_for
+    from azext_aksproxy.check import node_probe
+    from azext_aksproxy.check.probe import trust_for
 
     mc = raw_cluster(cf_managed_clusters_in(cmd.cli_ctx, subscription_id), resource_group_name, cluster_name)
     probes = node_probe.plan(config, targets)
@@ -131,7 +131,7 @@ def _raise_tools_missing(where, missing):
 def _rounds(probes, timeout, config, run, trust):
     """Run the script for the targets still missing until each has its record (or a round brings none); the
     records and the number of runs."""
-    from azext_aksproxy.proxy_check import node_probe
+    from azext_aksproxy.check import node_probe
 
     records, pending, known, rounds = {}, list(probes), node_probe.issuer_candidates(config), 0
     share_leaves = True
@@ -265,7 +265,7 @@ def _run_on_node(cli_ctx, compute, mc, node: Node, lines, wait_seconds: float) -
     if failure is not None:
         from azure.cli.core.azclierror import AzureResponseError
 
-        from azext_aksproxy.proxy_config.findings import mask_secrets
+        from azext_aksproxy.config.findings import mask_secrets
 
         raise AzureResponseError(
             f"The check's script failed on node {node.name}; nothing was checked and nothing was written. Run "
@@ -293,7 +293,7 @@ def _stdout(message: str) -> str:
 
 
 class _PodRoute:
-    """A short-lived pod on a node, started and deleted through AKS run command (proxy_check.node_pod)."""
+    """A short-lived pod on a node, started and deleted through AKS run command (check.probe_pod)."""
 
     how = "a pod with the node's filesystem and network, started through AKS run command"
 
@@ -310,29 +310,29 @@ class _PodRoute:
         from azure.cli.core.azclierror import AzureResponseError, ValidationError
 
         from azext_aksproxy.adapters.aks_command import AksCommandRefused, invoke
-        from azext_aksproxy.proxy_check import node_pod
-        from azext_aksproxy.proxy_config.findings import mask_secrets
+        from azext_aksproxy.check import probe_pod
+        from azext_aksproxy.config.findings import mask_secrets
 
-        name = node_pod.pod_name()
+        name = probe_pod.pod_name()
         try:
             aad_managed = bool((properties(self.mc).get("aadProfile") or {}).get("managed"))
-            logs = invoke(self.cmd, aad_managed, self.resource_group_name, self.cluster_name, node_pod.COMMAND,
-                          node_pod.files(name, self.node, lines, round(self.pod_seconds), self.pool),
+            logs = invoke(self.cmd, aad_managed, self.resource_group_name, self.cluster_name, probe_pod.COMMAND,
+                          probe_pod.files(name, self.node, lines, round(self.pod_seconds), self.pool),
                           self.wait_seconds, f"the probe pod on {self.where}", subscription_id=self.subscription_id)
         except AksCommandRefused as exc:
             raise AzureResponseError(
                 f"AKS run command was refused too: {exc}. Nothing was checked and nothing was written. Run the "
                 "check from a machine in the cluster's network (without --from-cluster, or --check-proxy-from "
                 "local), or allow the scale-set run command on the nodes.") from None
-        result = node_pod.outcome(logs)
+        result = probe_pod.outcome(logs)
         if result is None:
             raise AzureResponseError(
                 f"AKS run command printed no status for the probe pod {name} on {self.where} (its output was cut "
-                f"off or the command did not run); check with `kubectl get pod {name} -n {node_pod.NAMESPACE}` "
+                f"off or the command did not run); check with `kubectl get pod {name} -n {probe_pod.NAMESPACE}` "
                 "that it is gone. Nothing was written.")
         if result.state == "refused":
             raise ValidationError(
-                f"The probe pod on {self.where} was refused by {node_pod.refusal_cause(result.error)}: "
+                f"The probe pod on {self.where} was refused by {probe_pod.refusal_cause(result.error)}: "
                 f"{mask_secrets(result.error)[:600]}. Nothing was checked and nothing was written. The pod needs "
                 "the node's network and filesystem (hostNetwork, hostPID, a hostPath volume of /), as `kubectl "
                 "debug node` does; allow that for aksproxy's pods, or run the check from a machine in the "
@@ -346,5 +346,5 @@ class _PodRoute:
         if result.state == "failed":
             raise AzureResponseError(
                 f"The probe pod on {self.where} ended {result.phase}; it was deleted and nothing was written. Its "
-                f"output: {mask_secrets(logs.rsplit(node_pod.STATUS_PREFIX, 1)[0].strip())[-600:]}")
+                f"output: {mask_secrets(logs.rsplit(probe_pod.STATUS_PREFIX, 1)[0].strip())[-600:]}")
         return logs

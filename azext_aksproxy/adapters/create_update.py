@@ -83,8 +83,8 @@ def aks_update(cmd, client, upgrade_node_image=False, check_proxy=False, check_p
         from azure.cli.core.commands import LongRunningOperation
         from azure.core.polling import LROPoller
 
-        from azext_aksproxy.adapters.upgrade_nodes import upgrade_node_images
-        from azext_aksproxy.rollout.plan import NodeRollout
+        from azext_aksproxy.adapters.nodes_upgrade import upgrade_node_images
+        from azext_aksproxy.nodes.plan import NodeRollout
 
         if isinstance(mc, LROPoller):
             # Core returns the PUT's poller for az to wait on after the handler; the pools would get 409s until

@@ -4,7 +4,7 @@ import os
 
 from knack.log import get_logger
 
-from azext_aksproxy.adapters.reporting import raise_for_errors
+from azext_aksproxy.adapters.findings_to_az import raise_for_errors
 
 logger = get_logger(__name__)
 
@@ -41,8 +41,8 @@ def build_document(http_proxy=None, https_proxy=None, no_proxy=None, ca_blobs=No
                    in_cluster_suffixes=True) -> dict:
     """The config object, in the documented key order, with only the keys given; noProxy gets `.svc` and
     `.cluster.local` unless they are covered or ``in_cluster_suffixes`` is false."""
-    from azext_aksproxy.proxy_config import encode_pem_bundle
-    from azext_aksproxy.proxy_config.noproxy import missing_in_cluster_suffixes
+    from azext_aksproxy.config import encode_pem_bundle
+    from azext_aksproxy.config.noproxy import missing_in_cluster_suffixes
 
     doc = {}
     if http_proxy is not None:
@@ -92,9 +92,9 @@ def _from_cluster(cmd, resource_group_name, name, other_options):
     )
 
     from azext_aksproxy.adapters.azure_reads import cluster_model
-    from azext_aksproxy.adapters.reporting import warn
-    from azext_aksproxy.proxy_config import check_document
-    from azext_aksproxy.proxy_config.cluster import with_cluster_advice
+    from azext_aksproxy.adapters.findings_to_az import warn
+    from azext_aksproxy.cluster.cluster_rules import with_cluster_advice
+    from azext_aksproxy.config import check_document
 
     given = [option for option, value in other_options.items() if value]
     if given:
@@ -125,7 +125,7 @@ def _from_cluster(cmd, resource_group_name, name, other_options):
 def http_proxy_generate(cmd, http_proxy=None, https_proxy=None, no_proxy=None, trusted_ca_files=None, enabled=None,
                         output_file=None, overwrite_existing=False, no_in_cluster_suffixes=False, from_cluster=False,
                         resource_group_name=None, name=None, output_format="json"):
-    from azext_aksproxy.proxy_config import check_document
+    from azext_aksproxy.config import check_document
 
     if (resource_group_name or name) and not from_cluster:
         from azure.cli.core.azclierror import RequiredArgumentMissingError

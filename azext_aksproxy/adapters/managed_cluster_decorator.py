@@ -13,7 +13,7 @@ from azure.cli.command_modules.acs import managed_cluster_decorator as core
 from azure.cli.core.azclierror import MutuallyExclusiveArgumentError
 from knack.log import get_logger
 
-from azext_aksproxy.adapters.reporting import raise_for_errors, warn
+from azext_aksproxy.adapters.findings_to_az import raise_for_errors, warn
 
 from . import core_hook
 
@@ -44,7 +44,7 @@ class ProxyConfigContext(core.AKSManagedClusterContext):
             return super().get_http_proxy_config()
         model = self.get_intermediate(_VALIDATED)
         if model is None:
-            from azext_aksproxy.proxy_config import check_file
+            from azext_aksproxy.config import check_file
 
             result = check_file(path)
             findings = result.findings
@@ -71,7 +71,7 @@ class ProxyConfigContext(core.AKSManagedClusterContext):
 
 
 def _refuse_unsupported_pools(mc) -> None:
-    from azext_aksproxy.proxy_config.cluster import pool_findings
+    from azext_aksproxy.cluster.cluster_rules import pool_findings
 
     raise_for_errors(pool_findings(mc.as_dict()), f"Cluster {mc.name}")
 
@@ -122,20 +122,20 @@ class ProxyAwareCreateDecorator(_ProxyConfigContextMixin, core.AKSManagedCluster
                 self._proxy_check(config.as_dict())
         mc = super().construct_mc_profile_default(bypass_restore_defaults)
         if self.context.raw_param.get("http_proxy_config"):
-            from azext_aksproxy.proxy_config.addons import addon_findings
+            from azext_aksproxy.cluster.addons import addon_findings
 
             warn(addon_findings(mc.as_dict(), self.context.get_http_proxy_config().as_dict()))
         return mc
 
 
 def _availability_set_finding():
-    from azext_aksproxy.proxy_config.cluster import pool_findings
+    from azext_aksproxy.cluster.cluster_rules import pool_findings
 
     return pool_findings({"agentPoolProfiles": [{"name": "(the new system pool)", "type": "AvailabilitySet"}]})
 
 
 class ProxyAwareUpdateDecorator(_ProxyConfigContextMixin, core.AKSManagedClusterUpdateDecorator):
-    _model = None  # the cluster as read before this update (proxy_config.cluster_model), to tell what the PUT changes
+    _model = None  # the cluster as read before this update (cluster.model), to tell what the PUT changes
 
     def _proxy_requested(self) -> bool:
         return bool(self.context.raw_param.get("http_proxy_config") or self.context.raw_param.get("enable_http_proxy"))
@@ -178,8 +178,7 @@ class ProxyAwareUpdateDecorator(_ProxyConfigContextMixin, core.AKSManagedCluster
         from azure.cli.core.azclierror import ValidationError
 
         from azext_aksproxy.adapters.azure_reads import disruption_gate
-        from azext_aksproxy.proxy_config.arm import properties
-        from azext_aksproxy.rollout.pools import (
+        from azext_aksproxy.cluster.pools import (
             MAY_REIMAGE,
             NO_REIMAGE,
             REFUSED,
@@ -189,6 +188,7 @@ class ProxyAwareUpdateDecorator(_ProxyConfigContextMixin, core.AKSManagedCluster
             reimage_decision,
             reimaged_pools,
         )
+        from azext_aksproxy.config.arm import properties
 
         fetched = self._model.cluster
         sent = properties(mc.as_dict()).get("httpProxyConfig")
@@ -225,8 +225,8 @@ class ProxyAwareUpdateDecorator(_ProxyConfigContextMixin, core.AKSManagedCluster
         self._record(core_hook.UPDATE_PROXY)
         new = self.context.get_http_proxy_config() if self.context.raw_param.get("http_proxy_config") else None
         if new is not None:
-            from azext_aksproxy.proxy_config.addons import addon_findings
-            from azext_aksproxy.proxy_config.cluster import (
+            from azext_aksproxy.cluster.addons import addon_findings
+            from azext_aksproxy.cluster.cluster_rules import (
                 update_findings,
                 with_cluster_advice,
             )
@@ -254,7 +254,7 @@ class ProxyAwareUpdateDecorator(_ProxyConfigContextMixin, core.AKSManagedCluster
         then the node image upgrade); say which before anything is written."""
         from azext_aksproxy._client_factory import cf_agent_pools
         from azext_aksproxy.adapters.azure_reads import latest_node_images
-        from azext_aksproxy.proxy_config.arm import agent_pools
+        from azext_aksproxy.config.arm import agent_pools
 
         pools = agent_pools(self._model.cluster)
         latest = latest_node_images(cf_agent_pools(self.cmd.cli_ctx), rg, name, [str(p.get("name")) for p in pools])

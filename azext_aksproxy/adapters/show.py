@@ -2,7 +2,11 @@
 builders."""
 from knack.log import get_logger
 
-from azext_aksproxy.adapters.reporting import exit_after_output, raise_for_errors, warn
+from azext_aksproxy.adapters.findings_to_az import (
+    exit_after_output,
+    raise_for_errors,
+    warn,
+)
 
 logger = get_logger(__name__)
 
@@ -15,8 +19,8 @@ def http_proxy_show(cmd, client, resource_group_name, name, show_ca_blob=False):
         node_models,
         raw_cluster,
     )
-    from azext_aksproxy.proxy_config.arm import agent_pools
-    from azext_aksproxy.proxy_config.view import show_document
+    from azext_aksproxy.cluster.view import show_document
+    from azext_aksproxy.config.arm import agent_pools
 
     model = model_with_vnets(cmd.cli_ctx, raw_cluster(client, resource_group_name, name))
     pools = [str(p.get("name")) for p in agent_pools(model.cluster)]
@@ -32,13 +36,13 @@ def http_proxy_diff(cmd, client, resource_group_name, name, config):
         model_with_vnets,
         raw_cluster,
     )
-    from azext_aksproxy.proxy_config import check_file
-    from azext_aksproxy.proxy_config.cluster import (
+    from azext_aksproxy.cluster.cluster_rules import (
         cluster_findings,
         with_cluster_advice,
     )
-    from azext_aksproxy.proxy_config.diff import diff_document
-    from azext_aksproxy.rollout.pools import disruption_fix
+    from azext_aksproxy.cluster.diff import diff_document
+    from azext_aksproxy.cluster.pools import disruption_fix
+    from azext_aksproxy.config import check_file
 
     result = check_file(config)
     # The same refusal as validate and aks update: no comparison against a file the update would not send.

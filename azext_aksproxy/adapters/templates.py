@@ -7,7 +7,7 @@ import os
 
 from knack.log import get_logger
 
-from azext_aksproxy.adapters.reporting import exit_after_output
+from azext_aksproxy.adapters.findings_to_az import exit_after_output
 
 logger = get_logger(__name__)
 

@@ -1,6 +1,6 @@
 """`az aks http-proxy validate`: the file's findings, and with -g/-n the cluster's, for people and CI; or a
 template's or Terraform plan's (adapters/templates.py)."""
-from azext_aksproxy.adapters.reporting import exit_after_output
+from azext_aksproxy.adapters.findings_to_az import exit_after_output
 
 
 def _fail_on(strict, fail_on):
@@ -43,13 +43,13 @@ def http_proxy_validate(cmd, config=None, resource_group_name=None, name=None, s
         from azext_aksproxy.adapters.templates import validate_plan
 
         return validate_plan(cmd, terraform_plan, fail_on)
-    from azext_aksproxy.proxy_config import check_file
+    from azext_aksproxy.config import check_file
 
     result = check_file(config)
     findings = list(result.findings)
     if resource_group_name and name:
         from azext_aksproxy.adapters.azure_reads import cluster_model
-        from azext_aksproxy.proxy_config.cluster import (
+        from azext_aksproxy.cluster.cluster_rules import (
             cluster_findings,
             with_cluster_advice,
         )

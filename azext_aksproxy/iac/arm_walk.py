@@ -21,7 +21,7 @@ from .expressions import (
 )
 from .template import CLUSTER_TYPE, DEPLOYMENT_TYPE, POOL_TYPE, template_scope
 
-# The cluster properties the add-on rules read (proxy_config/addons.py).
+# The cluster properties the add-on rules read (cluster/addons.py).
 ADDON_PROPERTIES = ("addonProfiles", "azureMonitorProfile", "apiServerAccessProfile")
 _MAX_DEPTH = 10  # nested deployments followed; deeper ones are named as not read
 

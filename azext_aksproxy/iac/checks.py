@@ -12,12 +12,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from ..proxy_config import check_document
-from ..proxy_config.addons import addon_findings
-from ..proxy_config.cluster import pool_findings
-from ..proxy_config.cluster_model import ClusterModel
-from ..proxy_config.findings import ERROR, Finding, warning_at
-from ..rollout.pools import WHAT_A_REIMAGE_DOES, describe_pools
+from ..cluster.addons import addon_findings
+from ..cluster.cluster_rules import pool_findings
+from ..cluster.model import ClusterModel
+from ..cluster.pools import WHAT_A_REIMAGE_DOES, describe_pools
+from ..config import check_document
+from ..config.findings import ERROR, Finding, warning_at
 from .declared import ClusterDecl, PoolDecl, Unknown, config_key_path
 
 _URL_KEYS = ("httpProxy", "httpsProxy")

@@ -125,8 +125,8 @@ def test_report_to_a_missing_folder_reads_nothing(az_ext, emu, tmp_path):
 def test_hostile_text_is_shown_not_run(browser, tmp_path):
     """Untrusted text (names, ARM messages, a rollout's reasons) reaches the page as text: nothing in it runs, and
     what a reader sees is the text itself, passwords masked."""
-    from azext_aksproxy.report import render
-    from tests.unit.test_report import hostile_document
+    from azext_aksproxy.fleet.report_html import render
+    from tests.unit.fleet.test_report import hostile_document
 
     document = hostile_document()
     attack = '<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>'
@@ -146,8 +146,8 @@ def test_hostile_text_is_shown_not_run(browser, tmp_path):
 def test_rollout_section_in_chromium(browser, tmp_path):
     """The rollout part on the documented shape (a synthetic rollout until the fleet rollout's status maps onto it):
     stage progress drawn, the state filter narrowing the table; a screenshot kept beside the audit's."""
-    from azext_aksproxy.report import render
-    from tests.unit.test_report import synthetic_rollout
+    from azext_aksproxy.fleet.report_html import render
+    from tests.unit.fleet.test_report import synthetic_rollout
 
     path = tmp_path / "rollout.html"
     path.write_text(render(synthetic_rollout()), encoding="utf-8")

@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from azext_aksproxy.proxy_check import DEFAULT_TARGETS
+from azext_aksproxy.check import DEFAULT_TARGETS
 from tests.fleet import subscription_id
 from tests.proxies import b64_pem, free_port, mitm_ca_pem, mitmdump, origin, squid
 

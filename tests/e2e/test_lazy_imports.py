@@ -15,7 +15,7 @@ import pytest
 # Packages (with their submodules). Our command adapters (azext_aksproxy.adapters) may load: az imports
 # handlers to build help; the rules, certificates and proxy checks they call must not.
 HEAVY = ("jsonschema", "jsonschema_specifications", "referencing", "rpds", "cryptography",
-         "azext_aksproxy.proxy_config", "azext_aksproxy.proxy_check", "azext_aksproxy.rollout.pools",
+         "azext_aksproxy.config", "azext_aksproxy.cluster", "azext_aksproxy.check",
          "azext_aksproxy.adapters.managed_cluster_decorator")
 HOOK = """
 import atexit, os, sys
@@ -82,7 +82,7 @@ def test_the_hook_sees_what_validation_imports_lazily(az_ext, modules_of, tmp_pa
                                   "enabled": "true"}))
     imported = heavy(modules_of(az_ext, "aks", "http-proxy", "validate", "--config", str(config), rc=1))
     assert "jsonschema" in imported and "cryptography" in imported
-    assert "azext_aksproxy.proxy_config.rules" in imported
+    assert "azext_aksproxy.config.file_rules" in imported
 
 
 def _a_ca() -> str:

@@ -74,6 +74,6 @@ def test_the_claimed_minimum_is_the_version_ci_tests():
 
 def test_the_wheel_ships_the_schema_and_metadata_and_nothing_else(extension_wheel):
     names = zipfile.ZipFile(extension_wheel).namelist()
-    for needed in ("azext_aksproxy/azext_metadata.json", "azext_aksproxy/proxy_config/schema.json"):
+    for needed in ("azext_aksproxy/azext_metadata.json", "azext_aksproxy/config/schema.json"):
         assert needed in names
     assert not [n for n in names if re.match(r"(tests|bench)/", n)]

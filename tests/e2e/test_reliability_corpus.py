@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from azext_aksproxy.proxy_config import CODES, ERROR, check_file
+from azext_aksproxy.config import CODES, ERROR, check_file
 from tests.corpus.cases import BAD, CORPUS, GOOD, case_path
 from tests.reliability_report import trial_fixture
 

@@ -3,7 +3,7 @@
 az against the emulator, and the update/create path writes nothing.
 
 validate prints findings as JSON; the update path prints each error as a ``  - [code] path: message ... Fix: ...``
-line of its error and each warning as ``WARNING: path: message Fix: ...`` (see adapters/reporting.py), so the comparison is
+line of its error and each warning as ``WARNING: path: message Fix: ...`` (see adapters/findings_to_az.py), so the comparison is
 exact: the same lines, as many of them, and nothing else.
 """
 from __future__ import annotations

@@ -5,7 +5,7 @@ import dataclasses
 import json
 from typing import Any
 
-from azext_aksproxy.proxy_config import (
+from azext_aksproxy.config import (
     CODES,
     CheckResult,
     Finding,

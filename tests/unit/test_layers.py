@@ -1,7 +1,11 @@
-"""The layers, as the file list shows them: the pure packages never import azure-cli, knack or an adapter.
+"""The layers, as the file list shows them: the pure packages never import azure-cli, knack or an adapter, and
+import each other only downwards.
 
 azext_aksproxy/ holds az wiring (loader, command table, arguments, help, tables, client factories), adapters/ one
-module per command family, and the pure packages below, which take data and return findings and decisions.
+module per command, and the pure packages below, which take data and return findings and decisions. Between pure
+packages the order is fixed: config at the bottom; cluster and check above config; nodes and fleet above those; iac
+above config and cluster. A module imports from its own package or from a package below it, never one above or
+beside it, so no loop between packages can form.
 """
 from __future__ import annotations
 
@@ -13,33 +17,91 @@ import pytest
 import azext_aksproxy
 
 PACKAGE = Path(azext_aksproxy.__file__).parent
-PURE_PACKAGES = ("proxy_config", "proxy_check", "rollout", "report", "fleet_rollout", "iac")
+# Each pure package and the pure packages it may import (its own aside).
+BELOW = {
+    "config": set(),
+    "cluster": {"config"},
+    "check": {"config"},
+    "nodes": {"config", "cluster", "check"},
+    "fleet": {"config", "cluster", "check"},
+    "iac": {"config", "cluster"},
+}
+PURE_PACKAGES = tuple(BELOW)
 WIRING = {"__init__.py", "_loader.py", "commands.py", "_params.py", "_help.py", "_format.py", "_client_factory.py"}
 VERSION_MODULE = "_version.py"  # the version, which setup.py reads as text: neither wiring nor a rule
 PURE_MODULES = sorted(str(p.relative_to(PACKAGE)) for name in PURE_PACKAGES for p in (PACKAGE / name).rglob("*.py"))
+NOT_OURS = ("azure", "knack", "msrest", "msrestazure")
 
 
-def _imports(path: Path) -> set[str]:
-    """Absolute module names a file imports (relative imports stay inside its own package)."""
+def _imports(source: str, module: str) -> set[str]:
+    """Absolute module names a file imports, relative imports resolved (module: its dotted name)."""
     names = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    package = module.split(".")[:-1]
+    for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             names |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names.add(node.module)
-        elif isinstance(node, ast.ImportFrom) and node.level > 1:
-            names.add("azext_aksproxy" + (f".{node.module}" if node.module else ""))
+        elif isinstance(node, ast.ImportFrom):
+            target = node.module or ""
+            if node.level:
+                base = package[:len(package) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            names.add(target)
+            if target == "azext_aksproxy":  # from azext_aksproxy import cluster: the package imported is the name
+                names |= {f"{target}.{alias.name}" for alias in node.names}
     return names
 
 
+def layer_violations(source: str, module: str) -> set[str]:
+    """What a pure module (dotted name, e.g. azext_aksproxy.cluster.model) imports that it must not."""
+    own = module.split(".")[1]
+    bad = set()
+    for name in _imports(source, module):
+        parts = name.split(".")
+        upwards = parts[0] == "azext_aksproxy" and len(parts) > 1 and parts[1] not in {own, *BELOW[own]}
+        if parts[0] in NOT_OURS or upwards:
+            bad.add(name)
+    return bad
+
+
+def _dotted(module: str) -> str:
+    return "azext_aksproxy." + module[:-3].replace("/", ".")
+
+
 @pytest.mark.parametrize("module", PURE_MODULES)
-def test_a_pure_module_imports_no_azure_cli_knack_or_adapter(module):
-    forbidden = set()
-    for name in _imports(PACKAGE / module):
-        root = name.split(".")[0]
-        if root in ("azure", "knack", "msrest", "msrestazure") or root == "azext_aksproxy" and name.split(".")[1:2] not in ([p] for p in PURE_PACKAGES):
-            forbidden.add(name)
-    assert not forbidden, f"{module} imports {sorted(forbidden)}"
+def test_a_pure_module_imports_only_its_own_package_and_those_below(module):
+    bad = layer_violations((PACKAGE / module).read_text(encoding="utf-8"), _dotted(module))
+    assert not bad, f"{module} imports {sorted(bad)}"
+
+
+@pytest.mark.parametrize(("module", "source"), [
+    ("azext_aksproxy.config.urls", "from ..cluster.model import ClusterModel"),
+    ("azext_aksproxy.config.urls", "from azext_aksproxy import cluster"),
+    ("azext_aksproxy.config.urls", "from .. import check"),
+    ("azext_aksproxy.config.urls", "def f():\n    from azext_aksproxy.fleet import plan_file"),
+    ("azext_aksproxy.cluster.model", "from ..check.probe import Proxy"),
+    ("azext_aksproxy.check.probe", "from ..cluster import pools"),
+    ("azext_aksproxy.nodes.plan", "from ..fleet.states import DONE"),
+    ("azext_aksproxy.iac.checks", "from ..nodes.plan import NodeRollout"),
+    ("azext_aksproxy.fleet.edits", "from azext_aksproxy.adapters.azure_reads import ArmReader"),
+    ("azext_aksproxy.fleet.edits", "import knack.log"),
+])
+def test_an_import_upwards_or_sideways_is_caught(module, source):
+    assert layer_violations(source, module), source
+
+
+def test_the_declared_order_has_no_loop():
+    def reaches(start, goal, seen=()):
+        return any(p == goal or p not in seen and reaches(p, goal, (*seen, p)) for p in BELOW[start])
+    assert not [p for p in BELOW if reaches(p, p)]
+
+
+def test_no_two_pure_packages_share_a_module_name():
+    owners: dict[str, set[str]] = {}
+    for module in PURE_MODULES:
+        package, _, name = module.partition("/")
+        if name != "__init__.py":
+            owners.setdefault(name, set()).add(package)
+    assert not {n: p for n, p in owners.items() if len(p) > 1}
 
 
 def test_every_module_is_wiring_an_adapter_or_pure():

@@ -1,7 +1,7 @@
 """The table of finding codes in docs/rules.md is the catalogue: every code, its severity, scope, summary and source."""
 from __future__ import annotations
 
-from azext_aksproxy.proxy_config import CATALOGUE
+from azext_aksproxy.config import CATALOGUE
 from tests import readme_catalogue
 
 
@@ -25,7 +25,7 @@ def test_cluster_rules_are_catalogued():
 
 
 def test_cluster_rules_mask_and_shorten_values_like_the_file_rules():
-    from azext_aksproxy.proxy_config.cluster import update_findings
+    from azext_aksproxy.cluster.cluster_rules import update_findings
 
     cluster = {"properties": {"httpProxyConfig": {
         "httpProxy": "http://proxy:3128/", "noProxy": [f"host-{i}.corp.contoso.com" for i in range(20)]}}}
