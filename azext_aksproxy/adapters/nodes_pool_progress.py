@@ -44,15 +44,15 @@ class PoolProgress:
                 + (f", {counts}" if counts else ""))
 
     def changed(self, run: PoolRun) -> None:
+        with self.lock:
+            # ended: a pool still running past --timeout, whose row is already written
+            if not self.ended and self.controller is None:
+                logger.warning("Node image upgrade: %s %s", run.step.pool, run.state)
+            elif not self.ended:
+                self.controller.add(message=self._summary())
+        # Only after the line is out: the command ends (and ends the progress) as soon as every pool is done.
         if all(r.result is not None for r in self.runs):
             self.all_done.set()
-        with self.lock:
-            if self.ended:  # a pool still running past --timeout: its row is already written
-                return
-            if self.controller is None:
-                logger.warning("Node image upgrade: %s %s", run.step.pool, run.state)
-            else:
-                self.controller.add(message=self._summary())
 
     def tick(self) -> None:
         if self.controller is not None:
