@@ -182,6 +182,12 @@ def test_cluster_changed_after_the_plan_is_refused_and_a_block_cluster_held(az_e
     assert rows["c2"]["state"] == "drifted" and "never overwritten" in rows["c2"]["detail"]
     assert rows["c3"]["state"] == "held"
     assert sorted(cluster_puts(emu, since)) == ["c1"]  # 0 writes to c2 and c3
+    # The CI "re-run": the drift is read again, the same outcome, and nothing is written.
+    since = emu.journal_last()
+    again = apply(az_ext, path, env, "--allowed-failures", "1")
+    assert again.rc == EXIT_HELD and {row["name"]: row["state"] for row in again.json} == {
+        "c1": "done", "c2": "drifted", "c3": "held"}, again
+    assert cluster_puts(emu, since) == {}
 
 
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["killed", "ctrl-c"])
