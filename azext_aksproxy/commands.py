@@ -51,9 +51,16 @@ def load_command_table(self, _):
 
     # ---- aks http-proxy rollout ----
     from azext_aksproxy._format import rollout_plan_table_format, rollout_table_format
+    from azext_aksproxy._validators import (
+        validate_report_folder,
+        validate_rollout_apply,
+        validate_rollout_plan,
+    )
 
-    with self.command_group("aks http-proxy rollout", custom_command_type=_handlers("adapters.fleet_rollout"),
-                            is_preview=True) as g:
-        g.custom_command("plan", "http_proxy_rollout_plan", table_transformer=rollout_plan_table_format)
-        g.custom_command("apply", "http_proxy_rollout_apply", table_transformer=rollout_table_format)
-        g.custom_command("status", "http_proxy_rollout_status", table_transformer=rollout_table_format)
+    for command, handler, table, validator in (
+            ("plan", "fleet_rollout_plan", rollout_plan_table_format, validate_rollout_plan),
+            ("apply", "fleet_rollout_apply", rollout_table_format, validate_rollout_apply),
+            ("status", "fleet_rollout_status", rollout_table_format, validate_report_folder)):
+        with self.command_group("aks http-proxy rollout", custom_command_type=_handlers(f"adapters.{handler}"),
+                                is_preview=True) as g:
+            g.custom_command(command, f"http_proxy_rollout_{command}", table_transformer=table, validator=validator)

@@ -139,11 +139,7 @@ def cluster_model(cli_ctx, resource_group_name: str, name: str):
 
 def model_with_vnets(cli_ctx, cluster: dict):
     """``cluster`` (ARM JSON) as a ClusterModel, its custom VNets read (nothing is read for a managed VNet)."""
-    from azext_aksproxy.cluster.model import ClusterModel, vnet_ids
-
-    spaces = vnet_spaces(cli_ctx, vnet_ids(cluster))
-    warn_unread_vnets(spaces.values())
-    return ClusterModel(cluster, spaces)
+    return VnetCache(cli_ctx).model(cluster)
 
 
 # ---- virtual networks ----------------------------------------------------------------------------------------
@@ -177,6 +173,39 @@ def warn_unread_vnets(spaces) -> None:
         if space.error:
             logger.warning("Could not read the address space of VNet %s (%s): noProxy CIDRs that may be it are "
                            "reported as possibly added by AKS.", space.vnet_id, space.error)
+
+
+class VnetCache:
+    """The one reader of clusters with their VNets: the address spaces of custom VNets (AKS adds them to noProxy),
+    each distinct VNet read once for the whole command, concurrently; the cluster model separates them from what
+    the user set. A VNet that cannot be read is said once, when it is read."""
+
+    def __init__(self, cli_ctx, reader: ArmReader | None = None) -> None:
+        self.cli_ctx, self.arm = cli_ctx, reader
+        self.spaces: dict = {}
+        self.lock = threading.Lock()
+
+    def read(self, clusters) -> None:
+        """Reads the VNets of ``clusters`` (ARM JSON) not read yet."""
+        from azext_aksproxy.cluster.model import vnet_ids
+
+        with self.lock:
+            wanted = [v for c in clusters for v in vnet_ids(c) if v.lower() not in self.spaces]
+        if wanted:
+            got = vnet_spaces(self.cli_ctx, wanted, reader=self.arm)
+            warn_unread_vnets(got.values())
+            with self.lock:
+                self.spaces.update(got)
+
+    def model(self, cluster: dict, read: bool = True):
+        """The cluster's model with the spaces read so far; ``read``: read its VNets first if not yet read."""
+        from azext_aksproxy.cluster.model import ClusterModel, vnet_ids
+
+        if read:
+            self.read([cluster])
+        with self.lock:
+            return ClusterModel(cluster, {v: self.spaces[v.lower()] for v in vnet_ids(cluster)
+                                          if v.lower() in self.spaces})
 
 
 # ---- node pools and nodes ------------------------------------------------------------------------------------

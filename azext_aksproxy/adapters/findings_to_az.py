@@ -43,3 +43,27 @@ def exit_after_output(cli_ctx, message: str, code: int = 1) -> None:
         raise SystemExit(code)
 
     cli_ctx.register_event(EVENT_CLI_SUCCESSFUL_EXECUTE, _exit)
+
+
+def reference_config(path: str, outcome: str) -> dict | None:
+    """--config of a fleet command: the file's canonical config, refused as `validate` and `aks update` refuse it
+    (a reference the update would refuse is no reference); ``outcome`` says what was not done."""
+    from azext_aksproxy.config import check_file
+
+    result = check_file(path)
+    raise_for_errors(result.findings, f"--config {path}", outcome)
+    return result.config
+
+
+def write_report(path: str, page: str) -> None:
+    """--report: the self-contained HTML page written, its path on stderr."""
+    import os
+
+    from azure.cli.core.azclierror import FileOperationError
+
+    try:
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(page)
+    except OSError as exc:
+        raise FileOperationError(f"--report {path}: could not write the report: {exc}") from exc
+    logger.warning("Report written to %s", os.path.abspath(path))

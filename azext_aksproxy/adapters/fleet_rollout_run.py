@@ -7,7 +7,7 @@ import time
 
 from knack.log import get_logger
 
-from azext_aksproxy.adapters.fleet_rollout import _row, _summary
+from azext_aksproxy.adapters.fleet_rollout import state_row, summary
 
 logger = get_logger(__name__)
 
@@ -117,11 +117,11 @@ def result_rows(plan, read, results, unfinished, run_stages, scheduler) -> list[
     for c in plan.clusters:
         key = c.id.lower()
         if key in results:
-            rows.append(_row(plan, c, *results[key]))
+            rows.append(state_row(plan, c, *results[key]))
             continue
         if key in unfinished:  # stopped: recorded as far as it got; the next apply reads it again
             written = unfinished[key].phase != "reading"
-            rows.append(_row(plan, c, states.RUNNING if written else states.PENDING,
+            rows.append(state_row(plan, c, states.RUNNING if written else states.PENDING,
                              "its write was sent as the run stopped: apply the same plan again to follow it"
                              if written else "not written: the run stopped during its check"))
             continue
@@ -137,7 +137,7 @@ def result_rows(plan, read, results, unfinished, run_stages, scheduler) -> list[
                 why = f"not started: waiting at {scheduler.waiting_at[0].describe()}"
         elif c.stage not in run_stages:
             why = f"{why} (stage not run)"
-        rows.append(_row(plan, c, state, why))
+        rows.append(state_row(plan, c, state, why))
     return rows
 
 
@@ -146,24 +146,24 @@ def finish(cli_ctx, scheduler, rows, allowed_failures, start, stopper) -> list[d
     from azext_aksproxy.fleet import states
 
     code = scheduler.exit_code()
-    summary = _summary(rows)
+    counted = summary(rows)
     holding = ", ".join(c.label for c in start.carried if c.id.lower() in start.holding)
     way_out = (f" Earlier runs left {holding} failed or unverified: name each accepted one with --accept-failed, "
                "or write failed ones again with --retry-failed." if holding else "")
     if code == states.EXIT_HALTED:
         budget = f"; {scheduler.halt_reason}" if scheduler.halt_reason else ""
         exit_after_output(cli_ctx, f"Rollout halted after {scheduler.failures} failure(s) (allowed "
-                                   f"{allowed_failures}{budget}): {summary}.{way_out} Fix the cause, then plan again "
+                                   f"{allowed_failures}{budget}): {counted}.{way_out} Fix the cause, then plan again "
                                    "or apply the same plan to continue.", code)
     elif code == states.EXIT_STOPPED:
-        exit_after_output(cli_ctx, f"Rollout stopped ({stopper.reason}): {summary}. Apply the same plan again to "
+        exit_after_output(cli_ctx, f"Rollout stopped ({stopper.reason}): {counted}. Apply the same plan again to "
                                    "resume: written clusters are followed, the others written once.", code)
     elif code == states.EXIT_HELD:
         later = " Later stages wait for the unverified clusters: apply again to read their nodes again." \
             if scheduler.blocked else ""
-        exit_after_output(cli_ctx, f"Rollout finished with clusters not done: {summary}.{later}", code)
+        exit_after_output(cli_ctx, f"Rollout finished with clusters not done: {counted}.{later}", code)
     else:  # a healthy run's outcome: a plain line, not a warning (adapters/progress.py)
         from azext_aksproxy.adapters.progress import ProgressReporter
 
-        ProgressReporter(cli_ctx, "Rollout", live=False).line(f"done: {summary}.")
+        ProgressReporter(cli_ctx, "Rollout", live=False).line(f"done: {counted}.")
     return rows

@@ -27,7 +27,8 @@ BELOW = {
     "iac": {"config", "cluster"},
 }
 PURE_PACKAGES = tuple(BELOW)
-WIRING = {"__init__.py", "_loader.py", "commands.py", "_params.py", "_help.py", "_format.py", "_client_factory.py"}
+WIRING = {"__init__.py", "_loader.py", "commands.py", "_params.py", "_validators.py", "_help.py", "_format.py",
+          "_client_factory.py"}
 VERSION_MODULE = "_version.py"  # the version, which setup.py reads as text: neither wiring nor a rule
 PURE_MODULES = sorted(str(p.relative_to(PACKAGE)) for name in PURE_PACKAGES for p in (PACKAGE / name).rglob("*.py"))
 NOT_OURS = ("azure", "knack", "msrest", "msrestazure")
