@@ -110,6 +110,8 @@ def test_a_label_names_the_subscription_so_the_same_rg_and_name_differ():
     assert plan.cluster_label(ID, "prod-eu") == "rg1/c1 (prod-eu)"
     assert plan.cluster_label(other) == "rg1/c1 (00000000-0000-0000-0000-00000000000b)"
     assert plan.cluster_label(ID, "prod-eu") != plan.cluster_label(other, "prod-us")
+    assert plan.cluster_label(ID.upper().replace("RG1", "rg1").replace("/C1", "/c1") + "/") == f"rg1/c1 ({SUB.upper()})"
+    assert plan.cluster_label("odd/id") == "odd/id"  # no resource group: the id as given
 
 
 # ---- one reimage decision ----------------------------------------------------------------------------------------
