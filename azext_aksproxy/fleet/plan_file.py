@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from ..cluster.pools import node_count
 from ..cluster.resource_id import ResourceId
 from ..config.findings import mask_secrets
 from .strategy import (
@@ -85,7 +86,7 @@ class PlannedCluster(_ClusterOfPlan):
 
     @property
     def nodes(self) -> int:
-        return sum(int(p.get("nodes") or 0) for p in self.pools) if self.action == CHANGE else 0
+        return node_count(self.pools) if self.action == CHANGE else 0
 
     def to_dict(self, stage_name: str) -> dict[str, Any]:
         return {"id": self.id, "subscriptionId": self.subscription, "subscription": self.subscription_name,

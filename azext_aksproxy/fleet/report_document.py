@@ -38,7 +38,7 @@ from datetime import datetime
 from typing import Any
 
 from ..cluster.model import ClusterModel
-from ..cluster.pools import reimaged_pools
+from ..cluster.pools import node_count, reimaged_pools
 from ..config.certs import aware_now
 from .audit_rules import (
     DEFAULT_EXPIRY_HORIZON_DAYS,
@@ -108,7 +108,7 @@ def _facts(cluster: Mapping[str, Any], certificates: dict[str, dict[str, Any]]) 
             certificates.setdefault(cert.sha256_fingerprint, {
                 "subject": cert.subject, "issuer": cert.issuer, "sha256Fingerprint": cert.sha256_fingerprint,
                 "notBefore": cert.not_before.isoformat(), "notAfter": cert.not_after.isoformat()})
-    nodes = sum(int(p["nodes"] or 0) for p in reimaged_pools(cluster))
+    nodes = node_count(reimaged_pools(cluster))
     return config is not None, fingerprints, nodes
 
 

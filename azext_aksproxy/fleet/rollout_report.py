@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from ..cluster.pools import node_count
 from .audit_rules import trusted_ca_certificates
 from .plan_file import Plan
 from .report_document import ROLLOUT, SCHEMA
@@ -43,7 +44,7 @@ def report_document(plan: Plan, observed: Mapping[str, tuple[str, str]], name: s
             certificates.setdefault(cert.sha256_fingerprint, {
                 "subject": cert.subject, "issuer": cert.issuer, "sha256Fingerprint": cert.sha256_fingerprint,
                 "notBefore": cert.not_before.isoformat(), "notAfter": cert.not_after.isoformat()})
-        nodes = sum(int(p.get("nodes") or 0) for p in entry.pools)
+        nodes = node_count(entry.pools)
         clusters.append({
             "subscriptionId": entry.subscription, "subscription": entry.subscription_name or None,
             "resourceGroup": entry.resource_group,
