@@ -18,7 +18,7 @@ Shape (``SCHEMA``). Every text is untrusted (cluster names, ARM messages): the r
         "certificates": [str],         # SHA-256 fingerprints of its trustedCa certificates
         "findings": [dict],            # as `-o json` prints them: severity, code, path, value, message, fix, source
         "stage": str | None, "group": str | None,
-        "state": str | None,           # rollout: one of ROLLOUT_STATES; audit: None
+        "state": str | None,           # rollout: one of fleet/states.py's STATES; audit: None
         "reason": str | None,          # held: why it is held
         "error": str | None,           # failed: what failed
       }],
@@ -46,12 +46,12 @@ from .audit_rules import (
     cluster_identity,
     trusted_ca_certificates,
 )
+from .states import FAILED, PENDING, RUNNING
 
 SCHEMA = "aksproxy.report/1"
 AUDIT, ROLLOUT = "audit", "rollout"
-ROLLOUT_STATES = ("done", "running", "pending", "failed", "unverified", "held", "drifted", "gone", "unchanged")
 # Nodes still to be reimaged are counted in these states only: a held, drifted or unchanged cluster is not written.
-STATES_TO_REIMAGE = frozenset({"running", "pending", "failed"})
+STATES_TO_REIMAGE = frozenset({RUNNING, PENDING, FAILED})
 
 
 def cluster_key(subscription_id: Any, resource_group: Any, name: Any) -> tuple[str, str, str]:

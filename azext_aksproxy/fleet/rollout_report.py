@@ -12,7 +12,17 @@ from ..cluster.pools import node_count
 from .audit_rules import trusted_ca_certificates
 from .plan_file import Plan
 from .report_document import ROLLOUT, SCHEMA
-from .states import DONE, DRIFTED, FAILED, GONE, PENDING, RUNNING, UNCHANGED, UNVERIFIED
+from .states import (
+    DONE,
+    DRIFTED,
+    FAILED,
+    GONE,
+    HELD,
+    PENDING,
+    RUNNING,
+    UNCHANGED,
+    UNVERIFIED,
+)
 
 HALTED = "halted"
 
@@ -27,7 +37,7 @@ def overall_state(states: list[str]) -> str:
         return HALTED
     if all(s in (DONE, UNCHANGED) for s in present):
         return DONE
-    return PENDING if PENDING in present else "held"
+    return PENDING if PENDING in present else HELD
 
 
 def report_document(plan: Plan, observed: Mapping[str, tuple[str, str]], name: str, now: datetime,
@@ -51,7 +61,7 @@ def report_document(plan: Plan, observed: Mapping[str, tuple[str, str]], name: s
             "cluster": entry.name, "proxy": True, "nodes": nodes, "nodesToReimage": entry.nodes,
             "nodesReimaged": entry.nodes if state == DONE else 0, "certificates": fingerprints, "findings": [],
             "stage": plan.stages[entry.stage].name, "group": entry.group, "state": state,
-            "reason": why if state in ("held", UNCHANGED, GONE, UNVERIFIED) else None,
+            "reason": why if state in (HELD, UNCHANGED, GONE, UNVERIFIED) else None,
             "error": why if state in (FAILED, DRIFTED) else None})
     names: dict[str, str] = {}  # subscription id -> its name as the plan read it (the audit report shows names)
     for c in plan.clusters:
