@@ -40,6 +40,11 @@ class ResourceId:
         return self.segments[-1] if self.segments else ""
 
     @property
+    def key(self) -> str:
+        """The id as compared (ARM ids are case-insensitive): lower case, one leading slash, none trailing."""
+        return "/" + "/".join(self.segments).lower()
+
+    @property
     def label(self) -> str:
         """``rg/name``, or "" when the id names no resource group."""
         return f"{self.resource_group}/{self.name}" if self.resource_group else ""

@@ -28,6 +28,12 @@ def test_segment_names_are_read_in_any_case_and_slashes_at_the_ends_change_nothi
     assert (rid.subscription, rid.resource_group, rid.name) == (SUB, "RG1", "Prod-EU")
 
 
+def test_ids_compare_by_their_key_whatever_the_case_and_slashes():
+    keys = {ResourceId.parse(t).key for t in (CLUSTER, CLUSTER.upper(), CLUSTER.lstrip("/") + "/", f"//{CLUSTER}")}
+    assert keys == {CLUSTER.lower()}
+    assert ResourceId.parse(CLUSTER + "2").key != CLUSTER.lower()
+
+
 def test_a_child_resource_is_named_by_its_own_name():
     rid = ResourceId.parse(f"{CLUSTER}/maintenanceConfigurations/aksManagedNodeOSUpgradeSchedule")
     assert (rid.resource_group, rid.name) == ("RG1", "aksManagedNodeOSUpgradeSchedule")

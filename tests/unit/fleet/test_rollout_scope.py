@@ -72,6 +72,8 @@ def test_an_edit_that_breaks_the_config_or_a_windows_pool_is_skipped_with_its_fi
 def test_exclusions_by_id_tag_and_name_say_which_matched():
     c = {"id": ID, "name": "legacy", "tags": {"Freeze": "true", "team": "a"}}
     assert scope.Exclusion(ID.upper()).matches(c) == f"--exclude {ID.upper()}"
+    assert scope.Exclusion(ID + "/").matches(c) and scope.Exclusion("/" + ID).matches(c)
+    assert not scope.Exclusion(ID + "-2").matches(c)
     assert scope.Exclusion("freeze=true").matches(c) == "--exclude freeze=true (tag)"
     assert scope.Exclusion("freeze=false").matches(c) == ""
     assert scope.Exclusion("LEGACY").matches(c) == "--exclude LEGACY (name)"
