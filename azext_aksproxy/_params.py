@@ -156,8 +156,9 @@ def load_arguments(self, _):
         c.argument("add_trusted_ca", options_list=["--add-trusted-ca"], nargs="+", type=file_type,
                    help="PEM files whose certificates are added to each cluster's trustedCa bundle.")
         c.argument("remove_trusted_ca", options_list=["--remove-trusted-ca"], nargs="+",
-                   help="Certificates to remove from trustedCa: SHA-256 fingerprints (colons optional), or "
-                        "`expired` for every expired one.")
+                   help="Certificates to remove from trustedCa: SHA-256 fingerprints as `openssl x509 -noout "
+                        "-fingerprint -sha256` prints them (any case, colons optional), or `expired` for every "
+                        "expired one.")
         c.argument("stages", options_list=["--stages"],
                    help="Stage sizes over the clusters to change, smallest clusters first: counts, percentages and "
                         "`rest`. Default: 1,10%,rest (a canary, then 10%, then the rest).")

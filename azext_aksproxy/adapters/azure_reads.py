@@ -244,13 +244,13 @@ def node_models(cli_ctx, cluster: dict):
 
     from azext_aksproxy._client_factory import cf_compute
     from azext_aksproxy.cluster.pools import NodeModel
+    from azext_aksproxy.cluster.resource_id import ResourceId
     from azext_aksproxy.config.arm import properties
 
     node_rg = properties(cluster).get("nodeResourceGroup")
     if not node_rg:
         return None, "the cluster names no node resource group"
-    parts = str(cluster.get("id") or "").strip("/").split("/")
-    subscription = parts[1] if len(parts) > 1 and parts[0].lower() == "subscriptions" else None
+    subscription = ResourceId.parse(cluster.get("id")).subscription or None
     try:
         compute = cf_compute(cli_ctx, subscription_id=subscription)
         pools = {pool: scale_set.name for pool, scale_set in pool_scale_sets(compute, node_rg).items()}

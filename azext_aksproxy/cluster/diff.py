@@ -16,6 +16,7 @@ from .pools import (
     WHAT_A_REIMAGE_DOES,
     DisruptionGate,
     describe_pools,
+    node_count,
     reimaged_pools,
 )
 from .view import describe_trusted_ca, masked
@@ -98,7 +99,7 @@ def _reimage(node_fields: list[str], cluster: Mapping[str, Any], gate: Disruptio
     if not node_fields:
         return {"required": False, "pools": [], "nodes": 0, "summary": "", "nodeDisruption": None}
     pools = reimaged_pools(cluster)
-    nodes = sum(p["nodes"] or 0 for p in pools)
+    nodes = node_count(pools)
     summary = (f"AKS reimages every node pool as part of the update: {describe_pools(pools)}; "
                f"{WHAT_A_REIMAGE_DOES}.")
     if gate is not None and gate.allowed is False:

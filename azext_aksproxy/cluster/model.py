@@ -19,6 +19,7 @@ from functools import cached_property
 from typing import Any
 
 from ..config.arm import agent_pools, current_proxy_config, properties
+from .resource_id import ResourceId
 
 # The address space of the VNet AKS creates for a cluster without vnetSubnetID (its aks-subnet is 10.224.0.0/16).
 # Sources: an AKS error quoting "Virtual Network address prefixes '[10.224.0.0/12]'" (MicrosoftDocs/azure-docs
@@ -70,7 +71,7 @@ class VnetSpace:
 
     @property
     def name(self) -> str:
-        return self.vnet_id.rstrip("/").rsplit("/", 1)[-1]
+        return ResourceId.parse(self.vnet_id).name
 
 
 def vnet_id_of(subnet_id: str) -> str:

@@ -16,7 +16,7 @@ Pure: ARM REST JSON in, decisions out; no azure-cli import.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -228,6 +228,12 @@ def reimaged_pools(cluster: Mapping[str, Any]) -> list[dict[str, Any]]:
                      "maxSurge": settings.get("maxSurge"), "maxUnavailable": settings.get("maxUnavailable"),
                      "stopped": stopped})
     return rows
+
+
+def node_count(rows: Iterable[Mapping[str, Any]]) -> int:
+    """The nodes of these pool rows (reimaged_pools' rows, or a plan's ``{"name", "nodes"}``): a stopped pool, or
+    one whose count is not stated, adds none."""
+    return sum(int(row.get("nodes") or 0) for row in rows)
 
 
 def describe_pools(rows: Sequence[Mapping[str, Any]]) -> str:

@@ -196,7 +196,7 @@ class CertificateFacts:
     not_before: datetime  # aware, UTC
     not_after: datetime  # aware, UTC
     days_left: int  # whole days until not_after; negative once expired
-    sha256_fingerprint: str  # "AB:CD:..."
+    sha256_fingerprint: str  # "AB:CD:...": sha256_fingerprint()
     is_ca: bool  # basicConstraints CA=true
     signs_certificates: bool = False  # keyUsage keyCertSign: a dedicated issuing CA
     has_san_extension: bool = False  # a subjectAltName extension is present (it may still be empty)
@@ -215,11 +215,26 @@ class CertificateFacts:
         }
 
 
+def sha256_fingerprint(certificate: x509.Certificate) -> str:
+    """SHA-256 of the DER bytes as `openssl x509 -noout -fingerprint -sha256` prints it (``AB:CD:...``): the one
+    form every command shows and the plan file stores."""
+    from cryptography.hazmat.primitives import hashes
+
+    return certificate.fingerprint(hashes.SHA256()).hex(":").upper()
+
+
+def parse_fingerprint(text: str) -> str:
+    """A SHA-256 fingerprint as a user types it (any case, colons optional) in openssl's form; ValueError when it
+    is not 64 hex digits."""
+    digits = text.strip().replace(":", "")
+    if len(digits) != 64 or any(c not in "0123456789abcdefABCDEF" for c in digits):
+        raise ValueError(f"{text!r} is not a SHA-256 fingerprint (64 hex digits, colons optional)")
+    return bytes.fromhex(digits).hex(":").upper()
+
+
 def certificate_facts(certificate: x509.Certificate, index: int = 1, now: datetime | None = None
                       ) -> CertificateFacts:
     """Facts about one parsed certificate; raises ValueError when its names or extensions are malformed."""
-    from cryptography.hazmat.primitives import hashes
-
     now = aware_now(now)
     extensions = read_extensions(certificate.tbs_certificate_bytes)
     not_after = certificate.not_valid_after_utc
@@ -231,7 +246,7 @@ def certificate_facts(certificate: x509.Certificate, index: int = 1, now: dateti
         not_before=certificate.not_valid_before_utc,
         not_after=not_after,
         days_left=math.floor((not_after - now).total_seconds() / 86400),
-        sha256_fingerprint=certificate.fingerprint(hashes.SHA256()).hex(":").upper(),
+        sha256_fingerprint=sha256_fingerprint(certificate),
         is_ca=extensions.is_ca,
         signs_certificates=extensions.key_cert_sign,
         has_san_extension=extensions.sans is not None,

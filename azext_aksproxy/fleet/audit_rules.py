@@ -17,6 +17,7 @@ from typing import Any
 from ..cluster.addons import addon_findings
 from ..cluster.cluster_rules import pool_findings
 from ..cluster.model import ClusterModel, NoProxyChange, VnetSpace, is_cidr, model_of
+from ..cluster.resource_id import ResourceId
 from ..cluster.view import masked
 from ..config.certs import EXPIRY_NOTICE_DAYS, aware_now, describe_bundle
 from ..config.findings import (
@@ -198,11 +199,9 @@ def _trusted_ca_drift(before: Any, after: Any) -> str:
 
 def cluster_identity(cluster: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """(resource group, name) from the ARM id (`/subscriptions/S/resourceGroups/RG/providers/.../NAME`)."""
-    parts = str(cluster.get("id") or "").split("/")
-    lowered = [p.lower() for p in parts]
-    rg = parts[lowered.index("resourcegroups") + 1] if "resourcegroups" in lowered[:-1] else None
+    resource_id = ResourceId.parse(cluster.get("id"))
     name = cluster.get("name")
-    return rg, str(name) if name is not None else (parts[-1] or None)
+    return resource_id.resource_group or None, str(name) if name is not None else (resource_id.name or None)
 
 
 def _row(listing: SubscriptionListing, rg: str | None, name: str | None, finding: Finding) -> dict[str, Any]:

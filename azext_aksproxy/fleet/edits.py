@@ -15,7 +15,12 @@ from datetime import datetime
 from typing import Any
 
 from ..config.certs import encode_pem_bundle
-from ..config.x509ext import load_pem_certificate, split_pem
+from ..config.x509ext import (
+    load_pem_certificate,
+    parse_fingerprint,
+    sha256_fingerprint,
+    split_pem,
+)
 
 EXPIRED = "expired"  # --remove-trusted-ca expired: every certificate past its notAfter
 REFERENCE_FIELDS = ("httpProxy", "httpsProxy", "trustedCa")
@@ -25,27 +30,27 @@ class EditError(ValueError):
     """The edit cannot be applied (a certificate that does not parse, a fingerprint that is not one)."""
 
 
-def normalise_fingerprint(text: str) -> str:
-    """``AB:CD:...`` or ``abcd...`` -> ``abcd...``; EditError when it is not a SHA-256 fingerprint."""
-    value = text.strip().replace(":", "").lower()
-    if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
-        raise EditError(f"{text!r} is not a SHA-256 fingerprint (64 hex digits, colons optional) nor "
-                        f"{EXPIRED!r}.")
-    return value
+def trusted_ca_removal(text: str) -> str:
+    """One --remove-trusted-ca value: EXPIRED, or a SHA-256 fingerprint (any case, colons optional) in openssl's
+    form; EditError when it is neither."""
+    if text.strip().lower() == EXPIRED:
+        return EXPIRED
+    try:
+        return parse_fingerprint(text)
+    except ValueError as exc:
+        raise EditError(f"{exc} nor {EXPIRED!r}.") from None
 
 
 @dataclass(frozen=True)
 class Certificate:
     pem: str  # the PEM block as it was in the bundle or file
-    fingerprint: str  # SHA-256 of the DER bytes, lower-case hex without colons
+    fingerprint: str  # SHA-256 of the DER bytes, as openssl prints it (x509ext.sha256_fingerprint)
     not_after: datetime
     subject: str
 
 
 def certificates_of_pem(text: str, source: str) -> list[Certificate]:
     """Every CERTIFICATE block of a PEM text; EditError for a block that does not parse or none at all."""
-    from cryptography.hazmat.primitives import hashes
-
     blocks, broken = split_pem(text)
     certs = []
     for label, block in blocks:
@@ -55,7 +60,7 @@ def certificates_of_pem(text: str, source: str) -> list[Certificate]:
             cert = load_pem_certificate(block)
         except ValueError as exc:
             raise EditError(f"{source}: a certificate does not parse ({exc}).") from None
-        certs.append(Certificate(block.strip() + "\n", cert.fingerprint(hashes.SHA256()).hex(),
+        certs.append(Certificate(block.strip() + "\n", sha256_fingerprint(cert),
                                  cert.not_valid_after_utc, cert.subject.rfc4514_string()))
     if broken or not certs:
         raise EditError(f"{source}: no complete PEM CERTIFICATE block.")
@@ -83,7 +88,7 @@ class Edit:
     add_no_proxy: tuple[str, ...] = ()
     remove_no_proxy: tuple[str, ...] = ()
     add_trusted_ca: tuple[Certificate, ...] = ()
-    remove_trusted_ca: tuple[str, ...] = ()  # normalised fingerprints, or EXPIRED
+    remove_trusted_ca: tuple[str, ...] = ()  # fingerprints as openssl prints them (trusted_ca_removal()), or EXPIRED
 
     def is_empty(self) -> bool:
         return not (self.reference or self.http_proxy or self.https_proxy or self.add_no_proxy
@@ -118,7 +123,7 @@ def make_edit(*, reference: Mapping[str, Any] | None = None, http_proxy: str | N
     certs: list[Certificate] = []
     for source, text in add_trusted_ca:
         certs += certificates_of_pem(text, source)
-    removals = tuple(EXPIRED if r.strip().lower() == EXPIRED else normalise_fingerprint(r) for r in remove_trusted_ca)
+    removals = tuple(trusted_ca_removal(r) for r in remove_trusted_ca)
     added = {c.fingerprint for c in certs}
     both = added & set(removals)
     if both:

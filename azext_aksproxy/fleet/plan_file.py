@@ -17,6 +17,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from ..cluster.pools import node_count
+from ..cluster.resource_id import ResourceId
 from ..config.findings import mask_secrets
 from .strategy import (
     Group,
@@ -52,15 +54,15 @@ class _ClusterOfPlan:
 
     @property
     def subscription(self) -> str:
-        return _id_part(self.id, "subscriptions")
+        return ResourceId.parse(self.id).subscription
 
     @property
     def resource_group(self) -> str:
-        return _id_part(self.id, "resourcegroups")
+        return ResourceId.parse(self.id).resource_group
 
     @property
     def name(self) -> str:
-        return self.id.rstrip("/").rsplit("/", 1)[-1]
+        return ResourceId.parse(self.id).name
 
     @property
     def label(self) -> str:
@@ -84,7 +86,7 @@ class PlannedCluster(_ClusterOfPlan):
 
     @property
     def nodes(self) -> int:
-        return sum(int(p.get("nodes") or 0) for p in self.pools) if self.action == CHANGE else 0
+        return node_count(self.pools) if self.action == CHANGE else 0
 
     def to_dict(self, stage_name: str) -> dict[str, Any]:
         return {"id": self.id, "subscriptionId": self.subscription, "subscription": self.subscription_name,
@@ -115,18 +117,10 @@ class LeftOut(_ClusterOfPlan):
 def cluster_label(cluster_id: str, subscription_name: str = "") -> str:
     """``rg/name (subscription)``: the same rg/name in two subscriptions reads as two clusters. The subscription's
     name when known, else its id."""
-    group, name = _id_part(cluster_id, "resourcegroups"), cluster_id.rstrip("/").rsplit("/", 1)[-1]
-    if not group:
+    resource_id = ResourceId.parse(cluster_id)
+    if not resource_id.label:
         return cluster_id
-    return f"{group}/{name} ({subscription_name or _id_part(cluster_id, 'subscriptions')})"
-
-
-def _id_part(resource_id: str, key: str) -> str:
-    parts = resource_id.strip("/").split("/")
-    for i, part in enumerate(parts[:-1]):
-        if part.lower() == key:
-            return parts[i + 1]
-    return ""
+    return f"{resource_id.label} ({subscription_name or resource_id.subscription})"
 
 
 def masked(config: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -18,7 +18,7 @@ Shape (``SCHEMA``). Every text is untrusted (cluster names, ARM messages): the r
         "certificates": [str],         # SHA-256 fingerprints of its trustedCa certificates
         "findings": [dict],            # as `-o json` prints them: severity, code, path, value, message, fix, source
         "stage": str | None, "group": str | None,
-        "state": str | None,           # rollout: one of ROLLOUT_STATES; audit: None
+        "state": str | None,           # rollout: one of fleet/states.py's STATES; audit: None
         "reason": str | None,          # held: why it is held
         "error": str | None,           # failed: what failed
       }],
@@ -38,7 +38,7 @@ from datetime import datetime
 from typing import Any
 
 from ..cluster.model import ClusterModel
-from ..cluster.pools import reimaged_pools
+from ..cluster.pools import node_count, reimaged_pools
 from ..config.certs import aware_now
 from .audit_rules import (
     DEFAULT_EXPIRY_HORIZON_DAYS,
@@ -46,12 +46,12 @@ from .audit_rules import (
     cluster_identity,
     trusted_ca_certificates,
 )
+from .states import FAILED, PENDING, RUNNING
 
 SCHEMA = "aksproxy.report/1"
 AUDIT, ROLLOUT = "audit", "rollout"
-ROLLOUT_STATES = ("done", "running", "pending", "failed", "unverified", "held", "drifted", "gone", "unchanged")
 # Nodes still to be reimaged are counted in these states only: a held, drifted or unchanged cluster is not written.
-STATES_TO_REIMAGE = frozenset({"running", "pending", "failed"})
+STATES_TO_REIMAGE = frozenset({RUNNING, PENDING, FAILED})
 
 
 def cluster_key(subscription_id: Any, resource_group: Any, name: Any) -> tuple[str, str, str]:
@@ -108,7 +108,7 @@ def _facts(cluster: Mapping[str, Any], certificates: dict[str, dict[str, Any]]) 
             certificates.setdefault(cert.sha256_fingerprint, {
                 "subject": cert.subject, "issuer": cert.issuer, "sha256Fingerprint": cert.sha256_fingerprint,
                 "notBefore": cert.not_before.isoformat(), "notAfter": cert.not_after.isoformat()})
-    nodes = sum(int(p["nodes"] or 0) for p in reimaged_pools(cluster))
+    nodes = node_count(reimaged_pools(cluster))
     return config is not None, fingerprints, nodes
 
 

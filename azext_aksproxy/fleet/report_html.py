@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..config.findings import ERROR, WARNING, mask_secrets
-from .report_document import ROLLOUT, ROLLOUT_STATES, STATES_TO_REIMAGE
+from .report_document import ROLLOUT, STATES_TO_REIMAGE
+from .states import DONE, FAILED, HELD, STATES, UNCHANGED
 
 EXPIRED, EXPIRING, VALID = "expired", "expiring", "valid"
 CLEAN = "clean"
@@ -54,7 +55,7 @@ def summary(document: Mapping[str, Any]) -> dict[str, Any]:
         "clusters": len(clusters),
         "withErrors": by_severity[ERROR], "withWarningsOnly": by_severity[WARNING], "clean": by_severity[CLEAN],
         "withoutProxy": sum(1 for c in clusters if not c.get("proxy")),
-        "states": {s: states[s] for s in ROLLOUT_STATES if states[s]},
+        "states": {s: states[s] for s in STATES if states[s]},
         "errors": findings[ERROR], "warnings": findings[WARNING],
         "subscriptions": len(document.get("subscriptions") or []),
         "unreadableSubscriptions": sum(1 for s in document.get("subscriptions") or [] if s.get("error")),
@@ -104,7 +105,7 @@ def _summary_html(s: Mapping[str, Any], rollout: bool) -> str:
     if rollout:
         rows.insert(1, ("Clusters by rollout state",
                         [_tile(state, s["states"].get(state, 0), f"st-{state}", f"state-{state}")
-                         for state in ROLLOUT_STATES]))
+                         for state in STATES]))
     body = "".join(f'<div class="tiles"><h3>{_text(title)}</h3>{"".join(t)}</div>' for title, t in rows)
     return f'<section id="summary"><h2>Summary</h2>{body}</section>'
 
@@ -124,25 +125,25 @@ def _rollout_html(document: Mapping[str, Any]) -> str:
         members = by_stage.get(name, [])
         counts = Counter(c.get("state") for c in members)
         total = len(members) or 1
-        finished = counts["done"] + counts["unchanged"]
+        finished = counts[DONE] + counts[UNCHANGED]
         bar = "".join(f'<span class="st-{state}" style="width:{100 * counts[state] / total:.2f}%" '
-                      f'title="{counts[state]} {state}"></span>' for state in ROLLOUT_STATES if counts[state])
-        legend = ", ".join(f"{counts[state]} {state}" for state in ROLLOUT_STATES if counts[state]) or "no clusters"
+                      f'title="{counts[state]} {state}"></span>' for state in STATES if counts[state])
+        legend = ", ".join(f"{counts[state]} {state}" for state in STATES if counts[state]) or "no clusters"
         wait = waits.get(name)
         rows.append(f'<tr data-stage="{_text(name)}"><td>{_text(name)}</td>'
                     f'<td>{_text(", ".join(map(str, groups.get(name, []))))}</td>'
                     f'<td class="num">{finished}/{len(members)}</td><td><div class="bar">{bar}</div>'
                     f'<small>{_text(legend)}</small></td>'
                     f'<td>{_text(f"{wait} s" if wait is not None else "")}</td></tr>')
-    held = [c for c in clusters if c.get("state") == "held"]
-    failed = [c for c in clusters if c.get("state") == "failed"]
+    held = [c for c in clusters if c.get("state") == HELD]
+    failed = [c for c in clusters if c.get("state") == FAILED]
     meta = (f'<p class="meta">Rollout {_text(info.get("name"))}: <b>{_text(info.get("state"))}</b>'
             + (f' &middot; concurrency {_text(info.get("concurrency"))}' if info.get("concurrency") else "") + "</p>")
     return (f'<section id="rollout"><h2>Rollout</h2>{meta}<table class="grid" id="stages"><thead><tr><th>Stage</th>'
             f'<th>Groups</th><th>Finished</th><th>Progress</th><th>Wait after</th></tr></thead><tbody>'
             f'{"".join(rows)}</tbody></table>'
-            + _cluster_list("held", "Held clusters (never written)", held, "reason", "Reason")
-            + _cluster_list("failed", "Failed clusters", failed, "error", "Error") + "</section>")
+            + _cluster_list(HELD, "Held clusters (never written)", held, "reason", "Reason")
+            + _cluster_list(FAILED, "Failed clusters", failed, "error", "Error") + "</section>")
 
 
 def _cluster_list(css_id: str, title: str, clusters: list[Mapping[str, Any]], field: str, label: str) -> str:
@@ -269,7 +270,7 @@ def _table_html(clusters: Iterable[Mapping[str, Any]], rollout: bool) -> str:
     headers = ["Subscription", "Resource group", "Cluster", "Worst severity", "Codes", "Nodes"]
     headers += ["Stage", "State"] if rollout else []
     head = "".join(f'<th data-col="{i}" tabindex="0">{h}</th>' for i, h in enumerate(headers))
-    states = "".join(f'<option value="{s}">{s}</option>' for s in ROLLOUT_STATES)
+    states = "".join(f'<option value="{s}">{s}</option>' for s in STATES)
     state_filter = (f'<label>State <select id="state-filter"><option value="">any</option>{states}</select></label>'
                     if rollout else "")
     total = len(rows)

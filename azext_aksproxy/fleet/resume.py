@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..cluster.pools import NodeModel
+from ..cluster.resource_id import ResourceId
 from .plan_file import Plan, PlannedCluster
 from .states import DONE, DRIFTED, FAILED, FAILURES, PENDING, UNVERIFIED
 
@@ -30,12 +31,12 @@ def resolve_clusters(plan: Plan, names: Iterable[str]) -> list[str]:
     ResumeError naming every name that is no cluster of the plan."""
     by_key: dict[str, str] = {}
     for c in plan.clusters:
-        by_key[c.id.lower().rstrip("/")] = c.id.lower()
+        by_key[ResourceId.parse(c.id).key] = c.id.lower()
         by_key[f"{c.subscription}/{c.resource_group}/{c.name}".lower()] = c.id.lower()
     found, unknown = [], []
     for name in names:
         key = name.strip().strip("/").lower()
-        key = "/" + key if key.startswith("subscriptions/") else key
+        key = ResourceId.parse(key).key if key.startswith("subscriptions/") else key
         if key in by_key:
             found.append(by_key[key])
         else:

@@ -8,10 +8,21 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from ..cluster.pools import node_count
 from .audit_rules import trusted_ca_certificates
 from .plan_file import Plan
 from .report_document import ROLLOUT, SCHEMA
-from .states import DONE, DRIFTED, FAILED, GONE, PENDING, RUNNING, UNCHANGED, UNVERIFIED
+from .states import (
+    DONE,
+    DRIFTED,
+    FAILED,
+    GONE,
+    HELD,
+    PENDING,
+    RUNNING,
+    UNCHANGED,
+    UNVERIFIED,
+)
 
 HALTED = "halted"
 
@@ -26,7 +37,7 @@ def overall_state(states: list[str]) -> str:
         return HALTED
     if all(s in (DONE, UNCHANGED) for s in present):
         return DONE
-    return PENDING if PENDING in present else "held"
+    return PENDING if PENDING in present else HELD
 
 
 def report_document(plan: Plan, observed: Mapping[str, tuple[str, str]], name: str, now: datetime,
@@ -43,14 +54,14 @@ def report_document(plan: Plan, observed: Mapping[str, tuple[str, str]], name: s
             certificates.setdefault(cert.sha256_fingerprint, {
                 "subject": cert.subject, "issuer": cert.issuer, "sha256Fingerprint": cert.sha256_fingerprint,
                 "notBefore": cert.not_before.isoformat(), "notAfter": cert.not_after.isoformat()})
-        nodes = sum(int(p.get("nodes") or 0) for p in entry.pools)
+        nodes = node_count(entry.pools)
         clusters.append({
             "subscriptionId": entry.subscription, "subscription": entry.subscription_name or None,
             "resourceGroup": entry.resource_group,
             "cluster": entry.name, "proxy": True, "nodes": nodes, "nodesToReimage": entry.nodes,
             "nodesReimaged": entry.nodes if state == DONE else 0, "certificates": fingerprints, "findings": [],
             "stage": plan.stages[entry.stage].name, "group": entry.group, "state": state,
-            "reason": why if state in ("held", UNCHANGED, GONE, UNVERIFIED) else None,
+            "reason": why if state in (HELD, UNCHANGED, GONE, UNVERIFIED) else None,
             "error": why if state in (FAILED, DRIFTED) else None})
     names: dict[str, str] = {}  # subscription id -> its name as the plan read it (the audit report shows names)
     for c in plan.clusters:

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..cluster.cluster_rules import pool_findings
 from ..cluster.model import ClusterModel, is_cidr
+from ..cluster.resource_id import ResourceId
 from ..config import check_document
 from ..config.findings import Finding
 from .edits import Edit, EditError, apply_edit
@@ -97,7 +98,8 @@ class Exclusion:
         """Why ``cluster`` is excluded by this value ("" when it is not)."""
         value = self.text.strip()
         if value.startswith("/"):
-            return f"--exclude {value}" if str(cluster.get("id", "")).lower() == value.rstrip("/").lower() else ""
+            same = ResourceId.parse(cluster.get("id")).key == ResourceId.parse(value).key
+            return f"--exclude {value}" if same else ""
         tags = {str(k).lower(): v for k, v in (cluster.get("tags") or {}).items()}
         key, sep, wanted = value.partition("=")
         if sep:

@@ -41,7 +41,7 @@ from .plan_file import Plan, PlannedCluster
 DONE, RUNNING, PENDING, FAILED = "done", "running", "pending", "failed"
 HELD, DRIFTED, UNCHANGED, GONE = "held", "drifted", "unchanged", "gone"
 UNVERIFIED = "unverified"
-STATES = (DONE, RUNNING, PENDING, FAILED, UNVERIFIED, HELD, DRIFTED, UNCHANGED, GONE)
+STATES = (DONE, RUNNING, PENDING, FAILED, UNVERIFIED, HELD, DRIFTED, GONE, UNCHANGED)  # in the reports' order
 FINAL = frozenset({DONE, FAILED, UNVERIFIED, HELD, DRIFTED, UNCHANGED, GONE})
 # What counts against the allowed-failures budget: drift too, found at the read or by a 412 alike.
 FAILURES = frozenset({FAILED, DRIFTED})

@@ -260,6 +260,11 @@ def test_ca_rotation_runs_as_two_rollouts(az_ext, fast, env, tmp_path, squid_pro
     assert "rg1/c1 (aksproxy-emulator): another operation is in progress; waiting 2 s" in r.stderr
     r, drop = plan(az_ext, tmp_path, "--remove-trusted-ca", old_fp, name="drop.json")
     assert r.ok, r
+    # Typed in lower case without colons; the plan says it as `openssl x509 -fingerprint -sha256` prints it.
+    openssl = {fp: bytes.fromhex(fp).hex(":").upper() for fp in (old_fp, new_fp)}
+    (added,) = json.loads(add.read_text())["edit"]
+    assert added.startswith("trustedCa += ") and added.endswith(f"New Corp CA (SHA-256 {openssl[new_fp]})"), added
+    assert json.loads(drop.read_text())["edit"] == [f"trustedCa -= SHA-256 {openssl[old_fp]}"]
     assert apply(az_ext, drop, env).rc == 0
 
     puts = cluster_puts(emu)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
+import subprocess
 import textwrap
 from datetime import timedelta
 from pathlib import Path
@@ -21,7 +23,11 @@ from azext_aksproxy.config import (
     encode_pem_bundle,
 )
 from azext_aksproxy.config.certs import MAX_TRUSTED_CA_BYTES, certificate_facts
-from azext_aksproxy.config.x509ext import read_extensions
+from azext_aksproxy.config.x509ext import (
+    parse_fingerprint,
+    read_extensions,
+    sha256_fingerprint,
+)
 
 from ..certs import EXPIRED_ON, NOT_YET, b64, der, near_limit_bundle, pem, trusted_ca
 from ..conftest import NOW
@@ -281,6 +287,25 @@ def test_describe_bundle_gives_the_facts_of_each_certificate(certs):
     assert root.days_left == (ca.not_valid_after_utc - NOW).days
     assert root.sha256_fingerprint == ca.fingerprint(ca.signature_hash_algorithm).hex(":").upper()
     assert len(root.sha256_fingerprint) == 32 * 3 - 1
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+def test_the_fingerprint_is_what_openssl_prints(certs, tmp_path):
+    ca = certs.issuing_ca()
+    (tmp_path / "ca.pem").write_bytes(pem(ca))
+    printed = subprocess.run(["openssl", "x509", "-noout", "-fingerprint", "-sha256", "-in", str(tmp_path / "ca.pem")],
+                             capture_output=True, text=True, check=True).stdout
+    assert printed.strip().split("=", 1)[1] == sha256_fingerprint(ca)  # "sha256 Fingerprint=AB:CD:..."
+
+
+def test_a_typed_fingerprint_is_read_in_any_case_colons_optional(certs):
+    openssl = sha256_fingerprint(certs.issuing_ca())
+    bare = openssl.replace(":", "")
+    for typed in (openssl, openssl.lower(), bare, bare.lower(), f"  {bare[:10]}:{bare[10:]} "):
+        assert parse_fingerprint(typed) == openssl
+    for wrong in ("", "abcd", bare[:-1], bare + "0", "x" + bare[1:], openssl.replace(":", " ")):
+        with pytest.raises(ValueError, match="not a SHA-256 fingerprint"):
+            parse_fingerprint(wrong)
 
 
 def test_facts_serialise_with_iso_dates(certs):

@@ -223,3 +223,11 @@ def test_audit_uses_the_fleets_vnet_spaces(certs):
                      pools=pools)
     rows, _ = audit([SubscriptionListing(SUB, "S", [cluster])], now=NOW, vnets=spaces)
     assert [(r["code"], r["value"]) for r in rows] == [("noproxy-cidr", "192.168.0.0/16")]
+
+
+def test_a_cluster_is_identified_by_its_id_whatever_its_case_and_slashes():
+    cluster_id = f"/subscriptions/{SUB}/RESOURCEGROUPS/rg1/providers/Microsoft.ContainerService/managedClusters/c1/"
+    assert fleet.cluster_identity({"id": cluster_id}) == ("rg1", "c1")
+    assert fleet.cluster_identity({"id": cluster_id, "name": "named"}) == ("rg1", "named")
+    assert fleet.cluster_identity({"id": "odd"}) == (None, "odd")
+    assert fleet.cluster_identity({}) == (None, None)

@@ -10,8 +10,9 @@ from datetime import timedelta
 import pytest
 
 from azext_aksproxy.fleet.audit_rules import SubscriptionListing, audit
-from azext_aksproxy.fleet.report_document import ROLLOUT_STATES, SCHEMA, from_audit
+from azext_aksproxy.fleet.report_document import SCHEMA, from_audit
 from azext_aksproxy.fleet.report_html import render, summary
+from azext_aksproxy.fleet.states import STATES
 from tests.fleet import PERIOD, listings, mixed_fleet
 
 from ..conftest import NOW
@@ -155,6 +156,13 @@ def synthetic_rollout() -> dict:
                                    {"name": "rest", "groups": ["all"], "afterStageWaitSeconds": None}]}}
 
 
+def test_every_rollout_state_has_its_colour_and_filter():
+    """The states come from fleet/states.py alone: one added there is drawn, not dropped."""
+    page = render(synthetic_rollout())
+    for state in STATES:
+        assert re.search(rf"\.bar \.st-{state}[{{,]", page) and f'<option value="{state}">{state}</option>' in page, state
+
+
 def test_rollout_stages_progress_held_and_failed():
     document = synthetic_rollout()
     s = summary(document)
@@ -164,7 +172,7 @@ def test_rollout_stages_progress_held_and_failed():
     # running (3-1) + failed (3-2) + pending (3 + 5); held, drifted, unchanged and done: none
     assert s["nodesToReimage"] == 2 + 1 + 8
     page = render(document)
-    for state in ROLLOUT_STATES:
+    for state in STATES:
         assert count(page, f"state-{state}") == s["states"].get(state, 0)
     stages = re.findall(r'<tr data-stage="([^"]+)"><td>[^<]+</td><td>([^<]*)</td><td class="num">(\d+/\d+)</td>',
                         page)

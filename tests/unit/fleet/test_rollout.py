@@ -23,7 +23,8 @@ def pem(cert) -> str:
 
 
 def fingerprint(cert) -> str:
-    return cert.fingerprint(hashes.SHA256()).hex()
+    """As `openssl x509 -noout -fingerprint -sha256` prints it: upper-case hex pairs joined by colons."""
+    return cert.fingerprint(hashes.SHA256()).hex(":").upper()
 
 
 def bundle(*certs) -> str:
@@ -66,21 +67,28 @@ def test_ca_rotation_add_then_remove_by_fingerprint_or_expired(certs):
     # Adding it again changes nothing: the same bundle, byte for byte.
     again = edits.apply_edit(added, edits.make_edit(add_trusted_ca=[("new.pem", pem(new))]), NOW)
     assert again["trustedCa"] == added["trustedCa"]
-    colons = ":".join(fingerprint(old)[i:i + 2] for i in range(0, 64, 2)).upper()
-    removed = edits.apply_edit(added, edits.make_edit(remove_trusted_ca=[colons, "expired"]), NOW)
+    # The user's fingerprint in any case, colons optional; every line says it as openssl prints it.
+    lower = fingerprint(old).lower()
+    drop = edits.make_edit(remove_trusted_ca=[f" {lower} ", "EXPIRED"])
+    assert drop.describe() == [f"trustedCa -= SHA-256 {fingerprint(old)}", "trustedCa -= every expired certificate"]
+    removed = edits.apply_edit(added, drop, NOW)
     assert bundle_fingerprints(removed["trustedCa"]) == [fingerprint(new)]
-    gone = edits.apply_edit(removed, edits.make_edit(remove_trusted_ca=[fingerprint(new)]), NOW)
+    bare = fingerprint(new).replace(":", "").lower()
+    gone = edits.apply_edit(removed, edits.make_edit(remove_trusted_ca=[bare]), NOW)
     assert "trustedCa" not in gone
+    assert edits.make_edit(add_trusted_ca=[("new.pem", pem(new))]).describe() == [
+        f"trustedCa += CN=New CA (SHA-256 {fingerprint(new)})"]
 
 
 def test_edit_errors(certs):
-    with pytest.raises(edits.EditError, match="not a SHA-256 fingerprint"):
-        edits.make_edit(remove_trusted_ca=["abcd"])
+    for wrong in ("abcd", "g" * 64, "AB:" * 31):
+        with pytest.raises(edits.EditError, match="not a SHA-256 fingerprint .* nor 'expired'"):
+            edits.make_edit(remove_trusted_ca=[wrong])
     with pytest.raises(edits.EditError, match="no complete PEM CERTIFICATE"):
         edits.make_edit(add_trusted_ca=[("x.pem", "not a certificate")])
     ca = certs.issuing_ca()
-    with pytest.raises(edits.EditError, match="both added and removed"):
-        edits.make_edit(add_trusted_ca=[("ca.pem", pem(ca))], remove_trusted_ca=[fingerprint(ca)])
+    with pytest.raises(edits.EditError, match=f"both added and removed: SHA-256 {fingerprint(ca)}"):
+        edits.make_edit(add_trusted_ca=[("ca.pem", pem(ca))], remove_trusted_ca=[fingerprint(ca).lower()])
     with pytest.raises(edits.EditError, match="not base64"):
         edits.apply_edit({"trustedCa": "%%%"}, edits.make_edit(remove_trusted_ca=["expired"]), NOW)
     assert edits.make_edit().is_empty()
@@ -168,6 +176,15 @@ def test_plan_round_trip_totals_and_masking():
     assert again.clusters[1].resource_group == "rg" and again.clusters[1].name == "c1"
     assert again.stage_index("STAGE-2") == 1
     assert "3 to change (9 node(s) reimaged), 1 unchanged, 1 held" in again.summary()
+
+
+def test_a_plan_written_before_fingerprints_were_openssls_still_reads():
+    """Plans of older versions hold the edit as text with lower-case fingerprints: read and kept as written."""
+    doc = two_stage_plan().to_document()
+    old_edit = ["trustedCa += CN=New CA (SHA-256 " + "ab" * 32 + ")", "trustedCa -= SHA-256 " + "cd" * 32]
+    doc["edit"] = old_edit
+    again = plan.parse_plan(json.dumps(doc))
+    assert list(again.edit) == old_edit and json.loads(again.dumps())["edit"] == old_edit
 
 
 def _broken(mutate) -> str:

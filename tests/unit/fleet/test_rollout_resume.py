@@ -122,6 +122,7 @@ def test_retry_failed_writes_the_failed_clusters_of_the_stages_run_again():
 def test_resolve_clusters_by_id_or_subscription_group_name():
     p = fleet()
     assert resume.resolve_clusters(p, [IDS[0].upper(), "s/rg/c1", "/s/rg/c1/"]) == [IDS[0].lower(), IDS[1].lower()]
+    assert resume.resolve_clusters(p, [IDS[1].lstrip("/") + "/", f" {IDS[0]} "]) == [IDS[1].lower(), IDS[0].lower()]
     with pytest.raises(resume.ResumeError, match="not a cluster of the plan: s/rg/nope, c2"):
         resume.resolve_clusters(p, ["s/rg/c0", "s/rg/nope", "c2"])
 

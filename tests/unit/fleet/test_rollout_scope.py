@@ -72,6 +72,8 @@ def test_an_edit_that_breaks_the_config_or_a_windows_pool_is_skipped_with_its_fi
 def test_exclusions_by_id_tag_and_name_say_which_matched():
     c = {"id": ID, "name": "legacy", "tags": {"Freeze": "true", "team": "a"}}
     assert scope.Exclusion(ID.upper()).matches(c) == f"--exclude {ID.upper()}"
+    assert scope.Exclusion(ID + "/").matches(c) and scope.Exclusion("/" + ID).matches(c)
+    assert not scope.Exclusion(ID + "-2").matches(c)
     assert scope.Exclusion("freeze=true").matches(c) == "--exclude freeze=true (tag)"
     assert scope.Exclusion("freeze=false").matches(c) == ""
     assert scope.Exclusion("LEGACY").matches(c) == "--exclude LEGACY (name)"
@@ -110,6 +112,8 @@ def test_a_label_names_the_subscription_so_the_same_rg_and_name_differ():
     assert plan.cluster_label(ID, "prod-eu") == "rg1/c1 (prod-eu)"
     assert plan.cluster_label(other) == "rg1/c1 (00000000-0000-0000-0000-00000000000b)"
     assert plan.cluster_label(ID, "prod-eu") != plan.cluster_label(other, "prod-us")
+    assert plan.cluster_label(ID.upper().replace("RG1", "rg1").replace("/C1", "/c1") + "/") == f"rg1/c1 ({SUB.upper()})"
+    assert plan.cluster_label("odd/id") == "odd/id"  # no resource group: the id as given
 
 
 # ---- one reimage decision ----------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from azext_aksproxy.cluster.pools import (
     describe_pools,
     disruption_fix,
     disruption_gate,
+    node_count,
     pool_need,
     proxy_config_state,
     reimage_fields,
@@ -113,6 +114,9 @@ def test_the_pools_that_roll_with_their_nodes_and_surge():
                                      "off (stopped)")
     assert describe_pools(reimaged_pools(cluster(pools=[{"name": "np"}]))) == \
         "np (? nodes, maxSurge not set (service default))"
+    # A stopped pool and one whose count is not stated add no node; a plan's rows count the same way.
+    assert node_count(pools) == 4 and node_count(reimaged_pools(cluster(pools=[{"name": "np"}]))) == 0
+    assert node_count([{"name": "np1", "nodes": 3}, {"name": "np2"}]) == node_count([]) + 3
 
 
 @pytest.mark.parametrize("pool, models, state", [
