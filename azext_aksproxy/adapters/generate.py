@@ -53,14 +53,10 @@ def _write(path: str, text: str, overwrite: bool) -> None:
         raise FileOperationError(f"--output-file {path}: cannot be written: {exc.strerror or exc}.") from exc
 
 
-def _from_cluster(cmd, resource_group_name, name, other_options):
+def _from_cluster(cmd, resource_group_name, name):
     """The cluster's config as the user's file: noProxy without the entries AKS adds (az aks http-proxy diff of the
     result against the same cluster shows no change), and the in-cluster advice naming the cluster's network."""
-    from azure.cli.core.azclierror import (
-        InvalidArgumentValueError,
-        MutuallyExclusiveArgumentError,
-        RequiredArgumentMissingError,
-    )
+    from azure.cli.core.azclierror import InvalidArgumentValueError
 
     from azext_aksproxy.adapters.azure_reads import cluster_model
     from azext_aksproxy.adapters.findings_to_az import warn
@@ -68,13 +64,6 @@ def _from_cluster(cmd, resource_group_name, name, other_options):
     from azext_aksproxy.cluster.generated_config import from_cluster
     from azext_aksproxy.config import check_document
 
-    given = [option for option, value in other_options.items() if value]
-    if given:
-        raise MutuallyExclusiveArgumentError(
-            f"--from-cluster writes the cluster's config as it is; drop {', '.join(given)} (edit the file afterwards, "
-            "then check it with az aks http-proxy diff).")
-    if not resource_group_name or not name:
-        raise RequiredArgumentMissingError("--from-cluster needs the cluster: --resource-group/-g and --name/-n.")
     model = cluster_model(cmd.cli_ctx, resource_group_name, name)
     doc, notes = from_cluster(model)
     if doc is None:
@@ -93,16 +82,9 @@ def http_proxy_generate(cmd, http_proxy=None, https_proxy=None, no_proxy=None, t
                         resource_group_name=None, name=None, output_format="json"):
     from azext_aksproxy.config import check_document
 
-    if (resource_group_name or name) and not from_cluster:
-        from azure.cli.core.azclierror import RequiredArgumentMissingError
-
-        raise RequiredArgumentMissingError("--resource-group/--name read a cluster only with --from-cluster: add it, "
-                                           "or drop them.")
+    # The arguments were checked by _validators.validate_generate_source.
     if from_cluster:
-        config = _from_cluster(cmd, resource_group_name, name, {
-            "--http-proxy": http_proxy, "--https-proxy": https_proxy, "--no-proxy": no_proxy,
-            "--trusted-ca-file": trusted_ca_files, "--enabled": enabled is not None,
-            "--no-in-cluster-suffixes": no_in_cluster_suffixes})
+        config = _from_cluster(cmd, resource_group_name, name)
     else:
         from azext_aksproxy.cluster.generated_config import build_document
 
