@@ -14,10 +14,12 @@ def load_arguments(self, _):
                    help="Before writing anything, reach the proxies in the config from one of the cluster's nodes "
                         "(or this machine: --check-proxy-from local) and verify trustedCa against what they present "
                         "(see az aks http-proxy check --from-cluster); nothing is written if the check fails.")
+        from azext_aksproxy._validators import validate_check_proxy_from
         from azext_aksproxy.adapters.check import FROM_CLUSTER, FROM_LOCAL
 
+        # An argument's validator: a command validator would stop core's argument validators of aks update.
         c.argument("check_proxy_from", arg_type=get_enum_type([FROM_CLUSTER, FROM_LOCAL]), is_preview=True,
-                   options_list=["--check-proxy-from"],
+                   options_list=["--check-proxy-from"], validator=validate_check_proxy_from,
                    help="Where --check-proxy reaches the proxies from: cluster (default) runs the probes on one of "
                         "the cluster's nodes (scale-set run command, else AKS run command), local from this "
                         "machine.")

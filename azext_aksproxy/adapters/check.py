@@ -19,7 +19,6 @@ logger = get_logger(__name__)
 
 _SECTION = "aksproxy"
 DEFAULT_TIMEOUT = 10.0
-MAX_TIMEOUT = 300.0
 
 
 # Where --check-proxy probes from on `aks update` (--check-proxy-from): a node of the cluster, or this machine.
@@ -30,7 +29,8 @@ def http_proxy_check(cmd, config, targets=None, timeout=DEFAULT_TIMEOUT, resourc
                      from_cluster=False, nodepool_name=None):
     from azext_aksproxy.config import check_file
 
-    cluster = _cluster_argument(resource_group_name, name, from_cluster, nodepool_name)
+    # The arguments were checked (and --timeout made a float) by _validators.validate_check_arguments.
+    cluster = (resource_group_name, name, nodepool_name) if from_cluster else None
     result = check_file(config)
     raise_for_errors(result.findings, config)
     settings = _Settings(cmd.cli_ctx.config)
@@ -41,27 +41,12 @@ def http_proxy_check(cmd, config, targets=None, timeout=DEFAULT_TIMEOUT, resourc
         target_texts = [*(settings.targets or DEFAULT_TARGETS), *(targets or [])]
     else:
         target_texts = targets or settings.targets
-    results = _run(result.config, target_texts, _timeout(timeout), settings, cmd.cli_ctx, cmd=cmd, cluster=cluster)
+    results = _run(result.config, target_texts, timeout, settings, cmd.cli_ctx, cmd=cmd, cluster=cluster)
     failed = [r for r in results if r.failed]
     if failed:
         exit_after_output(cmd.cli_ctx, f"{len(failed)} of {len(results)} target(s) failed through the proxy: "
                                        f"{', '.join(r.target.url for r in failed)}.")
     return [r.to_dict() for r in results]
-
-
-def _cluster_argument(resource_group_name, name, from_cluster, nodepool_name=None):
-    from azure.cli.core.azclierror import RequiredArgumentMissingError
-
-    if nodepool_name and not from_cluster:
-        raise RequiredArgumentMissingError("--nodepool-name picks the node --from-cluster runs on: add --from-cluster.")
-    if from_cluster and not (resource_group_name and name):
-        raise RequiredArgumentMissingError(
-            "--from-cluster needs the cluster: add --resource-group and --name.")
-    if (resource_group_name or name) and not from_cluster:
-        raise RequiredArgumentMissingError(
-            "--resource-group and --name select the cluster to check from: add --from-cluster (or drop them to "
-            "check from this machine).")
-    return (resource_group_name, name, nodepool_name) if from_cluster else None
 
 
 def run_proxy_check(config, cli_ctx, cmd=None, cluster=None, subscription_id=None):
@@ -71,8 +56,10 @@ def run_proxy_check(config, cli_ctx, cmd=None, cluster=None, subscription_id=Non
     on one of its nodes."""
     from azure.cli.core.azclierror import ValidationError
 
+    from azext_aksproxy._validators import check_timeout_seconds
+
     settings = _Settings(cli_ctx.config)
-    results = _run(config, settings.targets, _timeout(settings.timeout), settings, cli_ctx, cmd=cmd, cluster=cluster,
+    results = _run(config, settings.targets, check_timeout_seconds(settings.timeout), settings, cli_ctx, cmd=cmd, cluster=cluster,
                    subscription_id=subscription_id)
     failed = [r for r in results if r.failed]
     for r in results:
@@ -128,19 +115,6 @@ def _run(config, target_texts, timeout, settings, cli_ctx, cmd=None, cluster=Non
         return check_targets(config, targets, timeout=timeout, public_roots=roots)
     finally:
         progress.end()
-
-
-def _timeout(value):
-    from azure.cli.core.azclierror import InvalidArgumentValueError
-
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        seconds = -1.0
-    if not 0 < seconds <= MAX_TIMEOUT:
-        raise InvalidArgumentValueError(
-            f"--timeout {value}: give the seconds to wait for each target, more than 0 and at most {MAX_TIMEOUT:g}.")
-    return seconds
 
 
 class _Settings:

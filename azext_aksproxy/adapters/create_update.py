@@ -20,11 +20,8 @@ def _signature_with(core_handler, **extra_defaults) -> inspect.Signature:
 
 def _proxy_check(cmd, check_proxy, check_proxy_from=None, core_params=None):
     """The --check-proxy step handed to the decorators: run with the command's az config and progress output.
-    On update (``core_params`` given) it runs from a node of the cluster unless --check-proxy-from local."""
-    if check_proxy_from and not check_proxy:
-        from azure.cli.core.azclierror import RequiredArgumentMissingError
-
-        raise RequiredArgumentMissingError("--check-proxy-from says where --check-proxy probes from: add --check-proxy.")
+    On update (``core_params`` given) it runs from a node of the cluster unless --check-proxy-from local
+    (_validators.validate_check_proxy_from has refused it without --check-proxy)."""
     if not check_proxy:
         return None
     from functools import partial

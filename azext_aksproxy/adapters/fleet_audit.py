@@ -5,7 +5,6 @@ subscriptions at a time); the rules are the pure core's (fleet/audit_rules.py); 
 """
 from __future__ import annotations
 
-import os
 import threading
 
 from knack.log import get_logger
@@ -66,19 +65,14 @@ def _vnet_spaces(cmd, arm: ArmReader, listings) -> dict:
 
 def http_proxy_audit(cmd, subscriptions=None, all_subscriptions=False, resource_group_name=None, config=None,
                      expiring_within=None, fail_on="error", report=None):
-    from azure.cli.core.azclierror import InvalidArgumentValueError
-
     from azext_aksproxy.fleet.audit_rules import (
         DEFAULT_EXPIRY_HORIZON_DAYS,
         audit,
         fails,
     )
 
+    # --expiring-within and --report were checked by _validators.validate_audit_arguments.
     horizon = DEFAULT_EXPIRY_HORIZON_DAYS if expiring_within is None else expiring_within
-    if horizon < 0:
-        raise InvalidArgumentValueError(f"--expiring-within must be 0 or more days, got {horizon}.")
-    if report is not None and not os.path.isdir(os.path.dirname(os.path.abspath(report))):
-        raise InvalidArgumentValueError(f"--report {report}: the folder does not exist; no cluster was read.")
     reference = reference_config(config, "no cluster was read") if config else None
 
     arm = ArmReader(cmd.cli_ctx)

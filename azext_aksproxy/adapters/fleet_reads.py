@@ -49,14 +49,9 @@ def subscription_names(arm: ArmReader) -> dict:
 def subscription_targets(cmd, arm: ArmReader, subscriptions, all_subscriptions) \
         -> list[tuple[str, str | None, str | None]]:
     """(subscription id, display name, why it cannot be read) for each selected subscription: the current one,
-    --subscriptions (ids or unique names) or --all-subscriptions."""
-    from azure.cli.core.azclierror import (
-        AzureResponseError,
-        MutuallyExclusiveArgumentError,
-    )
+    --subscriptions (ids or unique names) or --all-subscriptions (not both: _validators.validate_fleet_selection)."""
+    from azure.cli.core.azclierror import AzureResponseError
 
-    if subscriptions and all_subscriptions:
-        raise MutuallyExclusiveArgumentError("Use --subscriptions or --all-subscriptions, not both.")
     if not subscriptions and not all_subscriptions:
         from azure.cli.core._profile import Profile
 

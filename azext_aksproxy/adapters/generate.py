@@ -13,13 +13,10 @@ _PATH_TO_OPTION = ("$.httpProxy is --http-proxy, $.httpsProxy is --https-proxy, 
                    "--no-proxy entry, $.trustedCa is the --trusted-ca-file contents")
 
 
-def split_no_proxy(values) -> list:
-    """``--no-proxy`` entries, space- or comma-separated (NO_PROXY env values paste as they are)."""
-    return [part.strip() for value in values or [] for part in str(value).split(",") if part.strip()]
-
-
 def _read_pem_files(paths) -> list:
     from azure.cli.core.azclierror import FileOperationError, InvalidArgumentValueError
+
+    from azext_aksproxy.cluster.generated_config import not_pem_refusal
 
     blobs = []
     for path in paths:
@@ -28,42 +25,16 @@ def _read_pem_files(paths) -> list:
                 blob = f.read()
         except OSError as exc:
             raise FileOperationError(f"--trusted-ca-file {path}: cannot be read: {exc.strerror or exc}.") from exc
-        if b"-----BEGIN" not in blob:
-            # Caught here, with the file's name, because once encoded it is only "certificate N" to the rules.
-            raise InvalidArgumentValueError(
-                f"--trusted-ca-file {path} is not a PEM file (no -----BEGIN line; binary DER?). Convert it: "
-                f"openssl x509 -inform der -in {path} -out ca.pem")
+        refusal = not_pem_refusal(path, blob)
+        if refusal:
+            raise InvalidArgumentValueError(refusal)
         blobs.append(blob)
     return blobs
 
 
-def build_document(http_proxy=None, https_proxy=None, no_proxy=None, ca_blobs=None, enabled=None,
-                   in_cluster_suffixes=True) -> dict:
-    """The config object, in the documented key order, with only the keys given; noProxy gets `.svc` and
-    `.cluster.local` unless they are covered or ``in_cluster_suffixes`` is false."""
-    from azext_aksproxy.config import encode_pem_bundle
-    from azext_aksproxy.config.noproxy import missing_in_cluster_suffixes
-
-    doc = {}
-    if http_proxy is not None:
-        doc["httpProxy"] = http_proxy
-    if https_proxy is not None:
-        doc["httpsProxy"] = https_proxy
-    entries = split_no_proxy(no_proxy)
-    if in_cluster_suffixes:
-        added = missing_in_cluster_suffixes(entries)
-        if added:
-            entries += added
-            logger.warning("Added %s to noProxy so that pods reach in-cluster services (svc.ns.svc, "
-                           "svc.ns.svc.cluster.local) directly: curl and Python ignore the CIDRs AKS adds. Pass "
-                           "--no-in-cluster-suffixes to leave them out.", " and ".join(added))
-    if entries:
-        doc["noProxy"] = entries
-    if ca_blobs:
-        doc["trustedCa"] = encode_pem_bundle(ca_blobs)
-    if enabled is not None:
-        doc["enabled"] = enabled
-    return doc
+def _warn(notes) -> None:
+    for note in notes:
+        logger.warning("%s", note)
 
 
 def _write(path: str, text: str, overwrite: bool) -> None:
@@ -82,29 +53,19 @@ def _write(path: str, text: str, overwrite: bool) -> None:
         raise FileOperationError(f"--output-file {path}: cannot be written: {exc.strerror or exc}.") from exc
 
 
-def _from_cluster(cmd, resource_group_name, name, other_options):
+def _from_cluster(cmd, resource_group_name, name):
     """The cluster's config as the user's file: noProxy without the entries AKS adds (az aks http-proxy diff of the
     result against the same cluster shows no change), and the in-cluster advice naming the cluster's network."""
-    from azure.cli.core.azclierror import (
-        InvalidArgumentValueError,
-        MutuallyExclusiveArgumentError,
-        RequiredArgumentMissingError,
-    )
+    from azure.cli.core.azclierror import InvalidArgumentValueError
 
     from azext_aksproxy.adapters.azure_reads import cluster_model
     from azext_aksproxy.adapters.findings_to_az import warn
     from azext_aksproxy.cluster.cluster_rules import with_cluster_advice
+    from azext_aksproxy.cluster.generated_config import from_cluster
     from azext_aksproxy.config import check_document
 
-    given = [option for option, value in other_options.items() if value]
-    if given:
-        raise MutuallyExclusiveArgumentError(
-            f"--from-cluster writes the cluster's config as it is; drop {', '.join(given)} (edit the file afterwards, "
-            "then check it with az aks http-proxy diff).")
-    if not resource_group_name or not name:
-        raise RequiredArgumentMissingError("--from-cluster needs the cluster: --resource-group/-g and --name/-n.")
     model = cluster_model(cmd.cli_ctx, resource_group_name, name)
-    doc = model.user_config()
+    doc, notes = from_cluster(model)
     if doc is None:
         raise InvalidArgumentValueError(f"Cluster {name} has no HTTP proxy config; there is nothing to write. Use "
                                         "--http-proxy to write a new one.")
@@ -112,13 +73,7 @@ def _from_cluster(cmd, resource_group_name, name, other_options):
     raise_for_errors([f for f in result.findings if f.is_error], f"The HTTP proxy config of cluster {name}",
                      "nothing was written")
     warn(with_cluster_advice(result.findings, model, result.config))
-    split = model.no_proxy_by_origin()
-    if split["aksAdded"]:
-        logger.warning("Left out of noProxy, as AKS adds them by itself: %s.", ", ".join(split["aksAdded"]))
-    if split["possiblyAksAdded"]:
-        logger.warning("Kept in noProxy: %s, which may be the address space of a VNet that could not be read (AKS "
-                       "adds it) or your own entries; keeping them changes nothing either way.",
-                       ", ".join(split["possiblyAksAdded"]))
+    _warn(notes)
     return result.config
 
 
@@ -127,19 +82,15 @@ def http_proxy_generate(cmd, http_proxy=None, https_proxy=None, no_proxy=None, t
                         resource_group_name=None, name=None, output_format="json"):
     from azext_aksproxy.config import check_document
 
-    if (resource_group_name or name) and not from_cluster:
-        from azure.cli.core.azclierror import RequiredArgumentMissingError
-
-        raise RequiredArgumentMissingError("--resource-group/--name read a cluster only with --from-cluster: add it, "
-                                           "or drop them.")
+    # The arguments were checked by _validators.validate_generate_source.
     if from_cluster:
-        config = _from_cluster(cmd, resource_group_name, name, {
-            "--http-proxy": http_proxy, "--https-proxy": https_proxy, "--no-proxy": no_proxy,
-            "--trusted-ca-file": trusted_ca_files, "--enabled": enabled is not None,
-            "--no-in-cluster-suffixes": no_in_cluster_suffixes})
+        config = _from_cluster(cmd, resource_group_name, name)
     else:
-        doc = build_document(http_proxy, https_proxy, no_proxy, _read_pem_files(trusted_ca_files or []), enabled,
-                             in_cluster_suffixes=not no_in_cluster_suffixes)
+        from azext_aksproxy.cluster.generated_config import build_document
+
+        doc, notes = build_document(http_proxy, https_proxy, no_proxy, _read_pem_files(trusted_ca_files or []),
+                                    enabled, in_cluster_suffixes=not no_in_cluster_suffixes)
+        _warn(notes)
         result = check_document(doc, source="generated config")
         raise_for_errors(result.findings, "Cannot generate the config", f"nothing was written ({_PATH_TO_OPTION})")
         config = result.config  # canonical: what validate and aks update would send (noProxy de-duplicated)
@@ -175,8 +126,7 @@ def _output(config, output_format, output_file, overwrite_existing):
         text = render.bicep_object(config)
     else:
         text, notes = render.terraform_block(config)
-        for note in notes:
-            logger.warning("%s", note)
+        _warn(notes)
     if output_file:
         _write(output_file, text, overwrite_existing)
         logger.warning("Wrote %s. %s", output_file, _CHECK_HINT[output_format].format(output_file))

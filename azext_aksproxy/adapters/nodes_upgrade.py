@@ -42,13 +42,11 @@ def upgrade_node_images(cmd, resource_group_name, name, rollout: plan_mod.NodeRo
     upgrade; pools whose nodes do not (the older service) are upgraded; pools it cannot tell are left alone and
     named.
     """
-    from azure.cli.core.azclierror import AzCLIError, InvalidArgumentValueError
+    from azure.cli.core.azclierror import AzCLIError
     from azure.core.exceptions import HttpResponseError
 
     from azext_aksproxy.adapters.findings_to_az import exit_after_output
 
-    if timeout is not None and timeout <= 0:
-        raise InvalidArgumentValueError(f"--timeout must be a positive number of seconds; got {timeout}.")
     resume = f"az aks http-proxy upgrade-nodes -g {resource_group_name} -n {name}"
     try:
         results = _upgrade(cmd, resource_group_name, name, rollout, nodepool_names, timeout, resume)

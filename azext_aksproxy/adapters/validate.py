@@ -3,38 +3,10 @@ template's or Terraform plan's (adapters/templates.py)."""
 from azext_aksproxy.adapters.findings_to_az import exit_after_output
 
 
-def _fail_on(strict, fail_on):
-    from azure.cli.core.azclierror import MutuallyExclusiveArgumentError
-
-    if strict and fail_on not in (None, "warning"):
-        raise MutuallyExclusiveArgumentError(f"--strict is --fail-on warning; drop it or --fail-on {fail_on}.")
-    return fail_on or ("warning" if strict else "error")
-
-
-def _one_input(config, template, terraform_plan, parameters, resource_group_name, name):
-    from azure.cli.core.azclierror import (
-        MutuallyExclusiveArgumentError,
-        RequiredArgumentMissingError,
-    )
-
-    given = [opt for opt, value in (("--config", config), ("--template", template),
-                                    ("--terraform-plan", terraform_plan)) if value]
-    if not given:
-        raise RequiredArgumentMissingError("Give what to validate: --config FILE, --template FILE or "
-                                           "--terraform-plan FILE.")
-    if len(given) > 1:
-        raise MutuallyExclusiveArgumentError(f"Validate one thing at a time: {' and '.join(given)} were given.")
-    if parameters and not template:
-        raise MutuallyExclusiveArgumentError("--parameters go with --template.")
-    if (resource_group_name or name) and not config:
-        raise MutuallyExclusiveArgumentError("-g/-n compare a --config file with a cluster; a template or plan "
-                                             "names its own clusters.")
-
-
 def http_proxy_validate(cmd, config=None, resource_group_name=None, name=None, strict=False, template=None,
                         parameters=None, terraform_plan=None, fail_on=None):
-    _one_input(config, template, terraform_plan, parameters, resource_group_name, name)
-    fail_on = _fail_on(strict, fail_on)
+    # The arguments were checked by _validators.validate_validate_input.
+    fail_on = fail_on or ("warning" if strict else "error")
     if template:
         from azext_aksproxy.adapters.templates import validate_template
 

@@ -38,16 +38,36 @@ def build_script(probes: Sequence[NodeProbe], timeout: float, config: Mapping[st
     must carry no credentials: the config rules refuse them, and a script is never the place to send one.
     ``known_certificates`` (by fingerprint) are not printed again. ``share_leaves``: a leaf not checked on the node
     may be named by another of its issuer (see :func:`shared_leaf_settled`); off, every such leaf comes back."""
+    _refuse_user_info(config)
+    candidates = issuer_candidates(config)
+    return [
+        *_preamble(len(probes)),
+        *_write_issuers(candidates),
+        f"known=' {' '.join(sorted({**(known_certificates or {}), **candidates}))} '",
+        f"throttle() {{ while [ \"$(jobs -rp | wc -l)\" -ge {_PARALLEL} ]; do wait -n 2>/dev/null || sleep 0.1; done; }}",
+        "b64() { base64 -w0; }",
+        *_LEAF_FUNCTION,
+        *_same_function(share_leaves),
+        *_probe_function(max(1, round(timeout))),
+        *(line for p in probes for line in ("throttle", f"probe {_probe_arguments(p)} &")),
+        *_PRINT_RECORDS_THEN_CERTIFICATES,
+    ]
+
+
+def _refuse_user_info(config: Mapping[str, Any]) -> None:
     for field in ("httpProxy", "httpsProxy"):
         url = config.get(field) or ""
         if "@" in url.split("//", 1)[-1].split("/", 1)[0]:
             raise ValueError(f"{field} holds user info; it is never sent to a node")
-    seconds = max(1, round(timeout))
-    candidates = issuer_candidates(config)
-    lines = [
+
+
+def _preamble(targets: int) -> list[str]:
+    """bash, a private temp dir removed on exit, the tools checked, and ``run``: a command without the node's
+    environment (its own proxy settings above all)."""
+    return [
         "#!/bin/bash",
         "[ -n \"${BASH_VERSION:-}\" ] || exec /bin/bash \"$0\" \"$@\"  # run command may start it with sh",
-        f"# aksproxy: reach {len(probes)} target(s) from this node through the HTTP proxy config about to be",
+        f"# aksproxy: reach {targets} target(s) from this node through the HTTP proxy config about to be",
         "# applied. Writes only to a private temp dir, removed on exit; the node's own proxy settings are not used.",
         "set -u",
         "umask 077",
@@ -58,31 +78,36 @@ def build_script(probes: Sequence[NodeProbe], timeout: float, config: Mapping[st
         f"for t in {' '.join(TOOLS)}; do command -v \"$t\" >/dev/null 2>&1 || m=\"$m $t\"; done",
         f"[ -z \"$m\" ] || {{ echo \"{RECORD} missing$m\"; exit 0; }}",
         "run() { env -i PATH=\"$PATH\" HOME=\"$W\" LC_ALL=C \"$@\"; }",
-        *_write_issuers(candidates),
-        f"known=' {' '.join(sorted({**(known_certificates or {}), **candidates}))} '",
-        f"throttle() {{ while [ \"$(jobs -rp | wc -l)\" -ge {_PARALLEL} ]; do wait -n 2>/dev/null || sleep 0.1; done; }}",
-        "b64() { base64 -w0; }",
-        # The leaf checked here as Go checks it, against the certificate presented right after it, else against
-        # each certificate of the NEW trustedCa (a.<fingerprint>), never the node's store: signature and dates
-        # (openssl verify), the name against the subjectAltName only (never the CN: a leaf without a DNS name is
-        # not checked for a DNS target), no partial wildcards. Prints the issuer's file; a leaf that fails comes
-        # back whole, to be judged (and named) by aksproxy.
-        "leaf() {",
-        "  local i=$1 sni=$2 host=$3 sans a",
-        "  sans=$(run openssl x509 -in \"x.$i.1\" -noout -ext subjectAltName 2>/dev/null) || return 1",
-        "  case \"$sans\" in *[!:]\\**) return 1;; esac",
-        "  if [ \"$sni\" = - ]; then set -- -verify_ip \"$host\"",
-        "  else case \"$sans\" in *DNS:*) ;; *) return 1;; esac; set -- -verify_hostname \"$host\"; fi",
-        "  for a in \"x.$i.2\" a.*; do",
-        "    [ -f \"$a\" ] || continue",
-        "    if run openssl verify -no-CApath -no-CAstore -partial_chain -CAfile \"$a\" \"$@\" \"x.$i.1\" \\",
-        "        >/dev/null 2>&1; then echo \"$a\"; return 0; fi",
-        "  done",
-        "  return 1",
-        "}",
-        # A leaf not checked here comes back whole for the first few targets of its issuer (name hash), the first
-        # of them the reference; the others name the reference (~<fingerprint>) and are judged by it, as failures
-        # only. The slots are claimed with mkdir, which only one probe can win.
+    ]
+
+
+# The leaf checked here as Go checks it, against the certificate presented right after it, else against each
+# certificate of the NEW trustedCa (a.<fingerprint>), never the node's store: signature and dates (openssl verify),
+# the name against the subjectAltName only (never the CN: a leaf without a DNS name is not checked for a DNS
+# target), no partial wildcards. Prints the issuer's file; a leaf that fails comes back whole, to be judged (and
+# named) by aksproxy.
+_LEAF_FUNCTION = (
+    "leaf() {",
+    "  local i=$1 sni=$2 host=$3 sans a",
+    "  sans=$(run openssl x509 -in \"x.$i.1\" -noout -ext subjectAltName 2>/dev/null) || return 1",
+    "  case \"$sans\" in *[!:]\\**) return 1;; esac",
+    "  if [ \"$sni\" = - ]; then set -- -verify_ip \"$host\"",
+    "  else case \"$sans\" in *DNS:*) ;; *) return 1;; esac; set -- -verify_hostname \"$host\"; fi",
+    "  for a in \"x.$i.2\" a.*; do",
+    "    [ -f \"$a\" ] || continue",
+    "    if run openssl verify -no-CApath -no-CAstore -partial_chain -CAfile \"$a\" \"$@\" \"x.$i.1\" \\",
+    "        >/dev/null 2>&1; then echo \"$a\"; return 0; fi",
+    "  done",
+    "  return 1",
+    "}",
+)
+
+
+def _same_function(share_leaves: bool) -> list[str]:
+    """A leaf not checked here comes back whole for the first few targets of its issuer (name hash), the first of
+    them the reference; the others name the reference (~<fingerprint>) and are judged by it, as failures only. The
+    slots are claimed with mkdir, which only one probe can win."""
+    return [
         "same() {",
         "  local h k",
         f"  [ {int(share_leaves)} = 1 ] || return 1",
@@ -97,7 +122,13 @@ def build_script(probes: Sequence[NodeProbe], timeout: float, config: Mapping[st
         "  done",
         "  return 1",
         "}",
-        # i url proxy-url|- tls-authority|- sni|- proxy-authority|- host
+    ]
+
+
+def _probe_function(seconds: int) -> list[str]:
+    """``probe i url proxy-url|- tls-authority|- sni|- proxy-authority|- host``: curl through the proxy, then the
+    chain the target presents through it, written to r.<i> as one record (certificates to c.<fingerprint>)."""
+    return [
         "probe() {",
         "  local i=$1 url=$2 proxy=$3 hp=$4 sni=$5 pa=$6 host=$7 np='' w rc c=- e f n s d fp v r",
         "  local via=() ossl=()",
@@ -105,60 +136,73 @@ def build_script(probes: Sequence[NodeProbe], timeout: float, config: Mapping[st
         "  if [ \"$pa\" != - ]; then ossl+=(-proxy \"$pa\"); fi",
         "  if [ \"$sni\" = - ]; then ossl+=(-noservername); else ossl+=(-servername \"$sni\"); fi",
         (f"  w=$(run curl -q -sS -o /dev/null -k --proxy-insecure --noproxy \"$np\" ${{via[@]+\"${{via[@]}}\"}} "
-        f"--connect-timeout {seconds} --max-time {seconds} -w '%{{http_code}} %{{http_connect}} %{{time_total}}' "
-        "\"$url\" 2>\"e.$i\")"),
+         f"--connect-timeout {seconds} --max-time {seconds} -w '%{{http_code}} %{{http_connect}} %{{time_total}}' "
+         "\"$url\" 2>\"e.$i\")"),
         "  rc=$?",
         "  [ -n \"$w\" ] || w='000 000 0'",
         "  if [ $rc = 0 ] && [ \"$hp\" != - ]; then",
         (f"    run timeout {seconds} openssl s_client -connect \"$hp\" \"${{ossl[@]}}\" -showcerts </dev/null "
-        "2>/dev/null >\"s.$i\""),
+         "2>/dev/null >\"s.$i\""),
         "    awk -v p=\"x.$i.\" '/-BEGIN CERTIFICATE-/{n++; f=p n} f{print > f} /-END CERTIFICATE-/{f=\"\"}' \"s.$i\"",
         "    v=$(leaf \"$i\" \"$sni\" \"$host\")",
-        "    n=1",
-        "    while [ -f \"x.$i.$n\" ]; do",
-        "      f=\"x.$i.$n\"",
-        "      s=$(run openssl x509 -in \"$f\" -noout -subject -issuer -nameopt RFC2253 | sed 's/^[a-z]*=//' | uniq | wc -l)",
-        "      d=\"d.$i.$n\"",
-        "      run openssl x509 -in \"$f\" -outform DER >\"$d\"",
-        f"      fp=$(run openssl dgst -sha256 -r \"$d\" | head -c {FINGERPRINT_HEX})",
-        # A leaf checked here is named by its fingerprint after '=' and not sent; then its issuer: a trustedCa
-        # certificate by its fingerprint alone (aksproxy has it), a presented one as any other, self-signed or not.
-        "      if [ \"$n\" = 1 ] && [ -n \"$v\" ]; then",
-        "        c=\"=$fp\"",
-        "        case \"$v\" in a.*) c=\"$c,${v#a.}\"; break;; esac",
-        "      elif [ \"$n\" = 1 ] && r=$(same \"$i\" \"$fp\"); then c=\"~$r\"; break",
-        "      elif [ \"$n\" = 1 ] || [ \"$s\" != 1 ] || { [ \"$n\" = 2 ] && [ -n \"$v\" ]; }; then",
-        # Each certificate once per run, and not at all when an earlier run brought it.
-        "        case \"$known\" in *\" $fp \"*) ;; *) [ -f \"c.$fp\" ] || {",
-        f"          echo \"{RECORD} cert $fp $(gzip -9c \"$d\" | b64)\" >\"t.$fp.$i\" && mv \"t.$fp.$i\" \"c.$fp\"; }};; esac",
-        "        if [ \"$c\" = - ]; then c=$fp; else c=\"$c,$fp\"; fi",
-        "      fi",
-        "      n=$((n + 1))",
-        "    done",
+        *_CHAIN_LOOP,
         "  fi",
         f"  e=$(head -c {_ERROR_BYTES} \"e.$i\" | b64)",
         "  [ -n \"$e\" ] || e=-",
         f"  echo \"{RECORD} $i $rc $w $e $c\" >\"r.$i\"",
         "}",
     ]
-    for p in probes:
-        t = p.target
-        hp = t.authority if t.scheme == "https" else "-"
-        sni = "-" if t.ip is not None else t.host
-        if p.proxy is None:
-            proxy_url, proxy_authority = "-", "-"
-        else:
-            proxy_url = p.proxy.url
-            # openssl s_client tunnels through an http:// proxy only; through an https:// one the chain is not read.
-            proxy_authority = _authority(p.proxy.host, p.proxy.port) if p.proxy.scheme == "http" else "-"
-            if p.proxy.scheme != "http":
-                hp = "-"
-        args = " ".join(shlex.quote(a) for a in (str(p.index), t.url, proxy_url, hp, sni, proxy_authority, t.host))
-        lines += ["throttle", f"probe {args} &"]
-    # Records first (largest first), certificates last: a run command keeps the output's tail, so the certificates
-    # survive (and are not sent again), and the records cut off come back, short, in the next run.
-    lines += ["wait", "for f in $(ls -S r.* 2>/dev/null) $(ls -S c.* 2>/dev/null); do cat \"$f\"; done", "exit 0"]
-    return lines
+
+
+# The presented chain, certificate by certificate. A leaf checked here is named by its fingerprint after '=' and
+# not sent; then its issuer: a trustedCa certificate by its fingerprint alone (aksproxy has it), a presented one as
+# any other, self-signed or not. Each certificate is printed once per run, and not at all when an earlier run
+# brought it.
+_CHAIN_LOOP = (
+    "    n=1",
+    "    while [ -f \"x.$i.$n\" ]; do",
+    "      f=\"x.$i.$n\"",
+    "      s=$(run openssl x509 -in \"$f\" -noout -subject -issuer -nameopt RFC2253 | sed 's/^[a-z]*=//' | uniq | wc -l)",
+    "      d=\"d.$i.$n\"",
+    "      run openssl x509 -in \"$f\" -outform DER >\"$d\"",
+    f"      fp=$(run openssl dgst -sha256 -r \"$d\" | head -c {FINGERPRINT_HEX})",
+    "      if [ \"$n\" = 1 ] && [ -n \"$v\" ]; then",
+    "        c=\"=$fp\"",
+    "        case \"$v\" in a.*) c=\"$c,${v#a.}\"; break;; esac",
+    "      elif [ \"$n\" = 1 ] && r=$(same \"$i\" \"$fp\"); then c=\"~$r\"; break",
+    "      elif [ \"$n\" = 1 ] || [ \"$s\" != 1 ] || { [ \"$n\" = 2 ] && [ -n \"$v\" ]; }; then",
+    "        case \"$known\" in *\" $fp \"*) ;; *) [ -f \"c.$fp\" ] || {",
+    f"          echo \"{RECORD} cert $fp $(gzip -9c \"$d\" | b64)\" >\"t.$fp.$i\" && mv \"t.$fp.$i\" \"c.$fp\"; }};; esac",
+    "        if [ \"$c\" = - ]; then c=$fp; else c=\"$c,$fp\"; fi",
+    "      fi",
+    "      n=$((n + 1))",
+    "    done",
+)
+
+
+def _probe_arguments(p: NodeProbe) -> str:
+    """One probe call's arguments, quoted: see :func:`_probe_function`."""
+    t = p.target
+    hp = t.authority if t.scheme == "https" else "-"
+    sni = "-" if t.ip is not None else t.host
+    if p.proxy is None:
+        proxy_url, proxy_authority = "-", "-"
+    else:
+        proxy_url = p.proxy.url
+        # openssl s_client tunnels through an http:// proxy only; through an https:// one the chain is not read.
+        proxy_authority = _authority(p.proxy.host, p.proxy.port) if p.proxy.scheme == "http" else "-"
+        if p.proxy.scheme != "http":
+            hp = "-"
+    return " ".join(shlex.quote(a) for a in (str(p.index), t.url, proxy_url, hp, sni, proxy_authority, t.host))
+
+
+# Records first (largest first), certificates last: a run command keeps the output's tail, so the certificates
+# survive (and are not sent again), and the records cut off come back, short, in the next run.
+_PRINT_RECORDS_THEN_CERTIFICATES = (
+    "wait",
+    "for f in $(ls -S r.* 2>/dev/null) $(ls -S c.* 2>/dev/null); do cat \"$f\"; done",
+    "exit 0",
+)
 
 
 def issuer_candidates(config: Mapping[str, Any]) -> dict[str, bytes]:

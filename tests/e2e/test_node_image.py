@@ -274,6 +274,14 @@ def test_a_busy_pool_is_waited_for_then_upgraded(az_ext, emu):
     assert r.stderr.count("np1 busy") == 1  # one line for the state, not one per retry
 
 
+def test_a_timeout_that_is_not_positive_is_refused_before_anything_is_read(az_ext, emu):
+    seed(emu, "np1")
+    since = emu.journal_last()
+    r = az_ext.az(*UPGRADE, "--yes", "--timeout", "0")
+    assert r.rc != 0 and "--timeout must be a positive number of seconds; got 0." in r.stderr, r
+    assert [e for e in emu.journal(since) if e["kind"] == "arm"] == []
+
+
 def test_timeout_reports_the_pools_still_running_exits_non_zero_and_says_how_to_resume(az_ext, emu):
     seed(emu, "slow", "fast", pool_upgrade_seconds_by_pool={"slow": 60, "fast": 1})
     r = az_ext.az(*UPGRADE, "--yes", "--timeout", "4")

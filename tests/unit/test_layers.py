@@ -1,9 +1,9 @@
 """The layers, as the file list shows them: the pure packages never import azure-cli, knack or an adapter, and
 import each other only downwards.
 
-azext_aksproxy/ holds az wiring (loader, command table, arguments, help, tables, client factories), adapters/ one
-module per command, and the pure packages below, which take data and return findings and decisions. Between pure
-packages the order is fixed: config at the bottom; cluster and check above config; nodes and fleet above those; iac
+azext_aksproxy/ holds az wiring (loader, command table, arguments and their checks, help, tables, client
+factories), adapters/ one module per command, and the pure packages below, which take data and return findings and
+decisions. Between pure packages the order is fixed: config at the bottom; cluster and check above config; nodes and fleet above those; iac
 above config and cluster. A module imports from its own package or from a package below it, never one above or
 beside it, so no loop between packages can form.
 """

@@ -64,10 +64,10 @@ def test_the_wrapper_case_is_left_to_the_wrapper_error():
 
 
 def test_the_suffixes_generate_adds_are_exactly_those_the_rule_wants():
-    from azext_aksproxy.adapters.generate import build_document
+    from azext_aksproxy.cluster.generated_config import build_document
 
     for given in (None, ["localhost"], [".svc"]):
-        doc = build_document(URL, no_proxy=given)
+        doc, _ = build_document(URL, no_proxy=given)
         assert IN_CLUSTER not in codes(check_all(doc)), doc
         assert set(IN_CLUSTER_SUFFIXES) <= {e.lower() for e in doc["noProxy"]}
 

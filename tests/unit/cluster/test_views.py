@@ -1,4 +1,4 @@
-"""The show and diff documents, generate's config builder and their -o table views, from raw ARM JSON."""
+"""The show and diff documents and their -o table views, from raw ARM JSON."""
 import base64
 import hashlib
 
@@ -8,15 +8,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from azext_aksproxy._format import (
-    http_proxy_config_table_format,
     http_proxy_diff_table_format,
     http_proxy_show_table_format,
 )
-from azext_aksproxy.adapters.generate import build_document, split_no_proxy
 from azext_aksproxy.cluster.cluster_rules import enabled_findings
 from azext_aksproxy.cluster.diff import NO_PROXY_VARS_ANNOTATION, diff_document
 from azext_aksproxy.cluster.view import show_document
-from azext_aksproxy.config import check_document, describe_bundle
 
 FQDN = "c1-dns-1a2b3c4d.hcp.westus2.azmk8s.io"
 AKS_ADDED = ["konnectivity", FQDN, "10.244.0.0/16", "10.0.0.0/16", "168.63.129.16", "169.254.169.254"]
@@ -221,32 +218,6 @@ def test_diff_table_lists_fields_then_the_commands():
     assert "Old CA" in rows[2]["Before"] and rows[2]["After"] == ""
     assert "kubectl rollout restart" in rows[6]["After"] and "--upgrade-node-image" in rows[7]["After"]
     assert rows[8]["Action"] == "all pools" and "nodepool1" in rows[8]["After"]
-
-
-# ---- generate -------------------------------------------------------------------------------------------------
-
-
-def test_no_proxy_entries_split_on_spaces_and_commas():
-    assert split_no_proxy(["localhost,127.0.0.1", " .svc ", "10.0.0.0/8,"]) == [
-        "localhost", "127.0.0.1", ".svc", "10.0.0.0/8"]
-    assert split_no_proxy(None) == []
-
-
-def test_generated_config_concatenates_pem_files_into_one_base64_value_the_rules_accept():
-    one, two = ca_pem("One"), ca_pem("Two")
-    doc = build_document("http://p:3128/", None, ["localhost"], [one.replace(b"\n", b"\r\n"), two], False)
-    assert list(doc) == ["httpProxy", "noProxy", "trustedCa", "enabled"]
-    assert base64.b64decode(doc["trustedCa"]) == one + two  # CRLF normalised, one block after the other
-    assert [c.sha256_fingerprint.replace(":", "") for c in describe_bundle(doc["trustedCa"])] == [
-        fingerprint(one), fingerprint(two)]
-    result = check_document(doc)
-    assert result.ok and result.config == doc
-
-
-def test_generated_config_table_shortens_the_ca():
-    doc = build_document("http://p:3128/", None, None, [ca_pem("One")], None)
-    rows = {r["Setting"]: r["Value"] for r in http_proxy_config_table_format(doc)}
-    assert rows["trustedCa"].startswith("<base64, ") and rows["httpProxy"] == "http://p:3128/"
 
 
 # ---- enabled state (validate -g -n and diff) ------------------------------------------------------------------
