@@ -1,10 +1,11 @@
 """aksproxy: validated HTTP proxy configuration for az aks create/update, and the az aks http-proxy commands.
 
-Kept import-light: az loads this module for every ``az aks ...`` command, so heavy libraries are imported only by
-the handlers that need them. It imports nothing itself: the command loader (``_loader.py``) is read on az's first
-look at ``COMMAND_LOADER_CLS`` (PEP 562), so the pure packages (proxy_config, proxy_check, rollout) import in a
-Python without azure-cli.
+The package root imports nothing: the command loader (``_loader.py``) is read on az's first look at
+``COMMAND_LOADER_CLS`` (PEP 562), so the pure packages (config, cluster, check, nodes, fleet, iac) import in a Python
+without azure-cli.
 """
+# Lazy imports: az loads this module for every az aks command; heavy libraries load only in the handlers that need
+# them (tests/e2e/test_lazy_imports.py).
 
 
 def __getattr__(name: str):

@@ -3,6 +3,8 @@ api-version and credentials apply), and the compute client for the node resource
 
 Each takes ``(cli_ctx, *_)``, the signature az passes to a command group's client_factory.
 """
+# Lazy imports: every az aks command loads the command table, and with it this module; what a command needs loads when
+# it runs (tests/e2e/test_lazy_imports.py).
 
 
 def cf_managed_clusters(cli_ctx, *_):

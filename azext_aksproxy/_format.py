@@ -1,4 +1,6 @@
 """Table transformers for -o table."""
+# Lazy imports: every az aks command loads the command table, and with it this module; what a command needs loads when
+# it runs (tests/e2e/test_lazy_imports.py).
 from collections import OrderedDict
 
 

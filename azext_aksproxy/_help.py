@@ -1,4 +1,9 @@
 """Help for aksproxy's commands, and what it adds to core's `aks create` / `aks update` help."""
+# Lazy imports: every az aks command loads the command table, and with it this module; what a command needs loads when
+# it runs (tests/e2e/test_lazy_imports.py).
+import json
+import re
+
 from knack.help_files import helps
 
 # Added to core's help entries for the wrapped commands (merged by merge_core_help, only when help is shown).
@@ -75,9 +80,6 @@ def _names(args: list[str], command: str) -> bool:
 def _spliced(text: str, additions: dict) -> str | None:
     """Core's YAML with our parameters first in its `parameters` list (az uses the first entry of a name) and our
     examples last in `examples`; None unless `parameters:` and, last, `examples:` are block lists of that text."""
-    import json
-    import re
-
     top = list(re.finditer(r"^\S.*$", text, re.MULTILINE))
     keys = [m.group() for m in top]
     if "parameters:" not in keys or keys[-1:] != ["examples:"]:

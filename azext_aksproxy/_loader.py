@@ -3,6 +3,8 @@
 az reads it as ``azext_aksproxy.COMMAND_LOADER_CLS``; it lives here so that the pure packages below
 ``azext_aksproxy`` can be imported without azure-cli (``azext_aksproxy/__init__.py`` imports nothing).
 """
+# Lazy imports: every az aks command loads the command table, and with it this module; what a command needs loads when
+# it runs (tests/e2e/test_lazy_imports.py).
 from azure.cli.core import AzCommandsLoader
 
 from azext_aksproxy._help import helps  # noqa: F401  pylint: disable=unused-import

@@ -1,4 +1,6 @@
 """Arguments aksproxy adds; core's aks arguments are registered by the loader before these."""
+# Lazy imports: every az aks command loads the command table, and with it this module; what a command needs loads when
+# it runs (tests/e2e/test_lazy_imports.py).
 
 
 def load_arguments(self, _):

@@ -4,6 +4,8 @@ order the user reads them) and _params.py (``aks update``, whose core arguments 
 
 Loaded with the command table of every aks command: it imports nothing but az's error classes.
 """
+# Lazy imports: every az aks command loads the command table, and with it this module; what a command needs loads when
+# it runs (tests/e2e/test_lazy_imports.py).
 import os
 
 from azure.cli.core.azclierror import (

@@ -4,6 +4,8 @@ Each command's handlers live in the adapter module named after it (azext_aksprox
 the command to its module directly; its argument checks in _validators.py (a command's validator: az runs it before
 the handler, and then no argument validator, so these commands have none).
 """
+# Lazy imports: every az aks command loads the command table, and with it this module; what a command needs loads when
+# it runs (tests/e2e/test_lazy_imports.py).
 
 
 def _handlers(module):

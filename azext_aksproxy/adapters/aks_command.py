@@ -1,5 +1,7 @@
 """AKS run command (``managedClusters/{name}/runCommand``, what `az aks command invoke` calls): run a command with
 files in a pod of the cluster and return its logs. Used by the node probe's pod route and the pods listing."""
+# Lazy imports: az imports this module to load its command's arguments (--help too); the pure packages, the SDK's
+# models and azure-core load only when a handler runs (tests/e2e/test_lazy_imports.py).
 import base64
 import io
 import zipfile

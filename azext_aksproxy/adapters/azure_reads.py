@@ -9,7 +9,10 @@ still work.
 """
 from __future__ import annotations
 
+# Lazy imports: az imports this module to load its command's arguments (--help too); the pure packages, the SDK's
+# models and azure-core load only when a handler runs (tests/e2e/test_lazy_imports.py).
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from knack.log import get_logger
 
@@ -113,8 +116,6 @@ def _arm_error(response) -> str:
 
 
 def _concurrently(read, keys: list) -> list:
-    from concurrent.futures import ThreadPoolExecutor
-
     if len(keys) <= 1:
         return [read(k) for k in keys]
     with ThreadPoolExecutor(max_workers=min(PARALLEL_READS, len(keys))) as reads:

@@ -7,6 +7,8 @@ Settings (az config section ``aksproxy``, or the matching AZURE_AKSPROXY_* envir
 - ``node_pod_timeout``: seconds the probe pod of --from-cluster may take where the scale-set run command is refused
   (default 120 plus 4 x the timeout; adapters/check_from_cluster.py).
 """
+# Lazy imports: az imports this module to load its command's arguments (--help too); the pure packages, the SDK's
+# models and azure-core load only when a handler runs (tests/e2e/test_lazy_imports.py).
 from knack.log import get_logger
 
 from azext_aksproxy.adapters.findings_to_az import (

@@ -18,6 +18,8 @@ node's own curl and openssl, and write nothing to the cluster:
 """
 from __future__ import annotations
 
+# Lazy imports: az imports this module to load its command's arguments (--help too); the pure packages, the SDK's
+# models and azure-core load only when a handler runs (tests/e2e/test_lazy_imports.py).
 from dataclasses import dataclass
 
 from knack.log import get_logger

@@ -8,6 +8,8 @@ other `az aks` command keeps core's error handling as it is.
 """
 from __future__ import annotations
 
+# Lazy imports: az imports this module to load its command's arguments (--help too); the pure packages, the SDK's
+# models and azure-core load only when a handler runs (tests/e2e/test_lazy_imports.py).
 from contextlib import contextmanager
 
 from knack.log import get_logger

@@ -14,6 +14,8 @@ twice for every call that needs it, and the command stops with nothing written w
 """
 from __future__ import annotations
 
+# Lazy imports: az imports this module to load its command's arguments (--help too); the pure packages, the SDK's
+# models and azure-core load only when a handler runs (tests/e2e/test_lazy_imports.py).
 import inspect
 
 DECORATOR_CLASS = {"create": "AKSManagedClusterCreateDecorator", "update": "AKSManagedClusterUpdateDecorator"}

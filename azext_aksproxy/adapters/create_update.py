@@ -3,7 +3,10 @@
 ``aks_create``/``aks_update`` take exactly core's parameters plus ours: their signatures are built from the
 installed core handlers, so every core flag of that az version keeps working.
 """
+# Lazy imports: az imports this module to load its command's arguments (--help too); the pure packages, the SDK's
+# models and azure-core load only when a handler runs (tests/e2e/test_lazy_imports.py).
 import inspect
+from functools import partial
 
 from azure.cli.command_modules.acs import custom as core_custom
 from knack.log import get_logger
@@ -24,7 +27,6 @@ def _proxy_check(cmd, check_proxy, check_proxy_from=None, core_params=None):
     (_validators.validate_check_proxy_from has refused it without --check-proxy)."""
     if not check_proxy:
         return None
-    from functools import partial
 
     from azext_aksproxy.adapters.check import FROM_LOCAL, run_proxy_check
 

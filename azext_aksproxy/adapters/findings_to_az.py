@@ -1,4 +1,7 @@
 """Adapters from the pure core's findings to az: errors become azure-cli error classes, warnings az warnings."""
+# Lazy imports: az imports this module to load its command's arguments (--help too); the pure packages, the SDK's
+# models and azure-core load only when a handler runs (tests/e2e/test_lazy_imports.py).
+import os
 from collections.abc import Iterable
 
 from knack.log import get_logger
@@ -57,8 +60,6 @@ def reference_config(path: str, outcome: str) -> dict | None:
 
 def write_report(path: str, page: str) -> None:
     """--report: the self-contained HTML page written, its path on stderr."""
-    import os
-
     from azure.cli.core.azclierror import FileOperationError
 
     try:

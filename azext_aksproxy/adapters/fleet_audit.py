@@ -5,6 +5,8 @@ subscriptions at a time); the rules are the pure core's (fleet/audit_rules.py); 
 """
 from __future__ import annotations
 
+# Lazy imports: az imports this module to load its command's arguments (--help too); the pure packages, the SDK's
+# models and azure-core load only when a handler runs (tests/e2e/test_lazy_imports.py).
 import threading
 
 from knack.log import get_logger

@@ -6,6 +6,8 @@ list rather than Azure Resource Graph: docs/audit-and-report.md, "Fleet audit".
 """
 from __future__ import annotations
 
+# Lazy imports: az imports this module to load its command's arguments (--help too); the pure packages, the SDK's
+# models and azure-core load only when a handler runs (tests/e2e/test_lazy_imports.py).
 import re
 from concurrent.futures import ThreadPoolExecutor, as_completed
 

@@ -8,6 +8,8 @@ fleet_rollout_status.py.
 """
 from __future__ import annotations
 
+# Lazy imports: az imports this module to load its command's arguments (--help too); the pure packages, the SDK's
+# models and azure-core load only when a handler runs (tests/e2e/test_lazy_imports.py).
 from concurrent.futures import ThreadPoolExecutor
 
 from azext_aksproxy.adapters.azure_reads import ArmReader, ReadError, VnetCache

@@ -2,6 +2,10 @@
 decided (fleet/resume.py), the confirmation, then the run (adapters/fleet_rollout_run.py) and its outcome."""
 from __future__ import annotations
 
+# Lazy imports: az imports this module to load its command's arguments (--help too); the pure packages, the SDK's
+# models and azure-core load only when a handler runs (tests/e2e/test_lazy_imports.py).
+from datetime import datetime
+
 from azext_aksproxy.adapters.azure_reads import ArmReader, VnetCache
 from azext_aksproxy.adapters.fleet_rollout import (
     RolloutProgress,
@@ -28,8 +32,6 @@ def _approvals(plan, approve):
 
 def _gate_message(holds, summary: str) -> str:
     """What the run stopped at, and how each gate is passed."""
-    from datetime import datetime
-
     from azext_aksproxy.config.x509ext import UTC
 
     lines = [f"Rollout waiting at {len(holds)} gate(s), nothing behind them started: {summary}."]

@@ -5,6 +5,8 @@ core's decision (fleet/cluster_step.py); this module does the step and records w
 """
 from __future__ import annotations
 
+# Lazy imports: az imports this module to load its command's arguments (--help too); the pure packages, the SDK's
+# models and azure-core load only when a handler runs (tests/e2e/test_lazy_imports.py).
 import threading
 import time
 from dataclasses import replace

@@ -5,6 +5,9 @@ fleet/plan_file.py); this module reads, writes the file and reports.
 """
 from __future__ import annotations
 
+# Lazy imports: az imports this module to load its command's arguments (--help too); the pure packages, the SDK's
+# models and azure-core load only when a handler runs (tests/e2e/test_lazy_imports.py).
+import json
 from dataclasses import replace
 
 from knack.log import get_logger
@@ -110,8 +113,6 @@ def http_proxy_rollout_plan(cmd, plan_file, subscriptions=None, all_subscription
 
 def _read_strategy_file(strategy_file):
     """--strategy-file: a Fleet update strategy's JSON, its stages parsed (fleet/strategy.py)."""
-    import json
-
     from azure.cli.core.azclierror import FileOperationError, InvalidArgumentValueError
 
     from azext_aksproxy.fleet.strategy import StrategyError, parse_strategy

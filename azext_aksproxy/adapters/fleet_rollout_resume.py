@@ -4,6 +4,8 @@ cluster's own subscription), and the stop on SIGTERM or at --stop-after. The dec
 """
 from __future__ import annotations
 
+# Lazy imports: az imports this module to load its command's arguments (--help too); the pure packages, the SDK's
+# models and azure-core load only when a handler runs (tests/e2e/test_lazy_imports.py).
 import signal
 import threading
 import time

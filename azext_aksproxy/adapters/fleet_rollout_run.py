@@ -2,6 +2,8 @@
 stop on SIGTERM or --stop-after, a row per cluster, and the exit code a pipeline branches on."""
 from __future__ import annotations
 
+# Lazy imports: az imports this module to load its command's arguments (--help too); the pure packages, the SDK's
+# models and azure-core load only when a handler runs (tests/e2e/test_lazy_imports.py).
 import threading
 import time
 
@@ -50,64 +52,90 @@ def run_start(plan, read, run_stages, stage, accept_failed, retry_failed):
 
 def run_steps(plan, scheduler, make_run, stopper, progress):
     """The scheduler's steps, one daemon thread per running cluster; ({id lower: (state, detail, seconds)}, {id
-    lower: the _ClusterRun still running when a stop's grace ran out})."""
-    from azext_aksproxy.adapters.fleet_rollout_resume import STOP_GRACE_SECONDS
-    from azext_aksproxy.fleet.states import FAILED
+    lower: the ClusterRun still running when a stop's grace ran out})."""
+    run = _Run(plan, scheduler, make_run, stopper, progress)
+    try:
+        run.steps()
+    except KeyboardInterrupt:
+        logger.warning("Rollout interrupted: clusters already written go on rolling in Azure; apply the same plan "
+                       "again to follow them and continue.")
+        raise
+    with run.wake:
+        return dict(run.results), {k: v for k, v in run.runs.items() if k not in run.results}
 
-    results: dict[str, tuple[str, str, float]] = {}
-    runs: dict = {}
-    done_events: list[tuple[str, str, str, float]] = []
-    wake = threading.Condition()
-    by_id = {c.id.lower(): c for c in plan.clusters}
-    grace_end, soak_said = None, None
 
-    def work(one) -> None:
+class _Run:
+    """The loop of run_steps: clusters' ends recorded as their threads report them, the stop, the next step."""
+
+    def __init__(self, plan, scheduler, make_run, stopper, progress) -> None:
+        self.plan, self.scheduler, self.make_run, self.stopper, self.progress = \
+            plan, scheduler, make_run, stopper, progress
+        self.results: dict[str, tuple[str, str, float]] = {}
+        self.runs: dict = {}
+        self.ended: list[tuple[str, str, str, float]] = []
+        self.wake = threading.Condition()
+        self.by_id = {c.id.lower(): c for c in plan.clusters}
+        self.grace_end: float | None = None
+        self.soak_said: float | None = None
+
+    def steps(self) -> None:
+        while True:
+            with self.wake:
+                self._record_ended()
+                now = time.monotonic()
+                self._stop_if_tripped(now)
+                step = self.scheduler.next(now)
+                if step.finished or (self.grace_end is not None and now >= self.grace_end):
+                    return
+                if not step.start:
+                    self._wait(step, now)
+                    continue
+            for cid in step.start:
+                self._start(self.by_id[cid.lower()])
+
+    def _record_ended(self) -> None:
+        for cid, state, detail, seconds in self.ended:
+            self.scheduler.ended(cid, state)
+            self.results[cid.lower()] = (state, detail, seconds)
+            self.runs.pop(cid.lower(), None)
+            self.progress.say(self.by_id[cid.lower()].label, f"{state} ({detail})")
+        self.ended.clear()
+
+    def _stop_if_tripped(self, now: float) -> None:
+        if self.stopper.tripped(now) and not self.scheduler.stopped:
+            from azext_aksproxy.adapters.fleet_rollout_resume import STOP_GRACE_SECONDS
+
+            self.scheduler.stop()
+            self.grace_end = now + STOP_GRACE_SECONDS
+            logger.warning("Rollout: stopping (%s): no cluster starts; %d running recorded as they stand.",
+                           self.stopper.reason, len(self.runs))
+
+    def _wait(self, step, now: float) -> None:
+        """Nothing to start: wait for a cluster to end, the soak or a gate's time, or the stop's grace."""
+        if step.wait_until is not None and step.wait_until != self.soak_said:
+            self.soak_said = step.wait_until
+            self.progress.line(f"{step.why or 'soaking until the next stage'} ({step.wait_until - now:.0f} s)")
+        until = step.wait_until if self.grace_end is None else min(step.wait_until or self.grace_end, self.grace_end)
+        self.wake.wait(timeout=min(WAKE_SECONDS, max(0.0, until - now)) if until else WAKE_SECONDS)
+
+    def _start(self, entry) -> None:
+        one = self.runs[entry.id.lower()] = self.make_run(entry, self.progress)
+        self.progress.say(entry.label, f"starting (stage {self.plan.stages[entry.stage].name})", "starting")
+        # One daemon thread per running cluster (the scheduler bounds them): on Ctrl-C the command ends at once;
+        # what Azure already accepted goes on there, and applying the plan again follows it.
+        threading.Thread(target=self._work, args=(one,), name=f"rollout-{entry.name}", daemon=True).start()
+
+    def _work(self, one) -> None:
+        from azext_aksproxy.fleet.states import FAILED
+
         t0 = time.monotonic()
         try:
             state, detail = one.run()
         except Exception as exc:  # noqa: BLE001 - one cluster's surprise is its failure, never the others'
             state, detail = FAILED, f"{type(exc).__name__}: {exc}"
-        with wake:
-            done_events.append((one.entry.id, state, detail, time.monotonic() - t0))
-            wake.notify()
-
-    try:
-        while True:
-            with wake:
-                for cid, state, detail, seconds in done_events:
-                    scheduler.ended(cid, state)
-                    results[cid.lower()] = (state, detail, seconds)
-                    runs.pop(cid.lower(), None)
-                    progress.say(by_id[cid.lower()].label, f"{state} ({detail})")
-                done_events.clear()
-                now = time.monotonic()
-                if stopper.tripped(now) and not scheduler.stopped:
-                    scheduler.stop()
-                    grace_end = now + STOP_GRACE_SECONDS
-                    logger.warning("Rollout: stopping (%s): no cluster starts; %d running recorded as they stand.",
-                                   stopper.reason, len(runs))
-                step = scheduler.next(now)
-                if step.finished or (grace_end is not None and now >= grace_end):
-                    break
-                if not step.start:
-                    if step.wait_until is not None and step.wait_until != soak_said:
-                        soak_said = step.wait_until
-                        progress.line(f"{step.why or 'soaking until the next stage'} ({step.wait_until - now:.0f} s)")
-                    until = step.wait_until if grace_end is None else min(step.wait_until or grace_end, grace_end)
-                    wake.wait(timeout=min(WAKE_SECONDS, max(0.0, until - now)) if until else WAKE_SECONDS)
-                    continue
-            for cid in step.start:
-                one = runs[cid.lower()] = make_run(by_id[cid.lower()], progress)
-                progress.say(one.entry.label, f"starting (stage {plan.stages[one.entry.stage].name})", "starting")
-                # One daemon thread per running cluster (the scheduler bounds them): on Ctrl-C the command ends
-                # at once; what Azure already accepted goes on there, and applying the plan again follows it.
-                threading.Thread(target=work, args=(one,), name=f"rollout-{one.entry.name}", daemon=True).start()
-    except KeyboardInterrupt:
-        logger.warning("Rollout interrupted: clusters already written go on rolling in Azure; apply the same plan "
-                       "again to follow them and continue.")
-        raise
-    with wake:
-        return dict(results), {k: v for k, v in runs.items() if k not in results}
+        with self.wake:
+            self.ended.append((one.entry.id, state, detail, time.monotonic() - t0))
+            self.wake.notify()
 
 
 def result_rows(plan, read, results, unfinished, run_stages, scheduler) -> list[dict]:

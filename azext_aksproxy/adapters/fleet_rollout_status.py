@@ -1,6 +1,10 @@
 """`az aks http-proxy rollout status`: every planned cluster's state read from Azure now, optionally as a report."""
 from __future__ import annotations
 
+# Lazy imports: az imports this module to load its command's arguments (--help too); the pure packages, the SDK's
+# models and azure-core load only when a handler runs (tests/e2e/test_lazy_imports.py).
+import os
+
 from azext_aksproxy.adapters.azure_reads import ArmReader, VnetCache
 from azext_aksproxy.adapters.findings_to_az import write_report
 from azext_aksproxy.adapters.fleet_rollout import (
@@ -13,8 +17,6 @@ from azext_aksproxy.adapters.fleet_rollout import (
 
 
 def http_proxy_rollout_status(cmd, plan_file, report=None):
-    import os
-
     arm = ArmReader(cmd.cli_ctx)
     plan = load_plan(plan_file)
     states = read_states(arm, VnetCache(cmd.cli_ctx, arm), plan)

@@ -1,6 +1,9 @@
 """`az aks http-proxy generate`: write a config file that the same rules as validate and aks create/update accept."""
+# Lazy imports: az imports this module to load its command's arguments (--help too); the pure packages, the SDK's
+# models and azure-core load only when a handler runs (tests/e2e/test_lazy_imports.py).
 import json
 import os
+import sys
 
 from knack.log import get_logger
 
@@ -110,8 +113,6 @@ _CHECK_HINT = {
 
 def _output(config, output_format, output_file, overwrite_existing):
     """The config in --format: json and arm as az output (or the file), bicep and terraform as text."""
-    import sys
-
     from azext_aksproxy.iac import render
 
     if output_format == "arm":

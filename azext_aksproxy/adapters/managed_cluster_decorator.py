@@ -6,6 +6,8 @@ subclass for the duration of one call, so every other step of core's handler (ex
 post-processing) runs unchanged for the installed az version. core_hook proves, for every call, that this is
 still so (fail closed).
 """
+# Lazy imports: az imports this module to load its command's arguments (--help too); the pure packages, the SDK's
+# models and azure-core load only when a handler runs (tests/e2e/test_lazy_imports.py).
 from contextlib import contextmanager
 from functools import partial
 

@@ -6,6 +6,8 @@ go on.
 """
 from __future__ import annotations
 
+# Lazy imports: az imports this module to load its command's arguments (--help too); the pure packages, the SDK's
+# models and azure-core load only when a handler runs (tests/e2e/test_lazy_imports.py).
 import threading
 import time
 from collections.abc import Callable

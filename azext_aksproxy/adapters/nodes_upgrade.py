@@ -7,6 +7,8 @@ slowest; nodes_pool_progress.py says how they are doing.
 """
 from __future__ import annotations
 
+# Lazy imports: az imports this module to load its command's arguments (--help too); the pure packages, the SDK's
+# models and azure-core load only when a handler runs (tests/e2e/test_lazy_imports.py).
 import time
 
 from knack.log import get_logger

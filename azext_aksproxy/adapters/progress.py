@@ -14,6 +14,7 @@ progress: they become plain lines naming the cluster, as the command's verdict i
 from __future__ import annotations
 
 import logging
+import shutil
 import sys
 import threading
 import time
@@ -191,6 +192,4 @@ def _stderr_handlers() -> list[logging.Handler]:
 
 
 def _columns() -> int:
-    import shutil
-
     return shutil.get_terminal_size((120, 24)).columns

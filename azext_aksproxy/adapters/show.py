@@ -1,5 +1,7 @@
 """`az aks http-proxy show` and `diff`: thin adapters reading the cluster (azure_reads) for the pure view/diff
 builders."""
+# Lazy imports: az imports this module to load its command's arguments (--help too); the pure packages, the SDK's
+# models and azure-core load only when a handler runs (tests/e2e/test_lazy_imports.py).
 from knack.log import get_logger
 
 from azext_aksproxy.adapters.findings_to_az import (

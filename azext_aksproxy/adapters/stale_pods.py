@@ -1,6 +1,8 @@
 """`az aks http-proxy pods`: the pods still on other proxy settings than the cluster's, read through AKS run command
 (`kubectl get pods -A -o json` in the run command's pod, cut down and masked there by jq with
 :data:`azext_aksproxy.check.stale_pods.JQ_FILTER`) and compared by :mod:`azext_aksproxy.check.stale_pods`."""
+# Lazy imports: az imports this module to load its command's arguments (--help too); the pure packages, the SDK's
+# models and azure-core load only when a handler runs (tests/e2e/test_lazy_imports.py).
 import json
 
 from knack.log import get_logger

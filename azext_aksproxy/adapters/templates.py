@@ -3,6 +3,8 @@
 Reads the file (a .bicep file compiled by the Bicep CLI, only when it is installed: aksproxy never downloads it),
 hands the text to the pure package (azext_aksproxy/iac) and reports its rows, failing under --fail-on.
 """
+# Lazy imports: az imports this module to load its command's arguments (--help too); the pure packages, the SDK's
+# models and azure-core load only when a handler runs (tests/e2e/test_lazy_imports.py).
 import os
 
 from knack.log import get_logger

@@ -1,5 +1,7 @@
 """`az aks http-proxy validate`: the file's findings, and with -g/-n the cluster's, for people and CI; or a
 template's or Terraform plan's (adapters/templates.py)."""
+# Lazy imports: az imports this module to load its command's arguments (--help too); the pure packages, the SDK's
+# models and azure-core load only when a handler runs (tests/e2e/test_lazy_imports.py).
 from azext_aksproxy.adapters.findings_to_az import exit_after_output
 
 

@@ -15,6 +15,7 @@ import base64
 import binascii
 import datetime
 import ipaddress
+import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -25,6 +26,11 @@ from cryptography.exceptions import InvalidSignature
 
 from azext_aksproxy.config import x509ext
 from azext_aksproxy.config.x509ext import load_pem_certificates
+
+try:
+    import certifi
+except ImportError:  # pragma: no cover - az ships it
+    certifi = None  # type: ignore[assignment]
 
 __all__ = ["CertFacts", "PathResult", "ReadChain", "facts", "load_pem_certificates", "name_problem",
            "public_roots", "read_chain", "subject_alt_names", "trusted_ca_certificates", "verify_issuer_path",
@@ -218,14 +224,7 @@ def public_roots(path: str | None = None) -> tuple[x509.Certificate, ...]:
     Not this machine's own store: corporate machines add their proxy's CA there, nodes do not, and that would hide
     exactly the missing-trustedCa mistake the check is for. Mozilla's list is what the node images ship.
     """
-    if path is None:
-        try:
-            import certifi
-        except ImportError:  # az always ships certifi (through requests); other hosts fall back to OpenSSL's file
-            import ssl
-
-            path = ssl.get_default_verify_paths().openssl_cafile
-        else:
-            path = certifi.where()
+    if path is None:  # az always ships certifi (through requests); other hosts fall back to OpenSSL's file
+        path = certifi.where() if certifi is not None else ssl.get_default_verify_paths().openssl_cafile
     with open(path, "rb") as handle:
         return tuple(load_pem_certificates(handle.read()))

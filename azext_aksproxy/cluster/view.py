@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..config.arm import agent_pools
+from ..config.certs import describe_bundle
 from ..config.findings import mask_secrets
 from .model import ClusterModel, model_of
 from .pools import NO, START, NodeModel, pool_need, proxy_config_state
@@ -19,8 +20,6 @@ def describe_trusted_ca(blob: str | None, *, include_blob: bool = False) -> dict
     itself unless asked (it is long and says nothing to a reader)."""
     if not blob:
         return None
-    from ..config.certs import describe_bundle
-
     out: dict[str, Any]
     try:
         certificates = [c.to_dict() for c in describe_bundle(blob)]

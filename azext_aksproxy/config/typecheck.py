@@ -6,6 +6,7 @@ declares, and nothing else to assert, never needs it: that is decided from schem
 """
 from __future__ import annotations
 
+# Lazy imports: jsonschema loads only to explain a value of the wrong type: a well-typed config is checked without it.
 import functools
 import json
 from pathlib import Path

@@ -7,11 +7,10 @@ own HTTP-proxy test data sets keyUsage encipherOnly/decipherOnly without keyAgre
 raises. AKS nodes would accept that CA, so the three extensions the rules and the check need (basicConstraints,
 keyUsage, subjectAltName) are read from DER here, as tolerantly as Go does. cryptography has already parsed the
 certificate's outer structure; anything malformed here raises ValueError.
-
-``cryptography`` is imported inside the functions that parse certificates, so importing this module stays cheap.
 """
 from __future__ import annotations
 
+# Lazy imports: cryptography loads only when a certificate is read: a config without trustedCa is checked without it.
 import ipaddress
 import math
 import re

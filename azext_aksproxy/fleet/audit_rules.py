@@ -19,6 +19,7 @@ from ..cluster.cluster_rules import pool_findings
 from ..cluster.model import ClusterModel, NoProxyChange, VnetSpace, is_cidr, model_of
 from ..cluster.resource_id import ResourceId
 from ..cluster.view import masked
+from ..config import check_document
 from ..config.certs import EXPIRY_NOTICE_DAYS, aware_now, describe_bundle
 from ..config.findings import (
     ERROR,
@@ -111,8 +112,6 @@ def _key(config: Mapping[str, Any]) -> str:
 def _config_findings(config_json: str, now: str) -> tuple[Finding, ...]:
     """The config rules for one stored config, memoised: a fleet shares a handful of configs, findings are
     immutable, and one audit judges every cluster at the same ``now`` (which the certificate rules depend on)."""
-    from ..config import check_document
-
     return tuple(check_document(json.loads(config_json), source="httpProxyConfig",
                                 now=datetime.fromisoformat(now)).findings)
 

@@ -9,9 +9,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-# What to do with a pool, and whether its nodes run the current proxy config: the one rule lives in cluster.pools,
-# shared with `show` and `diff`. Its names are read from there on first use (PEP 562), so that loading the
-# upgrade-nodes command (for `az aks http-proxy --help`, say) does not import the proxy_config package.
+# Lazy imports: what to do with a pool, and whether its nodes run the current proxy config, is the one rule of
+# cluster.pools (shared with `show` and `diff`); its names are read from there on first use (PEP 562), so that
+# loading the upgrade-nodes command's arguments (for its --help, say) does not import the cluster package.
 _RULE_NAMES = frozenset({"START", "FOLLOW", "SKIP", "REFUSE", "YES", "NO", "UNKNOWN", "pool_need"})
 
 

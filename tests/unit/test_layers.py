@@ -143,3 +143,20 @@ def test_the_pure_packages_import_in_a_python_without_azure_cli():
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["imported", str(len(modules))]
+
+
+LAZY_IMPORTS = "# Lazy imports: "
+
+
+def _imports_inside_functions(path) -> bool:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return any(isinstance(node, (ast.Import, ast.ImportFrom)) for fn in ast.walk(tree)
+               if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) for node in ast.walk(fn))
+
+
+@pytest.mark.parametrize("module", sorted(str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")))
+def test_a_module_that_imports_inside_functions_says_why_once(module):
+    """Imports sit at the top of a module unless start-up needs them lazy; then one comment says why."""
+    path = PACKAGE / module
+    said = [line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith(LAZY_IMPORTS)]
+    assert len(said) == (1 if _imports_inside_functions(path) else 0), (module, said)
