@@ -18,6 +18,7 @@ from azext_aksproxy.adapters.findings_to_az import (
     write_report,
 )
 from azext_aksproxy.adapters.fleet_reads import read_subscriptions, subscription_targets
+from azext_aksproxy.adapters.progress import ProgressReporter, outcome
 
 logger = get_logger(__name__)
 
@@ -29,8 +30,6 @@ class _Progress:
     few seconds (none for short runs). A subscription that cannot be read is a warning: it needs attention."""
 
     def __init__(self, cli_ctx, total: int) -> None:
-        from azext_aksproxy.adapters.progress import ProgressReporter
-
         self.total, self.done, self.clusters = total, 0, 0
         self.lock = threading.Lock()
         self.reporter = ProgressReporter(cli_ctx, "Audit", every=PROGRESS_EVERY_SECONDS).__enter__()
@@ -93,9 +92,7 @@ def http_proxy_audit(cmd, subscriptions=None, all_subscriptions=False, resource_
     if summary.errors or summary.warnings or summary.unreadable_subscriptions:
         logger.warning("%s", summary.text())
     else:  # a clean fleet: the outcome, not something that needs attention
-        from azext_aksproxy.adapters.progress import ProgressReporter
-
-        ProgressReporter(cmd.cli_ctx, "", live=False).line(summary.text())
+        outcome(cmd.cli_ctx, "", summary.text())
     if report is not None:
         _write_report(report, listings, rows, reference, horizon)
     failing = fails(rows, fail_on)

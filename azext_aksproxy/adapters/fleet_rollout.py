@@ -90,13 +90,6 @@ def summary(rows) -> str:
     return ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
 
 
-def say(cli_ctx, prefix: str, text: str) -> None:
-    """One progress line outside a run (adapters/progress.py): what happened, not a warning."""
-    from azext_aksproxy.adapters.progress import ProgressReporter
-
-    ProgressReporter(cli_ctx, prefix, live=False).line(text)
-
-
 class RolloutProgress(ProgressReporter):
     """The rollout's progress (adapters/progress.py): a plain stderr line per event, a live line on a terminal
     naming each running cluster; the node check run inside draws on it, not over it."""

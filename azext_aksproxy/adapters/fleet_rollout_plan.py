@@ -19,7 +19,7 @@ from azext_aksproxy.adapters.fleet_reads import (
     subscription_names,
     subscription_targets,
 )
-from azext_aksproxy.adapters.fleet_rollout import say
+from azext_aksproxy.adapters.progress import outcome
 
 logger = get_logger(__name__)
 
@@ -106,7 +106,7 @@ def http_proxy_rollout_plan(cmd, plan_file, subscriptions=None, all_subscription
     plan = plans.build_plan(placed_stages, placed, edit.describe(), now.isoformat(), left_out)
     _write_plan(plan_file, plan)
     _say_skipped(plan)
-    say(cmd.cli_ctx, "Plan", f"written to {plan_file}: {plan.summary()}")
+    outcome(cmd.cli_ctx, "Plan", f"written to {plan_file}: {plan.summary()}")
     _say_gates(plan)
     return [_plan_row(plan, c) for c in plan.clusters] + [_left_out_row(c) for c in plan.left_out]
 

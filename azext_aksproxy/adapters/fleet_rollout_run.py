@@ -10,6 +10,7 @@ import time
 from knack.log import get_logger
 
 from azext_aksproxy.adapters.fleet_rollout import state_row, summary
+from azext_aksproxy.adapters.progress import outcome
 
 logger = get_logger(__name__)
 
@@ -191,7 +192,5 @@ def finish(cli_ctx, scheduler, rows, allowed_failures, start, stopper) -> list[d
             if scheduler.blocked else ""
         exit_after_output(cli_ctx, f"Rollout finished with clusters not done: {counted}.{later}", code)
     else:  # a healthy run's outcome: a plain line, not a warning (adapters/progress.py)
-        from azext_aksproxy.adapters.progress import ProgressReporter
-
-        ProgressReporter(cli_ctx, "Rollout", live=False).line(f"done: {counted}.")
+        outcome(cli_ctx, "Rollout", f"done: {counted}.")
     return rows

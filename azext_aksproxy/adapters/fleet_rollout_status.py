@@ -10,10 +10,10 @@ from azext_aksproxy.adapters.findings_to_az import write_report
 from azext_aksproxy.adapters.fleet_rollout import (
     load_plan,
     read_states,
-    say,
     state_row,
     summary,
 )
+from azext_aksproxy.adapters.progress import outcome
 
 
 def http_proxy_rollout_status(cmd, plan_file, report=None):
@@ -30,5 +30,5 @@ def http_proxy_rollout_status(cmd, plan_file, report=None):
         document = report_document(plan, {k: v[:2] for k, v in states.items()}, os.path.basename(plan_file),
                                    aware_now(), DEFAULT_EXPIRY_HORIZON_DAYS)
         write_report(report, render(document))
-    say(cmd.cli_ctx, "Rollout status", summary(rows) + ".")
+    outcome(cmd.cli_ctx, "Rollout status", summary(rows) + ".")
     return rows

@@ -133,6 +133,12 @@ class ProgressReporter:
         return _NestedController(self, getattr(self.current, "label", None))
 
 
+def outcome(cli_ctx, prefix: str, text: str) -> None:
+    """One plain line outside a running reporter: a command's outcome, not a warning (--only-show-errors
+    silences it too)."""
+    ProgressReporter(cli_ctx, prefix, live=False).line(text)
+
+
 class _NestedController:
     """What a command run inside gets for az's progress controller: its messages become its cluster's phase."""
 
