@@ -71,8 +71,6 @@ def test_script_output_reads_the_stdout_of_either_result_form():
 
 
 def test_a_node_without_curl_stops_the_rounds_naming_what_is_missing():
-
-
     probes = np.plan(CONFIG, parse_targets(["https://a.example/"]))
     with pytest.raises(ToolsMissing) as info:
         _rounds(probes, 5, CONFIG, lambda lines: f"{np.RECORD} missing curl openssl\n", TRUST)
@@ -82,8 +80,6 @@ def test_a_node_without_curl_stops_the_rounds_naming_what_is_missing():
 def test_rounds_go_on_while_certificates_arrive_even_without_a_complete_record():
     probes = np.plan(CONFIG, parse_targets(["https://a.example/"]))
     ca = trustme.CA()
-
-
     der = x509.load_pem_x509_certificate(ca.issue_cert("a.example").cert_chain_pems[0].bytes()).public_bytes(
         Encoding.DER)
     fp = hashlib.sha256(der).hexdigest()[:np.FINGERPRINT_HEX]
