@@ -5,11 +5,10 @@ httpProxyConfig exactly as stored; diff keeps every field; audit finds nothing; 
 what AKS added. A VNet that cannot be read is said once and degrades nothing else."""
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from tests.armemu.fixtures import load_data
+from tests.documents import write_file
 
 SUB = "00000000-0000-0000-0000-000000000000"
 RG, NAME = "rg1", "c1"
@@ -17,12 +16,6 @@ FILE = {"httpProxy": "http://proxy.corp.example:3128/", "httpsProxy": "http://pr
         "noProxy": [".corp.example", ".svc", ".cluster.local"]}
 BLOCK = {"nodeDisruptionProfile": {"nodeDisruptionPolicy": "Block"}}
 NO_CHANGE = "this update changes no proxy setting"
-
-
-def write(tmp_path, doc, name="proxy.json") -> str:
-    path = tmp_path / name
-    path.write_text(json.dumps(doc))
-    return str(path)
 
 
 def custom_vnet(emu, name="vnet1", prefixes=("10.42.0.0/16",), subnet="10.42.1.0/24", sub=SUB) -> str:
@@ -60,7 +53,8 @@ def test_re_applying_the_running_file_is_a_no_op_even_under_block(az_ext, emu, t
     stored = stored_config(emu)
     assert space in stored["noProxy"]  # AKS's own entry: the file does not have it
     emu.clear_journal()
-    r = az_ext.az("aks", "update", "-g", RG, "-n", NAME, "--http-proxy-config", write(tmp_path, FILE), "-o", "none")
+    r = az_ext.az("aks", "update", "-g", RG, "-n", NAME, "--http-proxy-config",
+                  write_file(tmp_path, "proxy.json", FILE), "-o", "none")
     assert r.ok, r
     assert "reimage" not in r.stderr and "removes these noProxy" not in r.stderr and NO_CHANGE in r.stderr
     (put,) = [w for w in emu.writes() if w["method"] == "PUT"]
@@ -72,7 +66,8 @@ def test_re_applying_the_running_file_is_a_no_op_even_under_block(az_ext, emu, t
 
 def test_diff_keeps_every_field_and_show_lists_the_vnet_space_as_aks_added(az_ext, emu, tmp_path, cluster_kind):
     space, _ = cluster_kind
-    d = az_ext.az("aks", "http-proxy", "diff", "-g", RG, "-n", NAME, "--config", write(tmp_path, FILE))
+    d = az_ext.az("aks", "http-proxy", "diff", "-g", RG, "-n", NAME, "--config",
+                  write_file(tmp_path, "proxy.json", FILE))
     assert d.ok, d
     assert not d.json["changed"] and {row["field"]: row["action"] for row in d.json["changes"]} == \
         dict.fromkeys(("httpProxy", "httpsProxy", "trustedCa", "noProxy", "enabled"), "keep")
@@ -99,7 +94,7 @@ def test_audit_of_healthy_managed_and_custom_vnet_clusters_finds_nothing(az_ext,
     for name, subnet in zip(("c3", "c5"), subnets):
         emu.seed_cluster(RG, name, pools=[{"name": "nodepool1", "vnetSubnetID": subnet}], http_proxy_config=FILE)
     emu.clear_journal()
-    r = az_ext.az("aks", "http-proxy", "audit", "--config", write(tmp_path, FILE), "-o", "json")
+    r = az_ext.az("aks", "http-proxy", "audit", "--config", write_file(tmp_path, "proxy.json", FILE), "-o", "json")
     assert r.ok, r
     assert r.json == [] and "4 clean" in r.stderr
     assert [p.rsplit("/", 1)[-1] for p in vnet_reads(emu)] == ["vnet2"]  # once, and only where it decides
@@ -131,7 +126,8 @@ def test_a_refused_vnet_read_is_one_clear_line_and_nothing_else_degrades(az_ext,
     vnet = subnet_id.split("/subnets/")[0]
     seed(emu, subnet_id)
     emu.deny_vnet_read(vnet)
-    r = az_ext.az("aks", "update", "-g", RG, "-n", NAME, "--http-proxy-config", write(tmp_path, FILE), "-o", "none")
+    r = az_ext.az("aks", "update", "-g", RG, "-n", NAME, "--http-proxy-config",
+                  write_file(tmp_path, "proxy.json", FILE), "-o", "none")
     assert r.ok, r
     lines = [line for line in r.stderr.splitlines() if "Could not read the address space of VNet" in line]
     assert len(lines) == 1 and vnet.lower() in lines[0].lower() and "AuthorizationFailed" in lines[0], r.stderr
@@ -141,8 +137,8 @@ def test_a_refused_vnet_read_is_one_clear_line_and_nothing_else_degrades(az_ext,
     # Under Block the service decides: a change that may be none is not refused here.
     emu.seed_cluster(RG, "c9", pools=[{"name": "nodepool1", "vnetSubnetID": subnet_id}], http_proxy_config=FILE,
                      properties=BLOCK)
-    blocked = az_ext.az("aks", "update", "-g", RG, "-n", "c9", "--http-proxy-config", write(tmp_path, FILE),
-                        "-o", "none")
+    blocked = az_ext.az("aks", "update", "-g", RG, "-n", "c9", "--http-proxy-config",
+                        write_file(tmp_path, "proxy.json", FILE), "-o", "none")
     assert blocked.ok and "OperationBlockedByNodeDisruptionPolicy" not in blocked.stderr, blocked
     s = az_ext.az("aks", "http-proxy", "show", "-g", RG, "-n", NAME)
     assert s.ok and s.json["possiblyAksAddedNoProxy"] == ["10.42.0.0/16"] and s.json["userNoProxy"] == FILE["noProxy"]

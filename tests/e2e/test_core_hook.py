@@ -10,9 +10,9 @@ test instead of passing it.
 """
 from __future__ import annotations
 
-import json
-
 import pytest
+
+from tests.documents import write_file
 
 RG = "rg1"
 PROXY = {"httpProxy": "http://proxy.corp.example:3128/", "noProxy": ["localhost", ".corp.example"]}
@@ -70,12 +70,6 @@ def broken_hook(tmp_path):
     return lambda mode, verb: {"PYTHONPATH": str(hook_dir), "AKSPROXY_BREAK_HOOK": f"{mode}:{verb}"}
 
 
-def write(tmp_path, doc) -> str:
-    path = tmp_path / "proxy.json"
-    path.write_text(json.dumps(doc), encoding="utf-8")
-    return str(path)
-
-
 def az_version(session) -> str:
     return session.az("version", "-o", "json", check=True).json["azure-cli"]
 
@@ -94,8 +88,8 @@ def test_update_refuses_with_nothing_written_when_the_hook_is_not_in_place(az_ex
                                                                            mode):
     emu.seed_cluster(RG, "c1", http_proxy_config=PROXY)
     before = emu.cluster_state(RG, "c1")["stored"]
-    r = az_ext.az("aks", "update", "-g", RG, "-n", "c1", "--http-proxy-config", write(tmp_path, BAD_PROXY),
-                  env=broken_hook(mode, "update"))
+    r = az_ext.az("aks", "update", "-g", RG, "-n", "c1",
+                  "--http-proxy-config", write_file(tmp_path, "proxy.json", BAD_PROXY), env=broken_hook(mode, "update"))
     assert_refused(r, "update", az_version(az_ext))
     if mode == "moved-import":
         assert "holds AKSManagedClusterUpdateDecorator itself" in r.stderr, r
@@ -112,7 +106,7 @@ def test_update_refuses_with_nothing_written_when_the_hook_is_not_in_place(az_ex
 def test_create_refuses_with_nothing_written_when_the_hook_is_not_in_place(az_ext, emu, tmp_path, broken_hook,
                                                                            mode):
     r = az_ext.az("aks", "create", "-g", RG, "-n", "c1", "--ssh-key-value", az_ext.ssh_key,
-                  "--http-proxy-config", write(tmp_path, BAD_PROXY), env=broken_hook(mode, "create"))
+                  "--http-proxy-config", write_file(tmp_path, "proxy.json", BAD_PROXY), env=broken_hook(mode, "create"))
     assert_refused(r, "create", az_version(az_ext))
     assert emu.writes() == []
 
@@ -120,7 +114,8 @@ def test_create_refuses_with_nothing_written_when_the_hook_is_not_in_place(az_ex
 def test_the_simulated_future_az_really_skips_the_hook_without_the_guard(az_stock, emu, tmp_path, broken_hook):
     """The factory mode leaves the command working in stock az: the refusal above is aksproxy's, not a crash."""
     r = az_stock.az("aks", "create", "-g", RG, "-n", "c1", "--ssh-key-value", az_stock.ssh_key,
-                    "--http-proxy-config", write(tmp_path, PROXY), "-o", "json", env=broken_hook("factory", "create"))
+                    "--http-proxy-config", write_file(tmp_path, "proxy.json", PROXY), "-o", "json",
+                    env=broken_hook("factory", "create"))
     assert r.ok, r
     assert [w["method"] for w in emu.writes()] == ["PUT"]
 

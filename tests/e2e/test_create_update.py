@@ -9,6 +9,7 @@ import pytest
 import trustme
 
 from tests.armemu.fixtures import load_data
+from tests.documents import leaf_diff, write_file
 
 RG = "rg1"
 PROXY = {"httpProxy": "http://proxy.corp.example:3128/", "httpsProxy": "http://proxy.corp.example:3128/",
@@ -17,12 +18,6 @@ PROXY = {"httpProxy": "http://proxy.corp.example:3128/", "httpsProxy": "http://p
 
 def new_ca_bundle() -> str:
     return base64.b64encode(trustme.CA().cert_pem.bytes()).decode()
-
-
-def write(tmp_path, name, doc) -> str:
-    path = tmp_path / name
-    path.write_text(json.dumps(doc) if not isinstance(doc, str) else doc, encoding="utf-8")
-    return str(path)
 
 
 def sent_proxy_config(emu):
@@ -44,7 +39,7 @@ def test_create_normalises_key_case_and_duplicates_before_sending(az_ext, emu, t
     ca = new_ca_bundle()
     doc = {"httpProxy": PROXY["httpProxy"], "noProxy": ["localhost", "LOCALHOST", ".corp.example"], "trustedCA": ca}
     r = az_ext.az("aks", "create", "-g", RG, "-n", "c1", "--ssh-key-value", az_ext.ssh_key,
-                  "--http-proxy-config", write(tmp_path, "p.json", doc), "-o", "json")
+                  "--http-proxy-config", write_file(tmp_path, "p.json", doc), "-o", "json")
     assert r.ok, r
     assert sent_proxy_config(emu) == {"httpProxy": PROXY["httpProxy"], "noProxy": ["localhost", ".corp.example"],
                                       "trustedCa": ca}
@@ -54,7 +49,7 @@ def test_create_normalises_key_case_and_duplicates_before_sending(az_ext, emu, t
 def test_create_with_availability_set_and_proxy_is_refused_before_any_write(az_ext, emu, tmp_path):
     r = az_ext.az("aks", "create", "-g", RG, "-n", "c1", "--ssh-key-value", az_ext.ssh_key,
                   "--vm-set-type", "AvailabilitySet", "--load-balancer-sku", "basic",
-                  "--http-proxy-config", write(tmp_path, "p.json", PROXY))
+                  "--http-proxy-config", write_file(tmp_path, "p.json", PROXY))
     assert r.rc == 1, r
     assert "availability-set" in r.stderr and "VirtualMachineScaleSets" in r.stderr
     assert emu.writes() == []
@@ -66,15 +61,6 @@ RICH_CLUSTER = {
                    "addonProfiles": {"azurepolicy": {"enabled": True}}},
     "tags": {"team": "platform", "cost-center": "42"},
 }
-
-
-def leaf_diff(a, b, path="$"):
-    """Paths where two JSON documents differ, for readable assertions."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        return [d for k in sorted(set(a) | set(b)) for d in leaf_diff(a.get(k), b.get(k), f"{path}.{k}")]
-    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        return [d for i, (x, y) in enumerate(zip(a, b)) for d in leaf_diff(x, y, f"{path}[{i}]")]
-    return [] if a == b else [f"{path}: {a!r} != {b!r}"]
 
 
 _GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -91,7 +77,7 @@ def without(doc, *keys):
 
 def test_update_rotates_the_ca_and_keeps_every_other_property(az_ext, az_stock, emu, tmp_path):
     old_ca, new_ca = new_ca_bundle(), new_ca_bundle()
-    rotated = write(tmp_path, "rotated.json", {**PROXY, "trustedCa": new_ca})
+    rotated = write_file(tmp_path, "rotated.json", {**PROXY, "trustedCa": new_ca})
     bodies = {}
     for name, session in (("stock", az_stock), ("aksproxy", az_ext)):
         emu.reset()
@@ -112,12 +98,12 @@ def test_update_rotates_the_ca_and_keeps_every_other_property(az_ext, az_stock, 
                without(before["properties"], "httpProxyConfig", "provisioningState")
         assert without(after, "properties") == without(before, "properties")
     # The PUT aksproxy sends is exactly stock az's: it changes only the proxy step.
-    assert leaf_diff(*map(scrub_guids, (bodies["aksproxy"], bodies["stock"]))) == []
+    assert leaf_diff(*map(scrub_guids, (bodies["aksproxy"], bodies["stock"]))) == {}
 
 
 def test_update_announces_a_removed_trusted_ca(az_ext, emu, tmp_path):
     emu.seed_cluster(RG, "c1", http_proxy_config={**PROXY, "trustedCa": new_ca_bundle()})
-    r = az_ext.az("aks", "update", "-g", RG, "-n", "c1", "--http-proxy-config", write(tmp_path, "p.json", PROXY),
+    r = az_ext.az("aks", "update", "-g", RG, "-n", "c1", "--http-proxy-config", write_file(tmp_path, "p.json", PROXY),
                   "-o", "json")
     assert r.ok, r
     assert "The cluster has a trustedCa and this file has none: the update removes it from the nodes." in r.stderr
@@ -131,14 +117,14 @@ def test_disable_then_update_keeps_the_proxy_disabled_until_enabled(az_ext, emu,
     assert sent_proxy_config(emu)["enabled"] is False
     emu.clear_journal()
 
-    r = az_ext.az("aks", "update", "-g", RG, "-n", "c1", "--http-proxy-config", write(tmp_path, "p.json", PROXY),
+    r = az_ext.az("aks", "update", "-g", RG, "-n", "c1", "--http-proxy-config", write_file(tmp_path, "p.json", PROXY),
                   "-o", "json")
     assert r.ok, r
     assert sent_proxy_config(emu)["enabled"] is False
     assert "stays disabled" in r.stderr
     emu.clear_journal()
 
-    r = az_ext.az("aks", "update", "-g", RG, "-n", "c1", "--http-proxy-config", write(tmp_path, "p.json", PROXY),
+    r = az_ext.az("aks", "update", "-g", RG, "-n", "c1", "--http-proxy-config", write_file(tmp_path, "p.json", PROXY),
                   "--enable-http-proxy", "-o", "json")
     assert r.ok, r
     assert sent_proxy_config(emu)["enabled"] is True
@@ -147,7 +133,7 @@ def test_disable_then_update_keeps_the_proxy_disabled_until_enabled(az_ext, emu,
 def test_enabled_in_the_file_conflicting_with_a_flag_is_refused(az_ext, emu, tmp_path):
     emu.seed_cluster(RG, "c1", http_proxy_config=PROXY)
     r = az_ext.az("aks", "update", "-g", RG, "-n", "c1", "--enable-http-proxy",
-                  "--http-proxy-config", write(tmp_path, "p.json", {**PROXY, "enabled": False}))
+                  "--http-proxy-config", write_file(tmp_path, "p.json", {**PROXY, "enabled": False}))
     assert r.rc != 0, r
     assert "--enable-http-proxy" in r.stderr and '"enabled": false' in r.stderr
     assert emu.writes() == []
@@ -159,7 +145,7 @@ def test_enabled_in_the_file_conflicting_with_a_flag_is_refused(az_ext, emu, tmp
 ])
 def test_update_of_a_cluster_with_unsupported_pools_is_refused_before_any_write(az_ext, emu, tmp_path, pool, code):
     emu.seed_cluster(RG, "c1", pools=[{"name": "nodepool1", "mode": "System"}, pool])
-    r = az_ext.az("aks", "update", "-g", RG, "-n", "c1", "--http-proxy-config", write(tmp_path, "p.json", PROXY))
+    r = az_ext.az("aks", "update", "-g", RG, "-n", "c1", "--http-proxy-config", write_file(tmp_path, "p.json", PROXY))
     assert r.rc == 1, r
     assert code in r.stderr and pool["name"] in r.stderr
     assert emu.writes() == []
@@ -169,7 +155,7 @@ def test_several_problems_are_reported_at_once_and_nothing_is_written(az_ext, em
     emu.seed_cluster(RG, "c1", http_proxy_config=PROXY)
     bad = {"httpProxy": "https://proxy.corp.example:3128/", "noProxy": ["*.corp.example", "10.0.0.0/33"],
            "trustedCa": "-----BEGIN CERTIFICATE-----", "bogusKey": 1}
-    r = az_ext.az("aks", "update", "-g", RG, "-n", "c1", "--http-proxy-config", write(tmp_path, "bad.json", bad))
+    r = az_ext.az("aks", "update", "-g", RG, "-n", "c1", "--http-proxy-config", write_file(tmp_path, "bad.json", bad))
     assert r.rc == 1, r
     for expected in ("$.httpProxy", "$.noProxy[0]", "$.noProxy[1]", "$.trustedCa", "bogusKey", "Fix:"):
         assert expected in r.stderr, r
@@ -182,7 +168,7 @@ def test_several_problems_are_reported_at_once_and_nothing_is_written(az_ext, em
 def test_credentials_are_refused_and_never_echoed(az_ext, emu, tmp_path):
     emu.seed_cluster(RG, "c1", http_proxy_config=PROXY)
     secret = "Sup3r-S3cret-pw"
-    path = write(tmp_path, "cred.json", {"httpProxy": f"http://alice:{secret}@proxy.corp.example:3128/"})
+    path = write_file(tmp_path, "cred.json", {"httpProxy": f"http://alice:{secret}@proxy.corp.example:3128/"})
     r = az_ext.az("aks", "update", "-g", RG, "-n", "c1", "--http-proxy-config", path, "--debug")
     assert r.rc == 1, r
     assert "url-credentials" in r.stderr
@@ -216,4 +202,4 @@ def test_commands_without_a_proxy_config_behave_as_stock(az_ext, az_stock, emu):
     emu.seed_cluster(RG, "c1", http_proxy_config=PROXY)
     stock = az_stock.az("aks", "update", "-g", RG, "-n", "c1", "--tags", "env=test", "-o", "json")
     assert stock.ok, stock
-    assert leaf_diff(scrub_guids(emu.writes()[0]["body"]), scrub_guids(ours_body)) == []
+    assert leaf_diff(scrub_guids(emu.writes()[0]["body"]), scrub_guids(ours_body)) == {}

@@ -8,6 +8,8 @@ import json
 
 import trustme
 
+from tests.documents import write_file
+
 RG, NAME = "rg1", "c1"
 # With the in-cluster suffixes, so that the commands' findings here are only those each test is about.
 PROXY = {"httpProxy": "http://proxy.corp.example:3128/",
@@ -25,12 +27,6 @@ def b64(*pems: bytes) -> str:
     return base64.b64encode(b"".join(pems)).decode()
 
 
-def write(tmp_path, name, doc) -> str:
-    path = tmp_path / name
-    path.write_bytes(doc if isinstance(doc, bytes) else json.dumps(doc).encode())
-    return str(path)
-
-
 def arm_requests(emu) -> list:
     return [(e["method"], e["path"]) for e in emu.journal() if e.get("kind", "arm") == "arm"]
 
@@ -39,7 +35,7 @@ def arm_requests(emu) -> list:
 
 
 def test_validate_good_file_exits_0_with_its_notices(az_ext, emu, tmp_path):
-    path = write(tmp_path, "p.json", {**PROXY, "noProxy": [*PROXY["noProxy"], "10.0.0.0/8"]})
+    path = write_file(tmp_path, "p.json", {**PROXY, "noProxy": [*PROXY["noProxy"], "10.0.0.0/8"]})
     r = az_ext.az("aks", "http-proxy", "validate", "--config", path)
     assert r.rc == 0, r
     assert [(f["severity"], f["code"], f["path"]) for f in r.json] == [("warning", "noproxy-cidr", "$.noProxy")]
@@ -51,7 +47,7 @@ def test_validate_good_file_exits_0_with_its_notices(az_ext, emu, tmp_path):
 
 def test_validate_bad_file_lists_every_finding_and_exits_1(az_ext, tmp_path):
     doc = {"httpProxy": "http://user:hunter2@proxy:3128/", "noProxy": ["*.corp.example"], "trustedCa": "not base64!"}
-    path = write(tmp_path, "bad.json", doc)
+    path = write_file(tmp_path, "bad.json", doc)
     r = az_ext.az("aks", "http-proxy", "validate", "--config", path)
     assert r.rc == 1, r
     codes = {(f["code"], f["path"]) for f in r.json}
@@ -73,7 +69,7 @@ def test_validate_missing_file_is_a_finding(az_ext, tmp_path):
 def test_validate_against_a_cluster_adds_pool_and_removal_findings(az_ext, emu, tmp_path):
     emu.seed_cluster(RG, NAME, pools=[{"name": "nodepool1"}, {"name": "win1", "osType": "Windows"}],
                      http_proxy_config={**PROXY, "trustedCa": b64(ca_pem("Old CA"))})
-    path = write(tmp_path, "p.json", PROXY)
+    path = write_file(tmp_path, "p.json", PROXY)
     r = az_ext.az("aks", "http-proxy", "validate", "--config", path, "-g", RG, "-n", NAME)
     assert r.rc == 1, r
     assert {f["code"]: f["severity"] for f in r.json} == {"pool-windows": "error",
@@ -84,7 +80,7 @@ def test_validate_against_a_cluster_adds_pool_and_removal_findings(az_ext, emu, 
 
 def test_validate_and_diff_against_a_disabled_proxy_say_it_stays_disabled(az_ext, emu, tmp_path):
     emu.seed_cluster(RG, NAME, http_proxy_config={**PROXY, "enabled": False})
-    path = write(tmp_path, "p.json", PROXY)
+    path = write_file(tmp_path, "p.json", PROXY)
     r = az_ext.az("aks", "http-proxy", "validate", "--config", path, "-g", RG, "-n", NAME)
     assert r.rc == 0 and [f["code"] for f in r.json] == ["proxy-stays-disabled"], r
     assert az_ext.az("aks", "http-proxy", "validate", "--config", path, "-g", RG, "-n", NAME, "--strict").rc == 1
@@ -173,12 +169,13 @@ def test_show_disabled_and_unconfigured_and_missing_clusters(az_ext, emu):
 
 def test_generate_prints_a_config_that_validate_and_create_accept(az_ext, emu, tmp_path):
     root, issuing = ca_pem("Root CA"), ca_pem("Issuing CA")
-    ca_files = [write(tmp_path, "root.pem", root), write(tmp_path, "issuing.pem", issuing.replace(b"\n", b"\r\n"))]
+    ca_files = [write_file(tmp_path, "root.pem", root),
+                write_file(tmp_path, "issuing.pem", issuing.replace(b"\n", b"\r\n"))]
     r = az_ext.az("aks", "http-proxy", "generate", "--http-proxy", PROXY["httpProxy"],
                   "--no-proxy", "localhost,127.0.0.1", ".corp.example", "--trusted-ca-file", *ca_files)
     assert r.ok, r
     assert r.json == {**PROXY, "trustedCa": b64(root, issuing)}  # one line, CRLF normalised, files in order
-    path = write(tmp_path, "generated.json", r.stdout.encode())
+    path = write_file(tmp_path, "generated.json", r.stdout.encode())
     assert az_ext.az("aks", "http-proxy", "validate", "--config", path).json == []
     created = az_ext.az("aks", "create", "-g", RG, "-n", NAME, "--ssh-key-value", az_ext.ssh_key,
                         "--http-proxy-config", path, "-o", "none")
@@ -204,14 +201,14 @@ def test_generate_writes_the_file_once_and_replaces_it_only_when_asked(az_ext, t
 
 def test_generate_refuses_what_validate_refuses_and_writes_nothing(az_ext, tmp_path):
     out = tmp_path / "proxy.json"
-    key_file = write(tmp_path, "key.pem", b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+    key_file = write_file(tmp_path, "key.pem", b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
     r = az_ext.az("aks", "http-proxy", "generate", "--http-proxy", "http://bob:hunter2@proxy:3128/",
                   "--no-proxy", "*.corp.example", "--trusted-ca-file", key_file, "--output-file", str(out))
     assert r.rc == 1 and not out.exists(), r
     for code in ("url-credentials", "noproxy-wildcard", "ca-private-key"):
         assert f"[{code}]" in r.stderr
     assert "hunter2" not in r.stdout + r.stderr and "--http-proxy" in r.stderr
-    der = write(tmp_path, "ca.der", base64.b64decode(b"".join(ca_pem("X").splitlines()[1:-1])))
+    der = write_file(tmp_path, "ca.der", base64.b64decode(b"".join(ca_pem("X").splitlines()[1:-1])))
     r = az_ext.az("aks", "http-proxy", "generate", "--http-proxy", PROXY["httpProxy"], "--trusted-ca-file", der)
     assert r.rc == 1 and "ca.der is not a PEM file" in r.stderr, r
     missing = az_ext.az("aks", "http-proxy", "generate", "--enabled", "true")
@@ -219,7 +216,7 @@ def test_generate_refuses_what_validate_refuses_and_writes_nothing(az_ext, tmp_p
 
 
 def test_generate_table_shortens_the_ca(az_ext, tmp_path):
-    ca = write(tmp_path, "ca.pem", ca_pem("Root CA"))
+    ca = write_file(tmp_path, "ca.pem", ca_pem("Root CA"))
     r = az_ext.az("aks", "http-proxy", "generate", "--http-proxy", PROXY["httpProxy"], "--trusted-ca-file", ca,
                   "-o", "table")
     assert r.ok and "<base64, " in r.stdout and "LS0tLS1CRUdJTi" not in r.stdout, r
@@ -232,7 +229,7 @@ def test_diff_shows_changes_removals_and_rollout_without_writing(az_ext, emu, tm
     seed_proxied_cluster(emu)
     new = {"httpProxy": "http://proxy2.corp.example:3128/",
            "noProxy": ["localhost", "127.0.0.1", "db.corp.example", ".svc", ".cluster.local"]}
-    path = write(tmp_path, "new.json", new)
+    path = write_file(tmp_path, "new.json", new)
     r = az_ext.az("aks", "http-proxy", "diff", "-g", RG, "-n", NAME, "--config", path)
     assert r.ok, r
     rows = {c["field"]: c for c in r.json["changes"]}
@@ -256,7 +253,7 @@ def test_diff_shows_changes_removals_and_rollout_without_writing(az_ext, emu, tm
 
 def test_diff_of_the_current_config_changes_nothing(az_ext, emu, tmp_path):
     pem = seed_proxied_cluster(emu)
-    path = write(tmp_path, "same.json", {**PROXY, "trustedCa": b64(pem)})
+    path = write_file(tmp_path, "same.json", {**PROXY, "trustedCa": b64(pem)})
     r = az_ext.az("aks", "http-proxy", "diff", "-g", RG, "-n", NAME, "--config", path,
                   "--query", "{changed: changed, removed: removed, pods: rollout.pods.required, "
                              "nodes: rollout.nodes.required}")
@@ -265,7 +262,7 @@ def test_diff_of_the_current_config_changes_nothing(az_ext, emu, tmp_path):
 
 def test_diff_table_lists_fields_then_commands(az_ext, emu, tmp_path):
     seed_proxied_cluster(emu)
-    path = write(tmp_path, "new.json", {**PROXY, "httpProxy": "http://proxy2.corp.example:3128/"})
+    path = write_file(tmp_path, "new.json", {**PROXY, "httpProxy": "http://proxy2.corp.example:3128/"})
     r = az_ext.az("aks", "http-proxy", "diff", "-g", RG, "-n", NAME, "--config", path, "-o", "table")
     assert r.ok, r
     fields = [line.split()[0] for line in r.stdout.splitlines()[2:]]
@@ -276,7 +273,7 @@ def test_diff_table_lists_fields_then_commands(az_ext, emu, tmp_path):
 def test_diff_refuses_a_bad_file_before_reading_the_cluster(az_ext, emu, tmp_path):
     seed_proxied_cluster(emu)
     emu.clear_journal()
-    path = write(tmp_path, "bad.json", {"httpProxyConfig": PROXY})
+    path = write_file(tmp_path, "bad.json", {"httpProxyConfig": PROXY})
     r = az_ext.az("aks", "http-proxy", "diff", "-g", RG, "-n", NAME, "--config", path)
     assert r.rc == 1 and "[wrapper-object] $.httpProxyConfig" in r.stderr and r.stdout == "", r
     assert not [p for _, p in arm_requests(emu) if "managedClusters" in p]
@@ -284,10 +281,10 @@ def test_diff_refuses_a_bad_file_before_reading_the_cluster(az_ext, emu, tmp_pat
 
 def test_diff_on_a_cluster_the_update_would_refuse_prints_and_exits_1(az_ext, emu, tmp_path):
     emu.seed_cluster(RG, NAME, pools=[{"name": "nodepool1"}, {"name": "win1", "osType": "Windows"}])
-    r = az_ext.az("aks", "http-proxy", "diff", "-g", RG, "-n", NAME, "--config", write(tmp_path, "p.json", PROXY))
+    r = az_ext.az("aks", "http-proxy", "diff", "-g", RG, "-n", NAME, "--config", write_file(tmp_path, "p.json", PROXY))
     assert r.rc == 1 and "win1" in r.stderr, r
     assert [f["code"] for f in r.json["findings"]] == ["pool-windows"]
     assert {c["field"]: c["action"] for c in r.json["changes"]}["httpProxy"] == "add"
     missing = az_ext.az("aks", "http-proxy", "diff", "-g", RG, "-n", "nope", "--config",
-                        write(tmp_path, "q.json", PROXY))
+                        write_file(tmp_path, "q.json", PROXY))
     assert missing.rc == 3, missing

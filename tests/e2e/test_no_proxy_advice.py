@@ -10,17 +10,13 @@ import json
 
 import trustme
 
+from tests.documents import write_file
+
 RG, NAME = "rg1", "c1"
 URL = "http://proxy.corp.example:3128/"
 SUBNET = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg1/providers/Microsoft.Network/"
           "virtualNetworks/vnet1/subnets/aks")
 ADVICE = "noproxy-in-cluster"
-
-
-def write(tmp_path, name, doc) -> str:
-    path = tmp_path / name
-    path.write_text(json.dumps(doc))
-    return str(path)
 
 
 def seed_grown_cluster(emu, **properties):
@@ -37,7 +33,7 @@ def seed_grown_cluster(emu, **properties):
 
 
 def test_validate_without_in_cluster_suffixes_warns_and_strict_fails(az_ext, tmp_path):
-    path = write(tmp_path, "p.json", {"httpProxy": URL, "noProxy": ["localhost", "10.0.0.0/16"]})
+    path = write_file(tmp_path, "p.json", {"httpProxy": URL, "noProxy": ["localhost", "10.0.0.0/16"]})
     r = az_ext.az("aks", "http-proxy", "validate", "--config", path)
     assert r.rc == 0, r
     (advice,) = [f for f in r.json if f["code"] == ADVICE]
@@ -64,7 +60,7 @@ def test_generate_adds_the_suffixes_says_so_and_passes_strict(az_ext, tmp_path):
 
 def test_validate_with_a_cluster_names_its_service_cidr_and_istio(az_ext, emu, tmp_path):
     seed_grown_cluster(emu, serviceMeshProfile={"mode": "Istio", "istio": {"revisions": ["asm-1-25"]}})
-    path = write(tmp_path, "p.json", {"httpProxy": URL, "noProxy": ["localhost"]})
+    path = write_file(tmp_path, "p.json", {"httpProxy": URL, "noProxy": ["localhost"]})
     r = az_ext.az("aks", "http-proxy", "validate", "--config", path, "-g", RG, "-n", NAME)
     assert r.rc == 0, r
     (advice,) = [f for f in r.json if f["code"] == ADVICE]
@@ -74,7 +70,7 @@ def test_validate_with_a_cluster_names_its_service_cidr_and_istio(az_ext, emu, t
 
 
 def test_create_warns_and_update_warns_with_the_cluster_network(az_ext, emu, tmp_path):
-    path = write(tmp_path, "p.json", {"httpProxy": URL, "noProxy": ["localhost"]})
+    path = write_file(tmp_path, "p.json", {"httpProxy": URL, "noProxy": ["localhost"]})
     created = az_ext.az("aks", "create", "-g", RG, "-n", "c2", "--ssh-key-value", az_ext.ssh_key,
                         "--http-proxy-config", path, "-o", "none")
     assert created.ok and "noProxy has no `.svc` or `.cluster.local`" in created.stderr, created

@@ -5,13 +5,13 @@ when the file or a flag asks. (CA rotation and an announced trustedCa removal ar
 from __future__ import annotations
 
 import base64
-import json
 import re
 
 import pytest
 import trustme
 
 from tests.armemu.fixtures import SUB, as_sent
+from tests.documents import leaf_diff, write_file
 from tests.reliability_report import trial_fixture
 
 RG, NAME = "rg1", "c1"
@@ -72,23 +72,8 @@ CORE_REWRITES = {"$.properties.networkProfile.loadBalancerSku", "$.properties.st
 trial = trial_fixture("nothing-lost")
 
 
-def write(tmp_path, doc, name="proxy.json") -> str:
-    path = tmp_path / name
-    path.write_text(json.dumps(doc), encoding="utf-8")
-    return str(path)
-
-
 def stored(emu) -> dict:
     return emu.cluster_state(RG, NAME)["stored"]
-
-
-def leaf_diff(a, b, path="$"):
-    """Every path where two JSON documents differ (lists compared item by item when of equal length)."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        return [d for k in sorted(set(a) | set(b)) for d in leaf_diff(a.get(k), b.get(k), f"{path}.{k}")]
-    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        return [d for i, (x, y) in enumerate(zip(a, b)) for d in leaf_diff(x, y, f"{path}[{i}]")]
-    return [] if a == b else [path]
 
 
 def count_leaves(doc) -> int:
@@ -115,7 +100,7 @@ def test_an_update_of_a_rich_cluster_changes_http_proxy_config_and_nothing_else(
               "stored cluster before/after compared leaf by leaf: only httpProxyConfig differs, and no more than "
               "stock az changes with the same file")
     new = {**PROXY, "httpProxy": "http://proxy2.corp.example:3128/", "httpsProxy": "http://proxy2.corp.example:3128/"}
-    path = write(tmp_path, new)
+    path = write_file(tmp_path, "proxy.json", new)
     changed = {}
     for name, session in (("aksproxy", az_ext), ("stock", az_stock)):
         emu.reset()
@@ -126,7 +111,7 @@ def test_an_update_of_a_rich_cluster_changes_http_proxy_config_and_nothing_else(
         assert r.ok, r
         after = stored(emu)
         assert as_sent(after["properties"]["httpProxyConfig"], new) == new
-        changed[name] = leaf_diff(before, after)
+        changed[name] = list(leaf_diff(before, after))
         if name == "aksproxy":
             # Same CA, same noProxy: no removal is announced, not even of the VNet's space, which AKS writes into
             # noProxy itself (read from the VNet: the cluster object does not name it).
@@ -179,7 +164,7 @@ def test_no_proxy_entries_go_only_when_the_file_drops_them_and_each_drop_is_anno
     new["httpProxy"] = "http://proxy2.corp.example:3128/"
     if no_proxy is not None:
         new["noProxy"] = no_proxy
-    r = update(az_ext, write(tmp_path, new))
+    r = update(az_ext, write_file(tmp_path, "proxy.json", new))
     t.observed(f"exit {r.rc}; announced {announced_removals(r)}")
     assert r.ok, r
     assert announced_removals(r) == dropped
@@ -217,7 +202,7 @@ def test_enabled_changes_only_when_the_file_or_a_flag_asks(az_ext, emu, tmp_path
     emu.seed_cluster(RG, NAME, http_proxy_config=cluster_cfg)
     new = {**PROXY, "httpProxy": "http://proxy2.corp.example:3128/",
            **({} if in_file is None else {"enabled": in_file})}
-    r = update(az_ext, write(tmp_path, new), *([flag] if flag else []))
+    r = update(az_ext, write_file(tmp_path, "proxy.json", new), *([flag] if flag else []))
     after = stored(emu)["properties"]["httpProxyConfig"]
     t.observed(f"exit {r.rc}; enabled {before} -> {after.get('enabled')}")
     assert r.ok, r

@@ -5,23 +5,17 @@ written to Azure (the emulator's journal)."""
 from __future__ import annotations
 
 import base64
-import json
 import shutil
 from pathlib import Path
 
 import trustme
 
 from azext_aksproxy.iac.template import load_json_text
+from tests.documents import write_file
 from tests.iac_samples import plans as P
 
 SAMPLES = Path(__file__).resolve().parent.parent / "iac_samples"
 PROXY = "http://proxy.contoso.com:3128/"
-
-
-def write(tmp_path, name, doc) -> str:
-    path = tmp_path / name
-    path.write_text(doc if isinstance(doc, str) else json.dumps(doc), encoding="utf-8")
-    return str(path)
 
 
 def ca_b64() -> str:
@@ -47,8 +41,8 @@ def test_template_parameters_from_file_json_and_pairs_make_it_pass(az_ext, tmp_p
     doc = load_json_text((SAMPLES / "docs_arm.json").read_text(), "docs_arm.json")  # it has the docs' trailing comma
     doc["variables"]["noProxy"] = ["localhost", ".svc", ".cluster.local"]
     doc["resources"][0]["properties"]["httpProxyConfig"]["enabled"] = True
-    template = write(tmp_path, "main.json", doc)
-    params = write(tmp_path, "main.parameters.json", {"$schema": "x", "contentVersion": "1.0.0.0", "parameters": {
+    template = write_file(tmp_path, "main.json", doc)
+    params = write_file(tmp_path, "main.parameters.json", {"$schema": "x", "contentVersion": "1.0.0.0", "parameters": {
         "proxyHost": {"value": "proxy.fabrikam.com"}}})
     secret = ca_b64()
     r = az_ext.az("aks", "http-proxy", "validate", "--template", template, "--parameters", params,
@@ -70,7 +64,7 @@ def test_template_an_unevaluable_expression_is_a_not_checked_warning(az_ext, tmp
 
 
 def test_bicep_without_the_bicep_cli_says_how_and_downloads_nothing(az_ext, tmp_path):
-    path = write(tmp_path, "main.bicep", "param proxy string\n")
+    path = write_file(tmp_path, "main.bicep", "param proxy string\n")
     r = az_ext.az("aks", "http-proxy", "validate", "--template", path,
                   env={"PATH": "/usr/bin:/bin", "AZURE_BICEP_USE_BINARY_FROM_PATH": "false"})
     assert r.rc == 1, r
@@ -78,7 +72,7 @@ def test_bicep_without_the_bicep_cli_says_how_and_downloads_nothing(az_ext, tmp_
 
 
 def test_plan_update_announces_the_reimage_and_fail_on_warning_stops_the_pipeline(az_ext, emu, tmp_path):
-    changed = write(tmp_path, "plan.json", P.dumps(P.update(P.USER_NO_PROXY + P.AKS_ENTRIES,
+    changed = write_file(tmp_path, "plan.json", P.dumps(P.update(P.USER_NO_PROXY + P.AKS_ENTRIES,
                                                             [*P.USER_NO_PROXY, "new.contoso.com"])))
     r = az_ext.az("aks", "http-proxy", "validate", "--terraform-plan", changed)
     assert r.rc == 0, r  # a reimage is a warning: the default --fail-on error lets it pass
@@ -93,19 +87,19 @@ def test_plan_update_announces_the_reimage_and_fail_on_warning_stops_the_pipelin
 
 
 def test_plan_only_aks_entries_differ_is_said_in_those_words(az_ext, tmp_path):
-    drift = write(tmp_path, "plan.json", P.dumps(P.update(P.USER_NO_PROXY + P.AKS_ENTRIES, P.USER_NO_PROXY)))
+    drift = write_file(tmp_path, "plan.json", P.dumps(P.update(P.USER_NO_PROXY + P.AKS_ENTRIES, P.USER_NO_PROXY)))
     r = az_ext.az("aks", "http-proxy", "validate", "--terraform-plan", drift)
     assert r.rc == 0 and [f["code"] for f in r.json] == ["plan-aks-no-proxy-only"], r
     assert "entries AKS adds itself" in r.json[0]["message"] and "ignore_changes" in r.json[0]["fix"]
 
 
 def test_plan_errors_exit_1_and_bad_plans_are_one_clear_error(az_ext, tmp_path):
-    bad = write(tmp_path, "plan.json", P.dumps(P.create(http_proxy="https://proxy.contoso.com:3128/")))
+    bad = write_file(tmp_path, "plan.json", P.dumps(P.create(http_proxy="https://proxy.contoso.com:3128/")))
     r = az_ext.az("aks", "http-proxy", "validate", "--terraform-plan", bad)
     assert r.rc == 1 and "url-scheme" in [f["code"] for f in r.json], r
     for name, text, words in (("v2.json", P.dumps(P.plan(format_version="2.0")), "format_version 2.0"),
                               ("junk.json", "not json", "not valid JSON")):
-        r = az_ext.az("aks", "http-proxy", "validate", "--terraform-plan", write(tmp_path, name, text))
+        r = az_ext.az("aks", "http-proxy", "validate", "--terraform-plan", write_file(tmp_path, name, text))
         assert r.rc == 1 and words in r.stderr and not r.stdout.strip(), r
 
 
@@ -131,7 +125,7 @@ def test_monitoring_add_on_with_trusted_ca_warns_in_validate_with_the_cluster_an
     config = {"httpProxy": PROXY, "noProxy": [".svc", ".cluster.local"], "trustedCa": ca}
     emu.seed_cluster("rg1", "c1", http_proxy_config=config,
                      properties={"addonProfiles": {"omsagent": {"enabled": True, "config": {}}}})
-    path = write(tmp_path, "p.json", config)
+    path = write_file(tmp_path, "p.json", config)
     r = az_ext.az("aks", "http-proxy", "validate", "--config", path, "-g", "rg1", "-n", "c1")
     assert r.rc == 0 and "monitoring-trusted-ca" in [f["code"] for f in r.json], r
     audit = az_ext.az("aks", "http-proxy", "audit")
@@ -145,7 +139,7 @@ def test_update_with_a_trusted_ca_on_a_monitored_cluster_warns(az_ext, emu, tmp_
     emu.seed_cluster("rg1", "c1", http_proxy_config={"httpProxy": PROXY, "noProxy": [".svc", ".cluster.local"]},
                      properties={"addonProfiles": {"omsagent": {"enabled": True, "config": {}}}})
     config = {"httpProxy": PROXY, "noProxy": [".svc", ".cluster.local"], "trustedCa": ca_b64()}
-    r = az_ext.az("aks", "update", "-g", "rg1", "-n", "c1", "--http-proxy-config", write(tmp_path, "p.json", config),
-                  "-o", "none")
+    r = az_ext.az("aks", "update", "-g", "rg1", "-n", "c1", "--http-proxy-config",
+                  write_file(tmp_path, "p.json", config), "-o", "none")
     assert r.rc == 0, r
     assert "custom metrics and recommended alerts are not supported" in r.stderr
