@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,17 @@ class AzSession:
         self.az("cloud", "register", "-n", CLOUD_NAME, "--endpoint-resource-manager", arm, check=True)
         self.az("cloud", "set", "-n", CLOUD_NAME, check=True)
         self.az("login", "--identity", "-o", "none", check=True)
+
+    @contextmanager
+    def every_subscription(self, current: str):
+        """Logged in again, so az's profile holds every subscription the emulator lists now (az writes only to
+        those), with ``current`` the current one before and after."""
+        self.az("login", "--identity", "-o", "none", check=True)
+        self.az("account", "set", "-s", current, check=True)
+        try:
+            yield
+        finally:
+            self.az("account", "set", "-s", current, check=True)
 
     def az(self, *args: str, input: str | None = None, env: dict | None = None, check: bool | None = None,
            timeout: float | None = None) -> AzResult:

@@ -1,11 +1,12 @@
 """Fixtures shared by the proxy check tests and the `az aks http-proxy check` e2e tests: a test root CA that plays the
-public roots, an HTTPS origin it issued, and an intercepting mitmdump that trusts it (see tests/proxies.py)."""
+public roots, an HTTPS origin it issued, an intercepting mitmdump that trusts it, squid, and many hosts behind
+mitmdump and squid (see tests/proxies.py)."""
 from __future__ import annotations
 
 import pytest
 import trustme
 
-from tests.proxies import mitmdump, origin, squid
+from tests.proxies import MANY_HOSTS, MANY_HOSTS_DOMAIN, mitmdump, origin, squid
 
 # The real az against the local ARM emulator (az_ext, emu, ...), for tests/e2e and the emulator's own tests
 # (tests/armemu/tests): a plugin, so each xdist worker starts one emulator and builds one wheel.
@@ -40,4 +41,19 @@ def mitm(origin_ca):
 @pytest.fixture(scope="module")
 def squid_proxy():
     with squid() as proxy:
+        yield proxy
+
+
+@pytest.fixture(scope="module")
+def hosts_origin(origin_ca):
+    """One HTTPS origin whose certificate covers every name of MANY_HOSTS."""
+    with origin(origin_ca, names=(f"*.{MANY_HOSTS_DOMAIN}",)) as o:
+        yield o
+
+
+@pytest.fixture(scope="module")
+def hosts_proxy(origin_ca):
+    """mitmdump in front of squid, which alone resolves MANY_HOSTS: a leaf of mitmdump's own for every host."""
+    with squid(hosts=dict.fromkeys(MANY_HOSTS, "127.0.0.1")) as upstream, \
+            mitmdump(origin_ca, upstream=upstream.url) as proxy:
         yield proxy

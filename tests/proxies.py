@@ -10,6 +10,7 @@ import base64
 import datetime
 import http.server
 import ipaddress
+import json
 import os
 import selectors
 import shutil
@@ -65,6 +66,13 @@ def check_env(ca: trustme.CA, tmp_path: Path, *targets: str) -> dict[str, str]:
     if targets:
         env["AZURE_AKSPROXY_CHECK_TARGETS"] = " ".join(targets)
     return env
+
+
+def write_config(tmp_path: Path, proxy_url: str, **extra) -> Path:
+    """``tmp_path/proxy.json``: a config sending both schemes to ``proxy_url``, with ``extra`` keys."""
+    path = tmp_path / "proxy.json"
+    path.write_text(json.dumps({"httpProxy": proxy_url, "httpsProxy": proxy_url, "noProxy": ["localhost"], **extra}))
+    return path
 
 
 def b64_pem(*pems: bytes) -> str:
@@ -227,6 +235,14 @@ def mitm_ca_pem(proxy: Proxy) -> bytes:
     return (proxy.workdir / "mitmproxy-ca-cert.pem").read_bytes()
 
 
+# --- many hosts behind an intercepting proxy -----------------------------------------------------------------------
+
+# Distinct host names, all this machine, that only squid resolves: mitmdump in front of it mints a leaf of its own
+# for each, as an intercepting proxy does for the endpoints a node reaches (fixtures hosts_origin, hosts_proxy).
+MANY_HOSTS_DOMAIN = "hosts.aksproxy.test"
+MANY_HOSTS = tuple(f"h{i}.{MANY_HOSTS_DOMAIN}" for i in range(100))
+
+
 @contextmanager
 def black_hole():
     """A port that accepts connections (into the kernel's backlog) and never answers: a hung proxy."""
@@ -339,8 +355,6 @@ SAMPLE_KEY_USAGE_DER = bytes.fromhex("030307e780")
 
 
 def azure_cli_sample_ca_pem() -> bytes:
-    import json
-
     return base64.b64decode(json.loads(SAMPLE_CONFIG.read_text(encoding="utf-8"))["trustedCa"])
 
 

@@ -2,7 +2,6 @@
 clean env plus the node's current proxy variables) against real squid and mitmdump on loopback."""
 from __future__ import annotations
 
-import pytest
 import trustme
 
 from azext_aksproxy.check import node_probe as np
@@ -10,23 +9,17 @@ from azext_aksproxy.check import parse_targets
 from azext_aksproxy.check.probe import trust_for
 from tests.armemu.node import run_script
 from tests.proxies import (
+    MANY_HOSTS,
     b64_pem,
     cn_only_chain,
+    dead_proxy,
     free_port,
     mitm_ca_pem,
     mitmdump,
-    origin,
-    squid,
     tls_front,
 )
 
 WHERE = "node aks-nodepool1-00000000-vmss000000"
-
-
-@pytest.fixture(scope="module")
-def squid_proxy():
-    with squid() as proxy:
-        yield proxy
 
 
 def run_on_node(config, urls, public_roots, tmp_path, node_env=None, hidden_tools=()):
@@ -48,7 +41,7 @@ def chain_field(run) -> str:
 
 
 def test_new_config_is_used_not_the_nodes_current_proxy(squid_proxy, https_origin, public_roots, tmp_path):
-    dead = f"http://127.0.0.1:{free_port()}/"
+    dead = dead_proxy()
     current = {"HTTP_PROXY": dead, "HTTPS_PROXY": dead, "https_proxy": dead, "NO_PROXY": "", "ALL_PROXY": dead}
     (result,), run = run_on_node({"httpProxy": squid_proxy.url}, [https_origin.url], public_roots, tmp_path, current)
     assert result.summary.code == "reached" and result.status == 200, result.summary
@@ -123,13 +116,10 @@ def test_a_leaf_the_node_cannot_vouch_for_comes_back_whole(origin_ca, https_orig
     assert result.summary.code == "tls-no-san"
 
 
-def test_leaves_of_one_untrusted_issuer_come_back_a_few_times_and_the_rest_fail_alike(origin_ca, public_roots,
-                                                                                       tmp_path):
-    hosts = [f"h{i}.hosts.aksproxy.test" for i in range(6)]
-    with origin(origin_ca, names=("*.hosts.aksproxy.test",)) as o, squid(hosts=dict.fromkeys(hosts, "127.0.0.1")) \
-            as upstream, mitmdump(origin_ca, upstream=upstream.url) as proxy:  # a leaf minted for each host
-        results, run = run_on_node({"httpProxy": proxy.url}, [f"https://{h}:{o.port}/" for h in hosts], public_roots,
-                                   tmp_path)
+def test_leaves_of_one_untrusted_issuer_come_back_a_few_times_and_the_rest_fail_alike(hosts_origin, hosts_proxy,
+                                                                                       public_roots, tmp_path):
+    urls = [f"https://{h}:{hosts_origin.port}/" for h in MANY_HOSTS[:6]]  # hosts_proxy mints a leaf for each host
+    results, run = run_on_node({"httpProxy": hosts_proxy.url}, urls, public_roots, tmp_path)
     chains = [line.split()[-1] for line in run.stdout.splitlines() if f"{np.RECORD} cert " not in line]
     named = [c for c in chains if c.startswith("~")]
     assert len(named) == 4 and run.stdout.count(" cert ") == 2  # two leaves whole, the rest named by the first

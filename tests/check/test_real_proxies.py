@@ -11,6 +11,7 @@ from tests.proxies import (
     b64_pem,
     black_hole,
     cn_only_chain,
+    dead_proxy,
     free_port,
     mitm_ca_pem,
     mitmdump,
@@ -68,7 +69,7 @@ def test_https_falls_back_to_http_proxy_when_https_proxy_is_absent(squid_proxy, 
 
 
 def test_proxy_not_listening(https_origin, http_origin, public_roots):
-    dead = f"http://127.0.0.1:{free_port()}/"
+    dead = dead_proxy()
     results = check({"httpProxy": dead}, [https_origin.url, http_origin.url], public_roots)
     for result in results:
         assert codes(result) == ["proxy-unreachable"] and not result.reached
@@ -126,7 +127,7 @@ def test_interception_with_cn_only_leaf_is_flagged(origin_ca, https_origin, publ
 
 
 def test_target_covered_by_no_proxy_is_a_bypass_and_is_not_contacted(public_roots):
-    dead = f"http://127.0.0.1:{free_port()}/"
+    dead = dead_proxy()
     config = {"httpProxy": dead, "noProxy": ["localhost", ".corp.example", "192.168.0.0/16"]}
     results = check(config, ["https://localhost:8443/", "https://git.corp.example/", "http://192.168.4.2/"],
                     public_roots)

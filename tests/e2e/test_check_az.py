@@ -9,19 +9,12 @@ import json
 
 import pytest
 
-from tests.proxies import b64_pem, check_env, free_port, mitm_ca_pem
+from tests.proxies import b64_pem, check_env, dead_proxy, mitm_ca_pem, write_config
 
 
 @pytest.fixture
 def env(origin_ca, tmp_path):
     return check_env(origin_ca, tmp_path)
-
-
-def write_config(tmp_path, proxy_url, **extra):
-    path = tmp_path / "proxy.json"
-    path.write_text(json.dumps({"httpProxy": proxy_url, "httpsProxy": proxy_url, "noProxy": ["localhost"],
-                                **extra}))
-    return path
 
 
 def test_check_all_good_prints_one_row_per_target_and_exits_0(az_ext, env, tmp_path, squid_proxy, https_origin):
@@ -86,7 +79,7 @@ def update_with_check(az_ext, emu, config, env):
 
 
 def test_check_proxy_blocks_update_with_dead_proxy_zero_writes(az_ext, emu, env, tmp_path, https_origin):
-    config = write_config(tmp_path, f"http://127.0.0.1:{free_port()}/")
+    config = write_config(tmp_path, dead_proxy())
     r = update_with_check(az_ext, emu, config, {**env, "AZURE_AKSPROXY_CHECK_TARGETS": https_origin.url})
     assert r.rc != 0, r
     assert "--check-proxy: 1 of 1 target(s) failed" in r.stderr and "proxy-unreachable" in r.stderr

@@ -15,11 +15,12 @@ import pytest
 from tests.proxies import (
     b64_pem,
     cn_only_chain,
-    free_port,
+    dead_proxy,
     mitm_ca_pem,
     mitmdump,
     origin,
     squid,
+    write_config,
 )
 
 HIDDEN = "origin.aksproxy.test"  # resolved by squid only: behind the proxy, not reachable from the node directly
@@ -40,23 +41,17 @@ def squid_proxy():
 
 @pytest.fixture
 def cluster(emu):
-    emu.seed_cluster("rg1", "c1", http_proxy_config={"httpProxy": f"http://127.0.0.1:{free_port()}/",
-                                                     "httpsProxy": f"http://127.0.0.1:{free_port()}/"})
+    emu.seed_cluster("rg1", "c1", http_proxy_config={"httpProxy": dead_proxy(), "httpsProxy": dead_proxy()})
     return emu
 
 
-def write_config(tmp_path, proxy_url, **extra):
-    path = tmp_path / "proxy.json"
-    path.write_text(json.dumps({"httpProxy": proxy_url, "httpsProxy": proxy_url, "noProxy": ["localhost"], **extra}))
-    return path
-
-
-def check(az_ext, config, env, *targets):
+def check(az_ext, config, env, *targets, timeout=5, az_timeout=None):
+    """check --from-cluster of rg1/c1; ``timeout`` per probe, ``az_timeout`` for the whole az call."""
     args = ["aks", "http-proxy", "check", "-g", "rg1", "-n", "c1", "--from-cluster", "--config", config,
-            "--timeout", "5", "-o", "json"]
+            "--timeout", str(timeout), "-o", "json"]
     for target in targets:
         args += ["--target", target]
-    return az_ext.az(*args, env=env)
+    return az_ext.az(*args, env=env, timeout=az_timeout)
 
 
 def cluster_writes(emu):
@@ -97,7 +92,7 @@ def test_good_config_passes_from_a_node_and_ignores_the_nodes_current_proxy(
 
 
 def test_dead_proxy_is_refused_naming_the_node(az_ext, cluster, env, tmp_path, https_origin):
-    dead = f"http://127.0.0.1:{free_port()}/"
+    dead = dead_proxy()
     r = check(az_ext, write_config(tmp_path, dead), env, https_origin.url)
     assert r.rc == 1, r
     (row,) = r.json
@@ -197,8 +192,7 @@ def assert_pod_deleted(emu):
 
 def test_locked_node_resource_group_gets_a_verdict_from_a_pod_on_a_node(az_ext, emu, env, tmp_path, squid_proxy,
                                                                          https_origin, hidden_origin):
-    emu.seed_cluster("rg1", "c1", properties=LOCKED,
-                     http_proxy_config={"httpProxy": f"http://127.0.0.1:{free_port()}/"})
+    emu.seed_cluster("rg1", "c1", properties=LOCKED, http_proxy_config={"httpProxy": dead_proxy()})
     emu.configure(aks_command_pod_missing_tools=["curl", "openssl"])  # the run command pod's image has neither
     hidden = f"https://{HIDDEN}:{hidden_origin.port}/"
     r = check(az_ext, write_config(tmp_path, squid_proxy.url), env, hidden)
@@ -261,7 +255,7 @@ def test_the_probe_pod_is_deleted_when_it_fails_or_times_out(az_ext, emu, env, t
 
 def test_the_probe_pod_is_deleted_after_a_failing_probe(az_ext, emu, env, tmp_path, https_origin):
     emu.seed_cluster("rg1", "c1", properties=LOCKED)
-    dead = f"http://127.0.0.1:{free_port()}/"
+    dead = dead_proxy()
     r = check(az_ext, write_config(tmp_path, dead), env, https_origin.url)
     assert r.rc == 1, r
     (row,) = r.json
@@ -283,7 +277,7 @@ def update(az_ext, config, env, *extra):
 
 def test_update_check_proxy_runs_from_a_node_and_a_failing_probe_stops_it(az_ext, cluster, env, tmp_path):
     env = {**env, "AZURE_AKSPROXY_CHECK_TIMEOUT": "5"}
-    r = update(az_ext, write_config(tmp_path, f"http://127.0.0.1:{free_port()}/"), env)
+    r = update(az_ext, write_config(tmp_path, dead_proxy()), env)
     assert r.rc != 0, r
     assert "--check-proxy: 1 of 1 target(s) failed" in r.stderr and "proxy-unreachable" in r.stderr
     assert "Node aks-nodepool1-" in r.stderr and "nothing was written to the cluster" in r.stderr

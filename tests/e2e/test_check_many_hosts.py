@@ -10,52 +10,31 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.test_check_from_cluster import LOCKED, write_config
-from tests.proxies import b64_pem, mitm_ca_pem, mitmdump, origin, squid
+from tests.e2e.test_check_from_cluster import LOCKED, check
+from tests.proxies import MANY_HOSTS as HOSTS
+from tests.proxies import b64_pem, check_env, mitm_ca_pem, write_config
 
-DOMAIN = "many.aksproxy.test"
-HOSTS = [f"h{i}.{DOMAIN}" for i in range(100)]
 OUTPUT_TAIL = 4096  # bytes of output a scale-set run command returns (tests/armemu/compute.py)
 
 
-def check(az_ext, config, env, *targets):
-    """check --from-cluster; a hundred probes per run command take a while on a busy machine."""
-    args = ["aks", "http-proxy", "check", "-g", "rg1", "-n", "c1", "--from-cluster", "--config", config,
-            "--timeout", "10", "-o", "json"]
-    for target in targets:
-        args += ["--target", target]
-    return az_ext.az(*args, env=env, timeout=480)
-
-
-@pytest.fixture(scope="module")
-def wildcard_origin(origin_ca):
-    with origin(origin_ca, names=(f"*.{DOMAIN}",)) as o:
-        yield o
-
-
-@pytest.fixture(scope="module")
-def intercepting(origin_ca):
-    """mitmdump in front of squid, which alone resolves the hosts."""
-    with squid(hosts=dict.fromkeys(HOSTS, "127.0.0.1")) as upstream, mitmdump(origin_ca, upstream=upstream.url) as m:
-        yield m
+def check_many(az_ext, config, env, *targets):
+    """A hundred probes per run command take a while on a busy machine."""
+    return check(az_ext, config, env, *targets, timeout=10, az_timeout=480)
 
 
 @pytest.fixture
-def env(origin_ca, tmp_path, wildcard_origin):
-    roots = tmp_path / "public-roots.pem"
-    origin_ca.cert_pem.write_to_path(str(roots))
-    return {"AZURE_AKSPROXY_PUBLIC_CA_BUNDLE": str(roots),
-            "AZURE_AKSPROXY_CHECK_TARGETS": f"https://{HOSTS[0]}:{wildcard_origin.port}/"}
+def env(origin_ca, tmp_path, hosts_origin):
+    return check_env(origin_ca, tmp_path, f"https://{HOSTS[0]}:{hosts_origin.port}/")
 
 
 @pytest.mark.parametrize("locked", [False, True], ids=["scale-set run command", "probe pod"])
 def test_a_hundred_distinct_hosts_behind_an_intercepting_proxy_are_judged_in_a_few_runs(
-        az_ext, emu, env, tmp_path, intercepting, wildcard_origin, locked):
+        az_ext, emu, env, tmp_path, hosts_proxy, hosts_origin, locked):
     emu.seed_cluster("rg1", "c1", properties=LOCKED if locked else {})
-    targets = [f"https://{host}:{wildcard_origin.port}/" for host in HOSTS[1:]] + [
-        f"https://{HOSTS[0]}:{wildcard_origin.port}/x"]  # a second path of a host: its leaf again
-    config = write_config(tmp_path, intercepting.url, trustedCa=b64_pem(mitm_ca_pem(intercepting)))
-    r = check(az_ext, config, env, *targets)
+    targets = [f"https://{host}:{hosts_origin.port}/" for host in HOSTS[1:]] + [
+        f"https://{HOSTS[0]}:{hosts_origin.port}/x"]  # a second path of a host: its leaf again
+    config = write_config(tmp_path, hosts_proxy.url, trustedCa=b64_pem(mitm_ca_pem(hosts_proxy)))
+    r = check_many(az_ext, config, env, *targets)
     assert r.ok, [row["message"] for row in r.json or [] if row["severity"] == "error"][:5] or r.stderr[-3000:]
     rows = r.json
     assert len(rows) == 101 and {row["target"].split("/")[2].split(":")[0] for row in rows} == set(HOSTS)
@@ -72,10 +51,10 @@ def test_a_hundred_distinct_hosts_behind_an_intercepting_proxy_are_judged_in_a_f
 
 
 def test_a_hundred_hosts_whose_proxy_ca_is_missing_from_trusted_ca_fail_closed(az_ext, emu, env, tmp_path,
-                                                                                intercepting, wildcard_origin):
+                                                                                hosts_proxy, hosts_origin):
     emu.seed_cluster("rg1", "c1")
-    targets = [f"https://{host}:{wildcard_origin.port}/" for host in HOSTS[1:]]
-    r = check(az_ext, write_config(tmp_path, intercepting.url), env, *targets)
+    targets = [f"https://{host}:{hosts_origin.port}/" for host in HOSTS[1:]]
+    r = check_many(az_ext, write_config(tmp_path, hosts_proxy.url), env, *targets)
     assert r.rc == 1, r.stderr[-3000:]
     rows = r.json
     assert len(rows) == 100 and all(row["code"] == "tls-untrusted" for row in rows), [

@@ -9,6 +9,7 @@ from tests.proxies import (
     azure_cli_sample_ca_pem,
     b64_pem,
     chain_up_to_the_sample_ca,
+    check_env,
     mitmdump,
     odd_key_usage_chain,
 )
@@ -20,15 +21,9 @@ def config_file(tmp_path, proxy_url, *pems):
     return path
 
 
-def public_roots_env(origin_ca, tmp_path):
-    roots = tmp_path / "public-roots.pem"
-    origin_ca.cert_pem.write_to_path(str(roots))
-    return {"AZURE_AKSPROXY_PUBLIC_CA_BUNDLE": str(roots)}
-
-
 def test_validate_then_check_with_the_sample_ca_gives_findings_not_a_traceback(az_ext, origin_ca, https_origin,
                                                                                  tmp_path):
-    env = public_roots_env(origin_ca, tmp_path)
+    env = check_env(origin_ca, tmp_path)
     with mitmdump(origin_ca, certs_pem=chain_up_to_the_sample_ca()) as proxy:
         config = config_file(tmp_path, proxy.url, azure_cli_sample_ca_pem())
         validate = az_ext.az("aks", "http-proxy", "validate", "--config", config, "-o", "json")
@@ -45,7 +40,7 @@ def test_validate_then_check_with_the_sample_ca_gives_findings_not_a_traceback(a
 
 def test_check_trusts_a_proxy_ca_with_the_sample_key_usage(az_ext, origin_ca, https_origin, tmp_path):
     certs_pem, ca_pem = odd_key_usage_chain()
-    env = public_roots_env(origin_ca, tmp_path)
+    env = check_env(origin_ca, tmp_path)
     with mitmdump(origin_ca, certs_pem=certs_pem) as proxy:
         config = config_file(tmp_path, proxy.url, ca_pem)
         r = az_ext.az("aks", "http-proxy", "check", "--config", config, "--target", https_origin.url, "-o", "json",

@@ -15,32 +15,16 @@ import pytest
 
 from azext_aksproxy.check import DEFAULT_TARGETS
 from tests.fleet import subscription_id
-from tests.proxies import b64_pem, free_port, mitm_ca_pem, mitmdump, origin, squid
+from tests.proxies import MANY_HOSTS, b64_pem, check_env, dead_proxy, mitm_ca_pem
 
 MC = "/providers/Microsoft.ContainerService/managedClusters/"
-DOMAIN = "endpoints.aksproxy.test"
-HOSTS = [f"e{i}.{DOMAIN}" for i in range(len(DEFAULT_TARGETS))]
+HOSTS = MANY_HOSTS[:len(DEFAULT_TARGETS)]
 SUB_A, SUB_B = subscription_id(0xA), subscription_id(0xB)
 
 
-@pytest.fixture(scope="module")
-def endpoints(origin_ca):
-    with origin(origin_ca, names=(f"*.{DOMAIN}",)) as o:
-        yield o
-
-
-@pytest.fixture(scope="module")
-def intercepting(origin_ca):
-    with squid(hosts=dict.fromkeys(HOSTS, "127.0.0.1")) as upstream, mitmdump(origin_ca, upstream=upstream.url) as m:
-        yield m
-
-
 @pytest.fixture
-def env(origin_ca, tmp_path, endpoints):
-    roots = tmp_path / "public-roots.pem"
-    origin_ca.cert_pem.write_to_path(str(roots))
-    return {"AZURE_AKSPROXY_PUBLIC_CA_BUNDLE": str(roots),
-            "AZURE_AKSPROXY_CHECK_TARGETS": " ".join(f"https://{h}:{endpoints.port}/" for h in HOSTS)}
+def env(origin_ca, tmp_path, hosts_origin):
+    return check_env(origin_ca, tmp_path, *(f"https://{h}:{hosts_origin.port}/" for h in HOSTS))
 
 
 def proxy_config(proxy_url, intercepting):
@@ -49,11 +33,10 @@ def proxy_config(proxy_url, intercepting):
 
 
 @pytest.fixture
-def fleet(emu, intercepting):
+def fleet(emu, hosts_proxy):
     """Two writable subscriptions besides the current one; c3 in the second one has a dead proxy."""
     emu.configure(cluster_update_seconds=0.5, pool_upgrade_seconds=0.5, retry_after=1)  # copied at seeding
-    good, dead = proxy_config(intercepting.url, intercepting), proxy_config(f"http://127.0.0.1:{free_port()}/",
-                                                                            intercepting)
+    good, dead = proxy_config(hosts_proxy.url, hosts_proxy), proxy_config(dead_proxy(), hosts_proxy)
     emu.seed_fleet([
         {"subscriptionId": SUB_A, "displayName": "team-a", "writable": True, "clusters": [
             {"resourceGroup": "rg1", "name": "c1", "properties": {"httpProxyConfig": good}}]},
@@ -66,11 +49,9 @@ def fleet(emu, intercepting):
 @pytest.fixture
 def all_subscriptions(az_ext, emu):
     """az lists the fleet's subscriptions once logged in again; the emulator's own stays the current one."""
-    az_ext.az("login", "--identity", "-o", "none", check=True)
     current = emu.info()["subscription_id"]
-    az_ext.az("account", "set", "-s", current, check=True)
-    yield current
-    az_ext.az("account", "set", "-s", current, check=True)
+    with az_ext.every_subscription(current):
+        yield current
 
 
 def cluster_of(path: str) -> tuple[str, str]:
@@ -115,10 +96,10 @@ def test_a_fleet_in_two_other_subscriptions_is_proven_from_its_own_nodes_before_
     assert not [w for w in writes if cluster_of(w["path"]) == (SUB_B, "c3") and w not in runs]
 
 
-def test_check_from_cluster_in_another_subscription(az_ext, fleet, env, tmp_path, all_subscriptions, intercepting):
+def test_check_from_cluster_in_another_subscription(az_ext, fleet, env, tmp_path, all_subscriptions, hosts_proxy):
     emu = fleet
     config = tmp_path / "proxy.json"
-    config.write_text(json.dumps(proxy_config(intercepting.url, intercepting)))
+    config.write_text(json.dumps(proxy_config(hosts_proxy.url, hosts_proxy)))
     r = az_ext.az("aks", "http-proxy", "check", "-g", "rg1", "-n", "c2", "--from-cluster", "--config", str(config),
                   "--subscription", SUB_B, "-o", "json", "--timeout", "5", env=env)
     assert r.ok, r.stderr[-3000:]

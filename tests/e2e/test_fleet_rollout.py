@@ -455,13 +455,8 @@ def test_a_rollout_across_subscriptions_writes_each_in_its_own(az_ext, fast, env
     assert sorted((row["subscriptionId"], row["name"]) for row in r.json) == [
         (emu.info()["subscription_id"], "c1"), (other, "p1"), (other, "p2")]
     since = emu.journal_last()
-    # az reaches a subscription of its profile (az login lists them); put the new one there, the default kept.
-    az_ext.az("login", "--identity", "-o", "none", check=True)
-    try:
-        az_ext.az("account", "set", "-s", emu.info()["subscription_id"], check=True)
+    with az_ext.every_subscription(emu.info()["subscription_id"]):  # az reaches the subscriptions of its profile
         r = apply(az_ext, path, env)  # each proven from its own nodes and written in its own subscription
-    finally:
-        az_ext.az("account", "set", "-s", emu.info()["subscription_id"], check=True)
     assert r.rc == 0, r
     puts = [w for w in emu.writes(since) if w["method"] == "PUT" and w["status"] in (200, 201)]
     assert sorted(w["path"].split("/")[2] + "/" + w["path"].rsplit("/", 1)[-1] for w in puts) == [

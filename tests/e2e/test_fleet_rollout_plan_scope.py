@@ -183,12 +183,8 @@ def test_the_same_rg_and_name_in_two_subscriptions_are_two_clusters(az_ext, fast
                   ".new.example", "--plan-file", str(tmp_path / "t.json"), "-o", "table")
     assert r.ok and "prod-eu" in r.stdout and "prod-us" in r.stdout, r
     since = emu.journal_last()
-    az_ext.az("login", "--identity", "-o", "none", check=True)  # az writes to the subscriptions of its profile
-    try:
-        az_ext.az("account", "set", "-s", emu.info()["subscription_id"], check=True)
+    with az_ext.every_subscription(emu.info()["subscription_id"]):  # az writes to the subscriptions of its profile
         r = apply(az_ext, path, "--skip-check")
-    finally:
-        az_ext.az("account", "set", "-s", emu.info()["subscription_id"], check=True)
     assert r.ok, r
     assert sorted(w["path"].split("/")[2] for w in puts(emu, since)) == [EU, US]
     assert "Rollout: rg1/c1 (prod-eu): writing" in r.stderr and "Rollout: rg1/c1 (prod-us): writing" in r.stderr
