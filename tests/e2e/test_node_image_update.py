@@ -1,7 +1,7 @@
 """az aks update --http-proxy-config FILE --upgrade-node-image through the real az against the emulator in the older
 service's mode (no reimage by AKS, so every pool needs a node image upgrade): the output stays the cluster, the
 per-pool result goes to stderr, and the exit code says whether the pools made it. Today's mode:
-test_node_image_rollout.py."""
+test_node_reimage.py."""
 from __future__ import annotations
 
 from tests.armemu.fixtures import load_data

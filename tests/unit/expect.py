@@ -16,7 +16,7 @@ from azext_aksproxy.config import (
 from .conftest import NOW
 
 # The in-cluster notice concerns nearly every document the rule tests build (few list `.svc` and `.cluster.local`);
-# test_in_cluster.py and the corpus check it, the other rule tests look at their own rules without it.
+# test_in_cluster_names.py and the corpus check it, the other rule tests look at their own rules without it.
 IN_CLUSTER = "noproxy-in-cluster"
 
 

@@ -18,7 +18,7 @@ from ..conftest import NOW
 from ..expect import assert_bad, codes, without_in_cluster
 
 
-# Reading is what these tests are about: the in-cluster notice (test_in_cluster.py) is left out.
+# Reading is what these tests are about: the in-cluster notice (test_in_cluster_names.py) is left out.
 def check_bytes(*args, **kwargs):
     return without_in_cluster(proxy_config.check_bytes(*args, **kwargs))
 

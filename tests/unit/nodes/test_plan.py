@@ -1,18 +1,27 @@
-"""Node image upgrade planning: which pools start, are followed, skipped or refused, and the result rows."""
+"""Node image upgrade planning (nodes/plan.py): which pools start, are followed, skipped or refused, the result rows,
+and what a node image phase is for."""
+import inspect
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from azext_aksproxy.cluster import pools as cluster_pools
+from azext_aksproxy.nodes import plan as plan_module
 from azext_aksproxy.nodes.plan import (
+    CARRY_PROXY_CHANGE,
     FAILED,
     FOLLOW,
     IN_PROGRESS,
+    LATEST_AFTER_UPDATE,
     NOT_STARTED,
     REFUSE,
     SKIP,
     SKIPPED,
     START,
     SUCCEEDED,
+    UPGRADE_NODES,
+    NodeRollout,
     PoolResult,
     UnknownPoolsError,
     format_duration,
@@ -226,3 +235,23 @@ def test_a_plan_has_one_step_per_pool_in_order(pools_props):
     plan = plan_upgrade(pools, {})
     assert [s.pool for s in plan.steps] == [p["name"] for p in pools]
     assert (plan.refusal() is None) == (not plan.having(REFUSE))
+
+
+# ---- the one pool rule (cluster/pools.py) and what a node image phase is for --------------------------------------
+
+
+def test_the_node_image_plan_uses_the_pool_rule_and_its_names():
+    assert inspect.signature(step_for).parameters["proxy_state"].default == cluster_pools.UNKNOWN
+    assert (START, plan_module.pool_need) == (cluster_pools.START, cluster_pools.pool_need)
+    step = step_for({"name": "np1", "nodeImageVersion": NEW}, NEW, cluster_pools.NO, newer_image_wanted=False)
+    assert (step.action, step.reason) == (START, "its nodes do not run the cluster's current proxy config")
+
+
+def test_one_node_rollout_object_says_what_a_node_image_phase_is_for():
+    explicit = NodeRollout(UPGRADE_NODES)
+    assert explicit.newer_image_wanted and not explicit.follows_update and not explicit.assume_yes
+    carry = NodeRollout.after_update(latest_node_image=False, proxy_changed=True, no_wait=True)
+    assert (carry.purpose, carry.newer_image_wanted, carry.follows_update) == (CARRY_PROXY_CHANGE, False, True)
+    assert carry.assume_yes and carry.no_wait and carry.proxy_changed  # the update already asked
+    latest = NodeRollout.after_update(latest_node_image=True, proxy_changed=False, no_wait=False)
+    assert (latest.purpose, latest.newer_image_wanted, latest.follows_update) == (LATEST_AFTER_UPDATE, True, True)

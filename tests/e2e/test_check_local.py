@@ -1,4 +1,5 @@
-"""`az aks http-proxy check` and `--check-proxy`, through the real az with the extension, against real proxies.
+"""`az aks http-proxy check` and `--check-proxy` from this machine (from a node: test_check_from_cluster.py), through
+the real az with the extension, against real proxies.
 
 Every check names its targets (--target, or AZURE_AKSPROXY_CHECK_TARGETS for --check-proxy): all on 127.0.0.1.
 The origins' trustme CA plays the public roots (AZURE_AKSPROXY_PUBLIC_CA_BUNDLE).

@@ -1,7 +1,8 @@
-"""noProxy matching: Go's golang.org/x/net/http/httpproxy rules, which the node's components apply."""
+"""noProxy matching (config/bypass.py): Go's golang.org/x/net/http/httpproxy rules, which the node's components
+apply; the check decides with it which targets go around the proxy."""
 import pytest
 
-from azext_aksproxy.check import NoProxy
+from azext_aksproxy.config.bypass import NoProxy
 
 
 @pytest.mark.parametrize("entries, host, port, covering", [

@@ -160,31 +160,3 @@ def test_what_a_pool_still_needs(pool, latest, proxy, newer_wanted, action):
     need = pool_need({"name": "np1", "nodeImageVersion": "old", **pool}, latest, proxy, newer_wanted)
     assert need.action == action
     assert need.reason or action == START
-
-
-def test_the_node_image_plan_uses_this_rule_and_its_names():
-    import inspect
-
-    from azext_aksproxy.nodes import plan as node_image_plan
-
-    assert inspect.signature(node_image_plan.step_for).parameters["proxy_state"].default == UNKNOWN
-    assert (node_image_plan.START, node_image_plan.pool_need) == (START, pool_need)
-    step = node_image_plan.step_for({"name": "np1", "nodeImageVersion": NEW}, NEW, NO, newer_image_wanted=False)
-    assert (step.action, step.reason) == (START, "its nodes do not run the cluster's current proxy config")
-
-
-def test_one_node_rollout_object_says_what_a_node_image_phase_is_for():
-    from azext_aksproxy.nodes.plan import (
-        CARRY_PROXY_CHANGE,
-        LATEST_AFTER_UPDATE,
-        UPGRADE_NODES,
-        NodeRollout,
-    )
-
-    explicit = NodeRollout(UPGRADE_NODES)
-    assert explicit.newer_image_wanted and not explicit.follows_update and not explicit.assume_yes
-    carry = NodeRollout.after_update(latest_node_image=False, proxy_changed=True, no_wait=True)
-    assert (carry.purpose, carry.newer_image_wanted, carry.follows_update) == (CARRY_PROXY_CHANGE, False, True)
-    assert carry.assume_yes and carry.no_wait and carry.proxy_changed  # the update already asked
-    latest = NodeRollout.after_update(latest_node_image=True, proxy_changed=False, no_wait=False)
-    assert (latest.purpose, latest.newer_image_wanted, latest.follows_update) == (LATEST_AFTER_UPDATE, True, True)
