@@ -58,6 +58,7 @@ def run_steps(plan, scheduler, make_run, stopper, progress):
     try:
         run.steps()
     except KeyboardInterrupt:
+        stopper.event.set()  # the clusters' threads live on while the process ends: none may start a write now
         logger.warning("Rollout interrupted: clusters already written go on rolling in Azure; apply the same plan "
                        "again to follow them and continue.")
         raise

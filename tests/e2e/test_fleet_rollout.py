@@ -200,17 +200,26 @@ def test_a_killed_apply_resumed_writes_each_cluster_once(az_ext, emu, env, tmp_p
                    "--stages", "1,rest")
     assert r.ok, r
     since = emu.journal_last()
-    full_env = {**az_ext.env, **env}
-    proc = subprocess.Popen([AZ, "aks", "http-proxy", "rollout", "apply", "--plan-file", str(path), "--yes"],
-                            env=full_env, cwd=str(az_ext.home), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    # PYTHONFAULTHANDLER: should az not end in time, SIGABRT makes it print every thread's stack to its stderr
+    full_env = {**az_ext.env, **env, "PYTHONFAULTHANDLER": "1"}
+    stderr = tmp_path / "apply.stderr"
+    with open(stderr, "wb") as err:
+        proc = subprocess.Popen([AZ, "aks", "http-proxy", "rollout", "apply", "--plan-file", str(path), "--yes"],
+                                env=full_env, cwd=str(az_ext.home), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=err)
     try:
         deadline = time.monotonic() + 90
         while not cluster_puts(emu, since) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert cluster_puts(emu, since), "the first PUT never came"
         proc.send_signal(how)
-        proc.wait(timeout=15)  # Ctrl-C ends it at once: the reimage goes on in Azure, not in this process
+        try:
+            proc.wait(timeout=15)  # Ctrl-C ends it at once: the reimage goes on in Azure, not in this process
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)
+            proc.wait(timeout=10)
+            pytest.fail(f"az did not end within 15 s of {how.name}; its threads:\n"
+                        f"{stderr.read_text(errors='replace')[-6000:]}")
     finally:
         proc.kill()
         proc.wait()
