@@ -9,6 +9,7 @@ import base64
 import json
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
@@ -190,6 +191,13 @@ def test_cluster_changed_after_the_plan_is_refused_and_a_block_cluster_held(az_e
     assert cluster_puts(emu, since) == {}
 
 
+# az as a terminal starts it, with SIGINT's default action: a shell's background job (a CI step run with `&`, say)
+# ignores SIGINT and passes that on to every child (POSIX), and then Python installs no KeyboardInterrupt handler.
+DEFAULT_SIGINT_THEN_EXEC = "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); " \
+                           "os.execv(sys.argv[1], sys.argv[1:])"
+WITH_DEFAULT_SIGINT = (sys.executable, "-c", DEFAULT_SIGINT_THEN_EXEC)
+
+
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["killed", "ctrl-c"])
 def test_a_killed_apply_resumed_writes_each_cluster_once(az_ext, emu, env, tmp_path, squid_proxy, how):
     # long enough a reimage for status and the next apply (two az start-ups on a busy machine) to find it running
@@ -204,8 +212,8 @@ def test_a_killed_apply_resumed_writes_each_cluster_once(az_ext, emu, env, tmp_p
     full_env = {**az_ext.env, **env, "PYTHONFAULTHANDLER": "1"}
     stderr = tmp_path / "apply.stderr"
     with open(stderr, "wb") as err:
-        proc = subprocess.Popen([AZ, "aks", "http-proxy", "rollout", "apply", "--plan-file", str(path), "--yes"],
-                                env=full_env, cwd=str(az_ext.home), stdin=subprocess.DEVNULL,
+        proc = subprocess.Popen([*WITH_DEFAULT_SIGINT, AZ, "aks", "http-proxy", "rollout", "apply", "--plan-file",
+                                 str(path), "--yes"], env=full_env, cwd=str(az_ext.home), stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=err)
     try:
         deadline = time.monotonic() + 90
