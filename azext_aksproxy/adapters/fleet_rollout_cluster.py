@@ -33,6 +33,7 @@ class ClusterRun:
         self.stop = stop or threading.Event()
         self.retry_etag = retry_etag  # --retry-failed: the eTag this run read, the only one it writes over
         self.phase = "reading"  # then "writing" once its PUT is being sent, "written" once AKS accepted it
+        self._sdk = None  # the SDK client in the cluster's subscription, made by PREPARE, used by WRITE
         self._model = None  # the SDK model read just before the write (PREPARE), written by WRITE
         self._poller = None
 
@@ -121,7 +122,8 @@ class ClusterRun:
         from azext_aksproxy.fleet.states import etag_text
 
         try:
-            self._model = self._client().get(self.entry.resource_group, self.entry.name)
+            self._sdk = self._client()
+            self._model = self._sdk.get(self.entry.resource_group, self.entry.name)
         except AzureError as exc:
             return replace(facts, refused=Refusal(getattr(exc, "status_code", None), error_text(exc)))
         return replace(facts, etag_at_write=etag_text(self._model.e_tag))
@@ -141,7 +143,7 @@ class ClusterRun:
                           "writing")
         self.phase = "writing"
         try:
-            self._poller = self._client().begin_create_or_update(
+            self._poller = self._sdk.begin_create_or_update(
                 self.entry.resource_group, self.entry.name, self._model, etag=step.etag,
                 match_condition=MatchConditions.IfNotModified)
         except HttpResponseError as exc:
